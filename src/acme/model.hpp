@@ -1,0 +1,89 @@
+#pragma once
+// The ACME resource model (RFC 8555 §7.1): plain values, no I/O. Handlers load these from the
+// Store, change them through the state machines in state.hpp, and write them back.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/problem.hpp"
+
+namespace akamu::acme {
+
+using core::Identifier;
+using core::TimePoint;
+
+enum class AccountStatus { kValid, kDeactivated, kRevoked };
+enum class OrderStatus { kPending, kReady, kProcessing, kValid, kInvalid };
+enum class AuthzStatus { kPending, kValid, kInvalid, kDeactivated, kExpired, kRevoked };
+enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
+
+struct Account {
+  std::string id;
+  std::string jwk_json;    // the account public key as canonical JWK JSON
+  std::string thumbprint;  // RFC 7638, base64url; unique per account
+  AccountStatus status = AccountStatus::kValid;
+  std::vector<std::string> contacts;
+  bool tos_agreed = false;
+  TimePoint created_at{};
+};
+
+struct Challenge {
+  std::string id;  // unique; also the URL path segment
+  std::string authz_id;
+  std::string type;   // "http-01", ...
+  std::string token;  // base64url, >= 128 bits of entropy
+  ChallengeStatus status = ChallengeStatus::kPending;
+  std::optional<TimePoint> validated;
+  std::optional<core::Problem> error;
+};
+
+struct Authorization {
+  std::string id;
+  std::string account_id;
+  std::string order_id;  // each order creates its own authorizations
+  Identifier identifier;
+  AuthzStatus status = AuthzStatus::kPending;
+  TimePoint expires{};
+  bool wildcard = false;
+  std::vector<Challenge> challenges;
+};
+
+struct Order {
+  std::string id;
+  std::string account_id;
+  OrderStatus status = OrderStatus::kPending;
+  TimePoint expires{};
+  std::vector<Identifier> identifiers;
+  std::vector<std::string> authz_ids;
+  std::optional<TimePoint> not_before;
+  std::optional<TimePoint> not_after;
+  std::optional<core::Problem> error;
+  std::optional<std::string> certificate_id;
+  TimePoint created_at{};
+};
+
+struct Certificate {
+  std::string id;
+  std::string serial_hex;  // lower-case hex of the positive serial
+  std::string account_id;
+  std::string order_id;
+  std::string pem_chain;  // leaf then issuer
+  TimePoint not_before{};
+  TimePoint not_after{};
+  bool revoked = false;
+  std::optional<int> revocation_reason;
+  std::optional<TimePoint> revoked_at;
+};
+
+const char* toString(AccountStatus s);
+const char* toString(OrderStatus s);
+const char* toString(AuthzStatus s);
+const char* toString(ChallengeStatus s);
+std::optional<AccountStatus> accountStatusFrom(std::string_view s);
+std::optional<OrderStatus> orderStatusFrom(std::string_view s);
+std::optional<AuthzStatus> authzStatusFrom(std::string_view s);
+std::optional<ChallengeStatus> challengeStatusFrom(std::string_view s);
+
+}  // namespace akamu::acme

@@ -1,0 +1,89 @@
+#pragma once
+// ACME problem documents (RFC 8555 §6.7). This is the one place where problem types map to
+// their URNs and HTTP statuses; every module reports failures as a Problem value.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace akamu::core {
+
+enum class ProblemType {
+  kAccountDoesNotExist,
+  kAlreadyReplaced,
+  kAlreadyRevoked,
+  kBadCsr,
+  kBadNonce,
+  kBadPublicKey,
+  kBadRevocationReason,
+  kBadSignatureAlgorithm,
+  kCaa,
+  kCompound,
+  kConnection,
+  kDns,
+  kExternalAccountRequired,
+  kIncorrectResponse,
+  kInvalidContact,
+  kMalformed,
+  kOrderNotReady,
+  kRateLimited,
+  kRejectedIdentifier,
+  kServerInternal,
+  kTls,
+  kUnauthorized,
+  kUnsupportedContact,
+  kUnsupportedIdentifier,
+  kUserActionRequired,
+  // Not ACME URNs: plain HTTP failures that still get a problem+json body.
+  kNotFound,
+  kMethodNotAllowed,
+  kUnsupportedMediaType,
+  kPayloadTooLarge,
+  kServiceUnavailable,
+  kConflict,
+};
+
+struct Identifier {
+  std::string type;  // "dns" or "ip"
+  std::string value;
+  bool operator==(const Identifier&) const = default;
+};
+
+struct Subproblem {
+  ProblemType type;
+  std::string detail;
+  std::optional<Identifier> identifier;
+};
+
+struct Problem {
+  ProblemType type = ProblemType::kServerInternal;
+  std::string detail;
+  std::vector<Subproblem> subproblems;
+  // For badSignatureAlgorithm: the algorithms we accept (RFC 8555 §6.2).
+  std::vector<std::string> algorithms;
+  std::optional<Identifier> identifier;
+};
+
+// "urn:ietf:params:acme:error:malformed", or "about:blank" for the plain HTTP ones.
+std::string_view problemTypeUri(ProblemType type);
+int problemHttpStatus(ProblemType type);
+// The application/problem+json body, with "status".
+std::string problemToJson(const Problem& problem);
+
+inline Problem makeProblem(ProblemType type, std::string detail) {
+  return Problem{type, std::move(detail), {}, {}, {}};
+}
+inline Problem malformed(std::string detail) {
+  return makeProblem(ProblemType::kMalformed, std::move(detail));
+}
+inline Problem unauthorized(std::string detail) {
+  return makeProblem(ProblemType::kUnauthorized, std::move(detail));
+}
+inline Problem serverInternal(std::string detail) {
+  return makeProblem(ProblemType::kServerInternal, std::move(detail));
+}
+inline Problem notFound(std::string detail) {
+  return makeProblem(ProblemType::kNotFound, std::move(detail));
+}
+
+}  // namespace akamu::core
