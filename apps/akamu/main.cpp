@@ -1,0 +1,123 @@
+// akamu: the ACME certificate authority. `init` writes a config, `serve` runs it.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "config/config.hpp"
+#include "crypto/key_type.hpp"
+#include "server/server.hpp"
+
+namespace {
+
+int runInit(const std::string& output, const std::string& data_dir, const std::string& listen,
+            const std::string& base_url, int http_port, bool allow_private, bool force) {
+  akamu::config::InitOptions opts;
+  // Relative to where the operator ran init, not to where the config file lands.
+  opts.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
+  opts.listen_addr = listen;
+  opts.base_url = base_url.empty() ? "http://" + listen : base_url;
+  opts.http_validation_port = http_port;
+  opts.allow_private_ips = allow_private;
+  if (!akamu::config::splitListenAddr(listen)) {
+    std::cerr << "akamu init: invalid --listen \"" << listen << "\" (want host:port)\n";
+    return 2;
+  }
+  if (std::filesystem::exists(output) && !force) {
+    std::cerr << "akamu init: " << output << " exists; use --force to overwrite\n";
+    return 1;
+  }
+  std::ofstream out(output, std::ios::trunc);
+  out << akamu::config::renderInitConfig(opts);
+  out.close();
+  if (!out) {
+    std::cerr << "akamu init: cannot write " << output << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << output << "; start the CA with: akamu serve -c " << output << "\n";
+  return 0;
+}
+
+int runServe(const std::string& config_path) {
+  auto cfg = akamu::config::loadConfigFile(config_path, [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  });
+  if (!cfg) {
+    std::cerr << "akamu: " << cfg.error().detail << "\n";
+    return 1;
+  }
+  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  auto server = akamu::server::Server::create(*cfg);
+  if (!server) {
+    std::cerr << "akamu: " << server.error().detail << "\n";
+    return 1;
+  }
+  if ((*server)->createdCa()) {
+    spdlog::info("created a new {} CA: key {} (mode 0600), certificate {}", cfg->ca.key_type,
+                 cfg->ca.key_file, cfg->ca.cert_file);
+  }
+  // Signals are taken by this thread only: the workers start with them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (auto s = (*server)->start(); !s) {
+    std::cerr << "akamu: " << s.error().detail << "\n";
+    return 1;
+  }
+  spdlog::info("akamu {} listening on {}; directory {}", AKAMU_VERSION, cfg->listen_addr,
+               (*server)->directoryUrl());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {} received, stopping", sig);
+  (*server)->stop();
+  (*server)->wait();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"akamu: a self-hosted ACME (RFC 8555) certificate authority"};
+  app.require_subcommand(1);
+
+  auto* init = app.add_subcommand("init", "write a commented, working configuration file");
+  std::string output = "akamu.toml", data_dir = "./akamu-data", listen = "127.0.0.1:8080", base_url;
+  bool force = false, allow_private = false;
+  int http_port = 80;
+  init->add_option("-o,--output", output, "config file to write")->capture_default_str();
+  init->add_option("--data-dir", data_dir, "where the CA key, database and audit log live")
+      ->capture_default_str();
+  init->add_option("--listen", listen, "listen address host:port")->capture_default_str();
+  init->add_option("--base-url", base_url, "public base URL (default http://<listen>)");
+  init->add_option("--http-validation-port", http_port, "port http-01 validation connects to")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  init->add_flag("--allow-private-ips", allow_private,
+                 "let http-01 validation reach private and loopback addresses");
+  init->add_flag("--force", force, "overwrite an existing file");
+
+  auto* serve = app.add_subcommand("serve", "run the ACME server");
+  std::string config_path = "akamu.toml";
+  serve->add_option("-c,--config", config_path, "config file")->capture_default_str();
+
+  auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
+
+  CLI11_PARSE(app, argc, argv);
+  if (init->parsed()) return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
+  if (serve->parsed()) return runServe(config_path);
+  if (version->parsed()) {
+    std::cout << "akamu " << AKAMU_VERSION << "\n"
+              << akamu::crypto::opensslVersion() << " (ML-DSA "
+              << (akamu::crypto::mlDsaAvailable() ? "available" : "unavailable: needs OpenSSL >= 3.5")
+              << ")\n";
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,67 @@
+#pragma once
+// The issuing CA: its key and self-signed certificate (created on first start), and the
+// signing of leaf certificates. Holds no ACME state.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "crypto/handles.hpp"
+#include "crypto/key_type.hpp"
+
+namespace akamu::ca {
+
+struct CaSettings {
+  std::string key_file;
+  std::string cert_file;
+  std::string key_type = "ec:P-256";
+  std::string hash_alg = "SHA256";
+  int validity_days = 90;
+  int ca_validity_days = 3650;
+  std::string common_name = "Akamu Root CA";
+  std::string organization = "Akamu";
+};
+
+struct IssuedCertificate {
+  std::string pem_chain;  // leaf then CA
+  std::string serial_hex;
+  core::TimePoint not_before{};
+  core::TimePoint not_after{};
+};
+
+class CertificateAuthority {
+ public:
+  // Loads the key and certificate, or creates both when neither file exists. Refuses to
+  // start when only one exists, when they do not belong together, or when the key type is
+  // not available in this OpenSSL.
+  static core::Result<std::unique_ptr<CertificateAuthority>> loadOrCreate(
+      const CaSettings& settings, const core::Clock& clock, bool* created = nullptr);
+
+  // Signs a leaf for `subject_key`. The validity is the order's notBefore/notAfter when
+  // given, else now - 1 minute (clock skew) .. now + validity_days.
+  core::Result<IssuedCertificate> issue(const EVP_PKEY* subject_key,
+                                        const std::vector<core::Identifier>& identifiers,
+                                        const std::optional<std::string>& common_name,
+                                        std::optional<core::TimePoint> not_before,
+                                        std::optional<core::TimePoint> not_after) const;
+
+  const std::string& certificatePem() const { return cert_pem_; }
+  const X509* certificate() const { return cert_.get(); }
+  const EVP_PKEY* key() const { return key_.get(); }
+  const crypto::KeyType& keyType() const { return key_type_; }
+
+ private:
+  CertificateAuthority(crypto::PKey key, crypto::X509Ptr cert, crypto::KeyType key_type,
+                       const CaSettings& settings, const core::Clock& clock);
+
+  crypto::PKey key_;
+  crypto::X509Ptr cert_;
+  crypto::KeyType key_type_;
+  std::string cert_pem_;
+  CaSettings settings_;
+  const core::Clock& clock_;
+};
+
+}  // namespace akamu::ca

@@ -1,0 +1,621 @@
+#include "config/config.hpp"
+
+#include <arpa/inet.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+
+namespace akamu::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A config file is a few kilobytes; refusing huge files keeps a wrong -c argument (a disk
+// image, /dev/zero) from eating memory before the parser complains.
+constexpr std::uintmax_t kMaxConfigBytes = 1024 * 1024;
+
+constexpr std::string_view kKeyTypes[] = {"ec:P-256",  "ec:P-384", "ec:P-521", "rsa:2048",
+                                          "rsa:3072",  "rsa:4096", "ed25519",  "ml-dsa-44",
+                                          "ml-dsa-65", "ml-dsa-87"};
+constexpr std::string_view kHashAlgs[] = {"SHA256", "SHA384", "SHA512"};
+constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+
+constexpr std::string_view kSqliteMemory = "sqlite::memory:";
+constexpr std::string_view kSqlitePrefix = "sqlite://";
+
+template <std::size_t N>
+bool contains(const std::string_view (&set)[N], std::string_view v) {
+  return std::find(std::begin(set), std::end(set), v) != std::end(set);
+}
+
+template <std::size_t N>
+std::string joinSet(const std::string_view (&set)[N]) {
+  std::string out;
+  for (std::string_view s : set) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+std::string_view typeName(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+bool hasControlOrSpace(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+bool isHostnameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.';
+}
+
+std::optional<std::uint16_t> parsePort(std::string_view s) {
+  if (s.empty() || s.size() > 5) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
+bool validIpv6(const std::string& s) {
+  in6_addr addr{};
+  return inet_pton(AF_INET6, s.c_str(), &addr) == 1;
+}
+
+// A DNS name or a dotted IPv4 address. Names made only of digits and dots must be real IPv4
+// addresses, so a typo like "127.0.0.256" is caught here rather than at DNS resolution time.
+bool validHost(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  if (!std::all_of(host.begin(), host.end(), isHostnameChar)) return false;
+  if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string::npos) {
+    return false;
+  }
+  bool numeric = std::all_of(host.begin(), host.end(),
+                             [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+  if (numeric) {
+    in_addr addr{};
+    return inet_pton(AF_INET, host.c_str(), &addr) == 1;
+  }
+  return true;
+}
+
+// Checks "scheme://authority[/path...]" for http/https with a usable authority; returns an
+// error message or nullopt. Used for base_url and the informational directory URLs.
+std::optional<std::string> checkHttpUrl(std::string_view url) {
+  std::string_view rest;
+  if (url.substr(0, 7) == "http://") {
+    rest = url.substr(7);
+  } else if (url.substr(0, 8) == "https://") {
+    rest = url.substr(8);
+  } else {
+    return std::string("must start with http:// or https://");
+  }
+  if (hasControlOrSpace(url)) return std::string("must not contain spaces or control characters");
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return std::string("must not contain user information ('@')");
+  }
+  std::string host;
+  std::optional<std::string_view> port;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::string("has an unterminated IPv6 literal");
+    host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::string("has junk after the IPv6 literal");
+      port = after.substr(1);
+    }
+    if (!validIpv6(host)) return std::string("has an invalid IPv6 literal");
+  } else {
+    auto colon = authority.find(':');
+    host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    if (!validHost(host)) return std::string("has an invalid host name");
+  }
+  if (port) {
+    auto p = parsePort(*port);
+    if (!p || *p == 0) return std::string("has an invalid port (1..65535)");
+  }
+  return std::nullopt;
+}
+
+std::string resolvePath(const fs::path& base, const std::string& p) {
+  fs::path path(p);
+  if (path.is_absolute()) return path.lexically_normal().string();
+  return (base / path).lexically_normal().string();
+}
+
+// Collects every problem in the file so the operator fixes them in one pass, not one per run.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string_view source) : source_(source) {}
+
+  void at(const toml::source_region& where, std::string message) {
+    if (where.begin.line == 0) {
+      add(std::move(message));
+      return;
+    }
+    errors_.push_back(
+        {where.begin.line, source_ + ":" + std::to_string(where.begin.line) + ": " + message});
+  }
+  void add(std::string message) { errors_.push_back({kNoLine, source_ + ": " + message}); }
+
+  bool empty() const { return errors_.empty(); }
+
+  // In file order (toml++ iterates tables sorted by key), then the ones without a line.
+  std::string joined() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out;
+    for (const auto& e : errors_) {
+      if (!out.empty()) out += '\n';
+      out += e.second;
+    }
+    return out;
+  }
+
+ private:
+  static constexpr toml::source_index kNoLine = std::numeric_limits<toml::source_index>::max();
+
+  std::string source_;
+  std::vector<std::pair<toml::source_index, std::string>> errors_;
+};
+
+// Typed access to one TOML table that reports unknown keys, wrong types, missing required keys
+// and out-of-range values with their dotted path. A missing table behaves like an empty one.
+class Section {
+ public:
+  Section(Diagnostics& diag, const toml::table* table, std::string prefix)
+      : diag_(diag), table_(table), prefix_(std::move(prefix)) {}
+
+  std::string path(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+  void rejectUnknown(std::initializer_list<std::string_view> known) {
+    if (table_ == nullptr) return;
+    for (auto&& [key, node] : *table_) {
+      if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+      std::string what = node.is_table() ? "unknown table" : "unknown key";
+      diag_.at(key.source(), what + " '" + path(key.str()) + "'");
+    }
+  }
+
+  // Returns the table under `key`, or nullptr (reporting a type error if it is something else).
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (const auto* t = node->as_table()) return t;
+    typeError(*node, key, "table");
+    return nullptr;
+  }
+
+  const toml::node* find(std::string_view key) const {
+    return table_ == nullptr ? nullptr : table_->get(key);
+  }
+
+  void require(std::string_view key) {
+    if (find(key) != nullptr) return;
+    std::string message = "missing required key '" + path(key) + "'";
+    if (!prefix_.empty() && table_ == nullptr)
+      message += " (the [" + prefix_ + "] table is missing)";
+    diag_.add(std::move(message));
+  }
+
+  // Each reader leaves `out` untouched when the key is absent or invalid and returns the node
+  // when a value of the right type was read, so callers can add value checks with a line number.
+  const toml::node* string(std::string_view key, std::string& out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    const auto* v = node->as_string();
+    if (v == nullptr) {
+      typeError(*node, key, "string");
+      return nullptr;
+    }
+    out = v->get();
+    return node;
+  }
+
+  const toml::node* nonEmptyString(std::string_view key, std::string& out) {
+    std::string value;
+    const toml::node* node = string(key, value);
+    if (node == nullptr) return nullptr;
+    if (value.empty()) {
+      diag_.at(node->source(), "'" + path(key) + "' must not be empty");
+      return nullptr;
+    }
+    out = std::move(value);
+    return node;
+  }
+
+  template <std::size_t N>
+  void oneOf(std::string_view key, std::string& out, const std::string_view (&accepted)[N]) {
+    std::string value;
+    const toml::node* node = string(key, value);
+    if (node == nullptr) return;
+    if (!contains(accepted, value)) {
+      invalid(*node, key, value, "accepted: " + joinSet(accepted));
+      return;
+    }
+    out = std::move(value);
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    if (const auto* v = node->as_boolean()) {
+      out = v->get();
+    } else {
+      typeError(*node, key, "boolean");
+    }
+  }
+
+  template <class T>
+  void integer(std::string_view key, T& out, std::int64_t lo, std::int64_t hi) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto* v = node->as_integer();
+    if (v == nullptr) {
+      typeError(*node, key, "integer");
+      return;
+    }
+    std::int64_t value = v->get();
+    if (value < lo || value > hi) {
+      diag_.at(node->source(), "'" + path(key) + "' = " + std::to_string(value) +
+                                   " is out of range (accepted: " + std::to_string(lo) + ".." +
+                                   std::to_string(hi) + ")");
+      return;
+    }
+    out = static_cast<T>(value);
+  }
+
+  void stringArray(std::string_view key, std::vector<std::string>& out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto* arr = node->as_array();
+    if (arr == nullptr) {
+      typeError(*node, key, "array of strings");
+      return;
+    }
+    std::vector<std::string> values;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& element = *arr->get(i);
+      std::string element_path = path(key) + "[" + std::to_string(i) + "]";
+      const auto* s = element.as_string();
+      if (s == nullptr) {
+        diag_.at(element.source(), "'" + element_path + "' must be a string, not " +
+                                       std::string(typeName(element.type())));
+        return;
+      }
+      values.push_back(s->get());
+    }
+    out = std::move(values);
+  }
+
+  void invalid(const toml::node& node, std::string_view key, std::string_view value,
+               const std::string& why) {
+    diag_.at(node.source(),
+             "invalid value '" + std::string(value) + "' for '" + path(key) + "' (" + why + ")");
+  }
+
+ private:
+  void typeError(const toml::node& node, std::string_view key, std::string_view expected) {
+    diag_.at(node.source(),
+             "'" + path(key) + "' must be " +
+                 (expected.front() == 'a' || expected.front() == 'i' ? "an " : "a ") +
+                 std::string(expected) + ", not " + std::string(typeName(node.type())));
+  }
+
+  Diagnostics& diag_;
+  const toml::table* table_;
+  std::string prefix_;
+};
+
+constexpr std::string_view kListenHelp = "expected host:port or [ipv6]:port with port 0..65535";
+
+void readUrl(Section& s, std::string_view key, std::optional<std::string>& out) {
+  std::string value;
+  const toml::node* node = s.string(key, value);
+  if (node == nullptr) return;
+  if (auto err = checkHttpUrl(value)) {
+    s.invalid(*node, key, value, "an http:// or https:// URL " + *err);
+    return;
+  }
+  out = std::move(value);
+}
+
+void readBaseUrl(Section& s, std::string& out) {
+  std::string value;
+  const toml::node* node = s.string("base_url", value);
+  if (node == nullptr) return;
+  if (auto err = checkHttpUrl(value)) {
+    s.invalid(*node, "base_url", value, "an http:// or https:// URL " + *err);
+    return;
+  }
+  if (value.find_first_of("?#") != std::string::npos) {
+    s.invalid(*node, "base_url", value, "must not have a query or fragment");
+    return;
+  }
+  std::string stripped = value;
+  if (stripped.back() == '/') stripped.pop_back();
+  if (stripped.back() == '/') {
+    s.invalid(*node, "base_url", value, "must not end with '/'");
+    return;
+  }
+  out = std::move(stripped);
+}
+
+void readDatabaseUrl(Section& s, const fs::path& base, std::string& out) {
+  std::string value;
+  const toml::node* node = s.string("url", value);
+  if (node == nullptr) return;
+  const std::string accepted =
+      "accepted: sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory:, "
+      "postgresql://...";
+  if (value == kSqliteMemory) {
+    out = std::move(value);
+    return;
+  }
+  if (value.rfind("postgresql://", 0) == 0 || value.rfind("postgres://", 0) == 0) {
+    // The PostgreSQL store parses its own connection URI; only the scheme is ours to check.
+    out = std::move(value);
+    return;
+  }
+  if (value.rfind(kSqlitePrefix, 0) != 0) {
+    s.invalid(*node, "url", value, accepted);
+    return;
+  }
+  std::string file = value.substr(kSqlitePrefix.size());
+  if (file.empty() || file.back() == '/' || file.find_first_of("?#") != std::string::npos ||
+      file.find('\0') != std::string::npos) {
+    s.invalid(*node, "url", value, accepted);
+    return;
+  }
+  out = std::string(kSqlitePrefix) + resolvePath(base, file);
+}
+
+void readListen(Section& s, std::string& out) {
+  std::string value;
+  const toml::node* node = s.string("listen_addr", value);
+  if (node == nullptr) return;
+  if (!splitListenAddr(value)) {
+    s.invalid(*node, "listen_addr", value, std::string(kListenHelp));
+    return;
+  }
+  out = std::move(value);
+}
+
+void readPath(Section& s, std::string_view key, const fs::path& base, std::string& out) {
+  std::string value;
+  if (s.nonEmptyString(key, value) == nullptr) return;
+  out = resolvePath(base, value);
+}
+
+void readCa(Section& s, const fs::path& base, CaConfig& ca) {
+  s.rejectUnknown({"key_file", "cert_file", "key_type", "hash_alg", "validity_days",
+                   "ca_validity_days", "common_name", "organization"});
+  s.require("key_file");
+  s.require("cert_file");
+  readPath(s, "key_file", base, ca.key_file);
+  readPath(s, "cert_file", base, ca.cert_file);
+  s.oneOf("key_type", ca.key_type, kKeyTypes);
+  s.oneOf("hash_alg", ca.hash_alg, kHashAlgs);
+  s.integer("validity_days", ca.validity_days, 1, 3650);
+  s.integer("ca_validity_days", ca.ca_validity_days, 1, 36500);
+  // X.509 upper bound for CommonName and Organization (RFC 5280 ub-common-name,
+  // ub-organization-name).
+  std::string cn;
+  if (const toml::node* node = s.nonEmptyString("common_name", cn)) {
+    if (cn.size() > 64) {
+      s.invalid(*node, "common_name", cn, "at most 64 characters");
+    } else {
+      ca.common_name = std::move(cn);
+    }
+  }
+  std::string org;
+  if (const toml::node* node = s.string("organization", org)) {
+    if (org.size() > 64) {
+      s.invalid(*node, "organization", org, "at most 64 characters; empty omits it");
+    } else {
+      ca.organization = std::move(org);
+    }
+  }
+}
+
+void readDatabase(Section& s, const fs::path& base, DatabaseConfig& db) {
+  s.rejectUnknown({"url", "pool_connections", "ro_connections"});
+  s.require("url");
+  readDatabaseUrl(s, base, db.url);
+  s.integer("pool_connections", db.pool_connections, 1, 256);
+  s.integer("ro_connections", db.ro_connections, 0, 256);
+}
+
+void readServer(Section& s, const fs::path& base, ServerConfig& server) {
+  s.rejectUnknown({"audit_log_file", "terms_of_service_url", "website_url", "caa_identities",
+                   "external_account_required", "order_expiry_secs", "authz_expiry_secs",
+                   "max_body_bytes", "http_validation_port", "http_validation_allow_private_ips",
+                   "validation_timeout_secs", "threads", "nonce_capacity"});
+  s.require("audit_log_file");
+  readPath(s, "audit_log_file", base, server.audit_log_file);
+  readUrl(s, "terms_of_service_url", server.terms_of_service_url);
+  readUrl(s, "website_url", server.website_url);
+  std::vector<std::string> caa;
+  s.stringArray("caa_identities", caa);
+  for (std::size_t i = 0; i < caa.size(); ++i) {
+    std::string lower = caa[i];
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!validHost(lower) || lower.find('.') == std::string::npos) {
+      s.invalid(*s.find("caa_identities"), "caa_identities[" + std::to_string(i) + "]", caa[i],
+                "a domain name such as \"ca.example.com\"");
+      continue;
+    }
+    // CAA issuer domain names compare case-insensitively (RFC 8659 §4.2); store them lowered.
+    server.caa_identities.push_back(std::move(lower));
+  }
+  s.boolean("external_account_required", server.external_account_required);
+  s.integer("order_expiry_secs", server.order_expiry_secs, 60, 31536000);
+  s.integer("authz_expiry_secs", server.authz_expiry_secs, 60, 31536000);
+  s.integer("max_body_bytes", server.max_body_bytes, 1024, 10485760);
+  s.integer("http_validation_port", server.http_validation_port, 1, 65535);
+  s.boolean("http_validation_allow_private_ips", server.http_validation_allow_private_ips);
+  s.integer("validation_timeout_secs", server.validation_timeout_secs, 1, 120);
+  s.integer("threads", server.threads, 0, 1024);
+  s.integer("nonce_capacity", server.nonce_capacity, 1, 10000000);
+}
+
+fs::path absoluteDir(const std::string& dir) {
+  std::error_code ec;
+  fs::path p = dir.empty() ? fs::current_path(ec) : fs::absolute(fs::path(dir), ec);
+  if (ec) return fs::path(dir);  // unusable cwd: relative paths stay relative, still correct
+  return p.lexically_normal();
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string_view addr) {
+  auto colon = addr.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view host_part = addr.substr(0, colon);
+  auto port = parsePort(addr.substr(colon + 1));
+  if (!port) return std::nullopt;
+  std::string host;
+  if (!host_part.empty() && host_part.front() == '[') {
+    if (host_part.size() < 3 || host_part.back() != ']') return std::nullopt;
+    host = std::string(host_part.substr(1, host_part.size() - 2));
+    if (!validIpv6(host)) return std::nullopt;
+  } else {
+    host = std::string(host_part);
+    if (!validHost(host)) return std::nullopt;  // also rejects unbracketed IPv6
+  }
+  return std::make_pair(std::move(host), *port);
+}
+
+core::Result<Config> parseConfig(std::string_view toml_text, std::string_view source_name,
+                                 const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return core::fail(core::malformed(std::string(source_name) + ":" + std::to_string(where.line) +
+                                      ":" + std::to_string(where.column) +
+                                      ": TOML syntax error: " + std::string(e.description())));
+  } catch (const std::exception& e) {
+    return core::fail(
+        core::malformed(std::string(source_name) + ": cannot parse: " + std::string(e.what())));
+  }
+
+  const fs::path base = absoluteDir(base_dir);
+  Config config;
+  config.config_dir = base_dir;
+  Diagnostics diag(source_name);
+
+  Section top(diag, &root, "");
+  top.rejectUnknown({"listen_addr", "base_url", "database", "ca", "server", "log"});
+  top.require("base_url");
+  readListen(top, config.listen_addr);
+  readBaseUrl(top, config.base_url);
+
+  Section database(diag, top.table("database"), "database");
+  readDatabase(database, base, config.database);
+  Section ca(diag, top.table("ca"), "ca");
+  readCa(ca, base, config.ca);
+  Section server(diag, top.table("server"), "server");
+  readServer(server, base, config.server);
+  Section log(diag, top.table("log"), "log");
+  log.rejectUnknown({"level"});
+  log.oneOf("level", config.log.level, kLogLevels);
+
+  if (!diag.empty()) return core::fail(core::malformed(diag.joined()));
+  return config;
+}
+
+core::Result<Config> loadConfigFile(
+    const std::string& path, const std::function<std::optional<std::string>(const char*)>& getenv) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    return core::fail(core::malformed("cannot read config file '" + path +
+                                      "': " + (ec ? ec.message() : std::string("no such file"))));
+  }
+  if (!fs::is_regular_file(status)) {
+    return core::fail(
+        core::malformed("cannot read config file '" + path + "': not a regular file"));
+  }
+  auto size = fs::file_size(path, ec);
+  if (ec || size > kMaxConfigBytes) {
+    return core::fail(core::malformed("cannot read config file '" + path + "': " +
+                                      (ec ? ec.message() : std::string("larger than 1 MiB"))));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return core::fail(
+        core::malformed("cannot read config file '" + path + "': " + std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return core::fail(
+        core::malformed("cannot read config file '" + path + "': " + std::strerror(errno)));
+  }
+
+  fs::path absolute = fs::absolute(fs::path(path), ec);
+  if (ec) absolute = fs::path(path);
+  std::string dir = absolute.lexically_normal().parent_path().string();
+
+  auto config = parseConfig(text.str(), path, dir);
+  if (!config) return config;
+
+  if (getenv) {
+    if (auto listen = getenv("AKAMU_LISTEN"); listen && !listen->empty()) {
+      if (!splitListenAddr(*listen)) {
+        return core::fail(core::malformed("AKAMU_LISTEN: invalid listen address '" + *listen +
+                                          "' (" + std::string(kListenHelp) + ")"));
+      }
+      config->listen_addr = *listen;
+    }
+  }
+  return config;
+}
+
+}  // namespace akamu::config

@@ -1,0 +1,98 @@
+#pragma once
+// The one TOML file that configures a server, validated into plain structs. Everything the
+// operator can get wrong is reported here, before anything opens a socket or a database, with the
+// file, line and dotted key so the message alone is enough to fix the file.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace akamu::config {
+
+struct CaConfig {
+  std::string key_file;   // required; absolute after loading
+  std::string cert_file;  // required; absolute after loading
+  // ec:P-256|P-384|P-521, rsa:2048|3072|4096, ed25519, ml-dsa-44|65|87. Only the spelling is
+  // checked here; the crypto layer decides whether this OpenSSL can do it.
+  std::string key_type = "ec:P-256";
+  std::string hash_alg = "SHA256";  // SHA256|SHA384|SHA512
+  int validity_days = 90;           // leaf certificate validity, 1..3650
+  int ca_validity_days = 3650;      // self-signed CA created on first start, 1..36500
+  std::string common_name = "Akamu Root CA";
+  std::string organization = "Akamu";
+};
+
+struct DatabaseConfig {
+  // "sqlite:///abs/file.db", "sqlite::memory:", or "postgresql://..." (passed through as is).
+  // Relative sqlite paths are rewritten to the absolute sqlite:///... form.
+  std::string url;
+  int pool_connections = 4;  // 1..256
+  int ro_connections = 4;    // 0..256
+};
+
+struct ServerConfig {
+  std::string audit_log_file;                       // required (JSON lines); absolute after loading
+  std::optional<std::string> terms_of_service_url;  // when set, newAccount requires agreement
+  std::optional<std::string> website_url;
+  std::vector<std::string> caa_identities;
+  bool external_account_required = false;
+  std::int64_t order_expiry_secs = 604800;  // 60..31536000
+  std::int64_t authz_expiry_secs = 604800;  // 60..31536000
+  std::size_t max_body_bytes = 65536;       // 1024..10485760
+  int http_validation_port = 80;            // 1..65535
+  bool http_validation_allow_private_ips = false;
+  int validation_timeout_secs = 10;     // 1..120
+  int threads = 0;                      // worker threads, 0 = one per core; 0..1024
+  std::size_t nonce_capacity = 100000;  // outstanding nonces kept in memory, 1..10000000
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace|debug|info|warn|error|off
+};
+
+struct Config {
+  std::string listen_addr = "127.0.0.1:8080";  // host:port or [v6]:port; port 0 allowed (tests)
+  std::string base_url;  // required, http(s)://, no query/fragment, trailing slash stripped
+  DatabaseConfig database;
+  CaConfig ca;
+  ServerConfig server;
+  LogConfig log;
+  std::string config_dir;  // directory of the file it was loaded from ("" for strings)
+};
+
+// Parses TOML text. `source_name` prefixes errors ("akamu.toml:12: unknown key 'server.foo'").
+// `base_dir` resolves relative paths; when empty they are resolved against the current directory.
+// All problems found are reported together, one per line of the detail.
+core::Result<Config> parseConfig(std::string_view toml_text, std::string_view source_name,
+                                 const std::string& base_dir);
+
+// Reads the file, parses it with its own directory as base_dir, then applies environment
+// overrides: AKAMU_LISTEN (when set and non-empty) replaces listen_addr, validated the same way.
+// The lookup is injected so tests need not touch the process environment.
+core::Result<Config> loadConfigFile(
+    const std::string& path, const std::function<std::optional<std::string>(const char*)>& getenv);
+
+struct InitOptions {
+  std::string data_dir = "./akamu-data";
+  std::string listen_addr = "127.0.0.1:8080";
+  std::string base_url;  // default "http://" + listen_addr
+  int http_validation_port = 80;
+  bool allow_private_ips = false;
+};
+
+// A commented, complete TOML config that parseConfig accepts: every key present with its default
+// and a comment saying what it does (optional ones commented out). Paths point into data_dir
+// (ca.key, ca.pem, akamu.db via a sqlite:// URL, audit.log); a relative data_dir is therefore
+// relative to the directory the config file is written to.
+std::string renderInitConfig(const InitOptions& options);
+
+// Splits "host:port" / "[v6]:port" into host (without brackets) and port; nullopt if malformed.
+std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string_view addr);
+
+}  // namespace akamu::config

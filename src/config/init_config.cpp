@@ -1,0 +1,150 @@
+// `akamu init`: the config a new operator starts from. It doubles as the reference of every key,
+// so each one is present with its default and a comment; tests parse it back to keep it honest.
+#include <cstdio>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace akamu::config {
+namespace {
+
+// TOML basic string: paths may contain quotes, backslashes or odd bytes from the command line.
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(u));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string join(const std::string& dir, std::string_view file) {
+  if (dir.empty()) return std::string(file);
+  if (dir.back() == '/') return dir + std::string(file);
+  return dir + "/" + std::string(file);
+}
+
+}  // namespace
+
+std::string renderInitConfig(const InitOptions& options) {
+  const std::string base_url =
+      options.base_url.empty() ? "http://" + options.listen_addr : options.base_url;
+  const std::string& dir = options.data_dir;
+  // "sqlite://" + "/abs/x.db" gives the absolute sqlite:///abs/x.db form; a relative data_dir
+  // gives sqlite://rel/x.db, which the loader resolves against the config file's directory.
+  const std::string db_url = "sqlite://" + join(dir, "akamu.db");
+
+  std::string out;
+  out.reserve(6000);
+  out += R"(# Akāmu configuration, written by `akamu init`.
+# Every key is shown with its default value. Unknown keys are an error.
+# Relative paths are resolved against the directory of this file.
+# The environment variable AKAMU_LISTEN, when set, replaces listen_addr.
+
+# Address the ACME HTTP server listens on: host:port or [ipv6]:port.
+listen_addr = )" +
+         quote(options.listen_addr) +
+         R"(
+
+# Public URL clients use to reach this server (http:// or https://, no trailing slash).
+# Every URL in the ACME directory is built from it, so it must match what clients see.
+base_url = )" +
+         quote(base_url) +
+         R"(
+
+[database]
+# sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory: (lost on exit),
+# or postgresql://user@host/dbname.
+url = )" +
+         quote(db_url) +
+         R"(
+# Connections used for writes and reads (1..256).
+pool_connections = 4
+# Additional read-only connections (0..256).
+ro_connections = 4
+
+[ca]
+# CA private key and certificate (PEM). Both are created on first start if absent.
+key_file = )" +
+         quote(join(dir, "ca.key")) +
+         R"(
+cert_file = )" +
+         quote(join(dir, "ca.pem")) +
+         R"(
+# Key type of a newly created CA: ec:P-256, ec:P-384, ec:P-521, rsa:2048, rsa:3072, rsa:4096,
+# ed25519, ml-dsa-44, ml-dsa-65, ml-dsa-87 (ML-DSA needs OpenSSL >= 3.5).
+key_type = "ec:P-256"
+# Digest used to sign certificates: SHA256, SHA384 or SHA512 (no effect for ed25519 and ML-DSA).
+hash_alg = "SHA256"
+# Validity of issued certificates, in days (1..3650).
+validity_days = 90
+# Validity of the self-signed CA certificate created on first start, in days (1..36500).
+ca_validity_days = 3650
+# Subject of the self-signed CA certificate created on first start.
+common_name = "Akamu Root CA"
+organization = "Akamu"
+
+[server]
+# Audit log of security-relevant events, one JSON object per line.
+audit_log_file = )" +
+         quote(join(dir, "audit.log")) +
+         R"(
+# Terms of service; when set, newAccount requires termsOfServiceAgreed.
+# terms_of_service_url = "https://example.com/acme/terms"
+# Informational website shown in the directory metadata.
+# website_url = "https://example.com/acme"
+# CAA issuer domain names that identify this CA; shown in the directory metadata.
+caa_identities = []
+# Require External Account Binding on newAccount.
+external_account_required = false
+# Lifetime of a pending order and of an authorization, in seconds (60..31536000).
+order_expiry_secs = 604800
+authz_expiry_secs = 604800
+# Largest accepted request body, in bytes (1024..10485760).
+max_body_bytes = 65536
+# Port that http-01 validation connects to (1..65535); 80 except in tests.
+http_validation_port = )" + std::to_string(options.http_validation_port) + R"(
+# Allow http-01 validation to connect to private and loopback addresses. Off by default so
+# that the CA cannot be used to probe the network it sits in (SSRF); turn it on when the
+# machines you issue for live on private addresses.
+http_validation_allow_private_ips = )" + (options.allow_private_ips ? "true" : "false") + R"(
+# Timeout of one challenge validation attempt, in seconds (1..120).
+validation_timeout_secs = 10
+# Worker threads; 0 means one per CPU core (0..1024).
+threads = 0
+# Outstanding nonces kept in memory, a bound on memory use (1..10000000).
+nonce_capacity = 100000
+
+[log]
+# trace, debug, info, warn, error or off.
+level = "info"
+)";
+  return out;
+}
+
+}  // namespace akamu::config

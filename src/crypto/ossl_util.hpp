@@ -1,0 +1,57 @@
+#pragma once
+// Internal to the crypto module: OpenSSL error text, owners for the types handles.hpp lacks,
+// and the identifier <-> GeneralName mapping shared by the CSR parser and the X.509 builder.
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/problem.hpp"
+#include "core/result.hpp"
+#include "crypto/handles.hpp"
+
+namespace akamu::crypto::detail {
+
+using X509StorePtr = std::unique_ptr<X509_STORE, OsslDeleter<X509_STORE_free>>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OsslDeleter<X509_STORE_CTX_free>>;
+using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, OsslDeleter<AUTHORITY_KEYID_free>>;
+using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, OsslDeleter<ASN1_BIT_STRING_free>>;
+using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, OsslDeleter<EXTENDED_KEY_USAGE_free>>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OsslDeleter<GENERAL_NAME_free>>;
+
+struct ExtensionStackDeleter {
+  void operator()(STACK_OF(X509_EXTENSION) * s) const noexcept {
+    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+  }
+};
+using ExtensionStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionStackDeleter>;
+
+// Empties this thread's OpenSSL error queue, so that a stale entry never shows up in an
+// unrelated later failure, and returns the most recent entry's text ("" when empty).
+std::string takeOpensslError();
+
+// "<what>: <openssl error>" or just "<what>" when OpenSSL left no reason.
+std::string withOpensslError(std::string_view what);
+
+// Contents of a memory BIO.
+std::string memBioToString(BIO* bio);
+
+std::string asciiLower(std::string_view s);
+
+// Canonical inet_ntop text for a 4- or 16-byte address; nullopt for any other length.
+std::optional<std::string> ipBytesToText(const unsigned char* data, int len);
+
+// dns/ip identifiers -> GENERAL_NAMES (dNSName / iPAddress). Other types -> malformed.
+core::Result<GeneralNamesPtr> identifiersToGeneralNames(
+    const std::vector<core::Identifier>& identifiers);
+
+// Bounded file read; errors are serverInternal and name the path.
+core::Result<std::string> readFileBounded(const std::string& path, std::size_t max_bytes);
+
+}  // namespace akamu::crypto::detail

@@ -1,0 +1,71 @@
+#pragma once
+// X.509 certificates: serials, leaf issuance, self-signed roots, inspection and path checks.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/problem.hpp"
+#include "core/result.hpp"
+#include "crypto/handles.hpp"
+
+namespace akamu::crypto {
+
+// 16 random bytes, top bit cleared and first byte non-zero: a positive serial whose DER
+// content is exactly 16 bytes (no leading zero byte).
+std::vector<std::uint8_t> randomSerial();
+// Lower-case hex of the serial, no leading zeros.
+std::string serialHex(const X509* cert);
+
+struct LeafRequest {
+  const EVP_PKEY* subject_public_key = nullptr;
+  std::vector<core::Identifier> identifiers;  // DNS names and IPs -> SAN
+  std::optional<std::string> common_name;
+  core::TimePoint not_before{};
+  core::TimePoint not_after{};
+  std::vector<std::uint8_t> serial;  // from randomSerial()
+  const X509* issuer_cert = nullptr;
+  const EVP_PKEY* issuer_key = nullptr;
+  std::string hash = "SHA256";  // SHA256|SHA384|SHA512; ignored for Ed25519/ML-DSA issuer keys
+  bool client_auth = true;
+};
+
+// X.509 v3 leaf: issuer = issuer_cert's subject; subject = CN if given else empty; SAN
+// (critical when the subject is empty); critical KeyUsage (digitalSignature, plus
+// keyEncipherment for RSA subject keys); EKU serverAuth (+clientAuth); SKI; AKI keyid = the
+// issuer's SKI; critical BasicConstraints cA=FALSE. Signed with issuer_key (RSA: PKCS#1 v1.5).
+core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req);
+
+struct CaRequest {
+  const EVP_PKEY* key = nullptr;
+  std::string common_name;
+  std::string organization;  // may be empty -> omitted
+  core::TimePoint not_before{};
+  core::TimePoint not_after{};
+  std::string hash = "SHA256";
+};
+
+// Self-signed root: critical BasicConstraints cA=TRUE, critical KeyUsage
+// keyCertSign|cRLSign|digitalSignature, SKI, AKI keyid (= SKI), random serial.
+core::Result<X509Ptr> selfSignedCaCertificate(const CaRequest& req);
+
+struct CertInfo {
+  std::string serial_hex;
+  core::TimePoint not_before{};
+  core::TimePoint not_after{};
+  PKey public_key;
+  std::vector<core::Identifier> identifiers;   // SAN dNSName/iPAddress entries
+  std::vector<std::uint8_t> authority_key_id;  // empty when absent
+  std::vector<std::uint8_t> serial_der_bytes;  // the serial's DER content bytes (for ARI)
+};
+core::Result<CertInfo> inspectCertificate(const X509* cert);
+
+// Verifies leaf against the CA certificate (trusted as given) with purpose sslserver, the time
+// check on and X509_V_FLAG_X509_STRICT.
+core::Status verifyChain(const X509* leaf, const X509* ca);
+
+}  // namespace akamu::crypto

@@ -1,0 +1,274 @@
+#include "server/acme_service.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/strict_json.hpp"
+#include "jose/jwk.hpp"
+
+namespace akamu::server {
+namespace {
+
+constexpr std::string_view kJoseJson = "application/jose+json";
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Splits "/acme/x/a/b" after `prefix` into its segments.
+std::vector<std::string> segmentsAfter(std::string_view path, std::string_view prefix) {
+  std::vector<std::string> out;
+  path.remove_prefix(prefix.size());
+  while (!path.empty()) {
+    auto slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+    if (path.empty()) out.emplace_back();
+  }
+  return out;
+}
+
+bool validId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+core::Problem methodNotAllowed(std::string_view allowed) {
+  return core::makeProblem(core::ProblemType::kMethodNotAllowed,
+                           "method not allowed; use " + std::string(allowed));
+}
+
+}  // namespace
+
+AcmeService::AcmeService(ServiceDeps deps, std::string base_url)
+    : deps_(std::move(deps)),
+      urls_(std::move(base_url)),
+      nonces_(deps_.config.server.nonce_capacity) {
+  boost::json::object dir;
+  dir["newNonce"] = urls_.newNonce();
+  dir["newAccount"] = urls_.newAccount();
+  dir["newOrder"] = urls_.newOrder();
+  dir["revokeCert"] = urls_.revokeCert();
+  dir["keyChange"] = urls_.keyChange();
+  boost::json::object meta;
+  if (deps_.config.server.terms_of_service_url) {
+    meta["termsOfService"] = *deps_.config.server.terms_of_service_url;
+  }
+  if (deps_.config.server.website_url) meta["website"] = *deps_.config.server.website_url;
+  if (!deps_.config.server.caa_identities.empty()) {
+    boost::json::array caa;
+    for (const auto& c : deps_.config.server.caa_identities) caa.emplace_back(c);
+    meta["caaIdentities"] = std::move(caa);
+  }
+  meta["externalAccountRequired"] = deps_.config.server.external_account_required;
+  dir["meta"] = std::move(meta);
+  directory_body_ = boost::json::serialize(dir);
+}
+
+HttpResponse AcmeService::json(int status, const boost::json::object& body) const {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+HttpResponse AcmeService::problemResponse(const core::Problem& problem) const {
+  HttpResponse r;
+  r.status = core::problemHttpStatus(problem.type);
+  r.content_type = "application/problem+json";
+  r.body = core::problemToJson(problem);
+  return r;
+}
+
+core::Status AcmeService::audit(std::string type, bool success, std::string subject,
+                                std::string principal, std::string detail) {
+  return deps_.audit.record(AuditEvent{std::move(type), success, std::move(subject),
+                                       std::move(principal), std::move(detail)});
+}
+
+HttpResponse AcmeService::handle(const HttpRequest& request) {
+  auto result = route(request);
+  HttpResponse response = result ? std::move(*result) : problemResponse(result.error());
+  // Every response carries a fresh nonce (so a client can always retry after badNonce) and
+  // the directory link (RFC 8555 §7.1).
+  if (request.method != "GET" || request.path == "/acme/new-nonce") {
+    response.addHeader("Replay-Nonce", nonces_.issue());
+  }
+  response.addHeader("Link", "<" + urls_.directory() + ">;rel=\"index\"");
+  if (response.status == 405) {
+    response.addHeader("Allow", request.path == "/acme/new-nonce" ? "GET, HEAD"
+                                : (request.path == "/acme/directory" ? "GET" : "POST"));
+  }
+  return response;
+}
+
+core::Result<HttpResponse> AcmeService::route(const HttpRequest& request) {
+  const std::string& path = request.path;
+  const std::string& method = request.method;
+  const bool post = method == "POST";
+
+  if (path == "/acme/directory") {
+    if (method != "GET" && method != "HEAD") return core::fail(methodNotAllowed("GET"));
+    return directory();
+  }
+  if (path == "/acme/new-nonce") {
+    if (method == "HEAD" || method == "GET") {
+      HttpResponse r;
+      r.status = method == "HEAD" ? 200 : 204;
+      r.addHeader("Cache-Control", "no-store");
+      return r;
+    }
+    return core::fail(methodNotAllowed("HEAD or GET"));
+  }
+  if (startsWith(path, "/acme/cert/")) {
+    auto segs = segmentsAfter(path, "/acme/cert/");
+    if (segs.size() != 1 || !validId(segs[0])) return core::fail(core::notFound("no such certificate"));
+    if (method != "GET" && !post) return core::fail(methodNotAllowed("GET or POST"));
+    return certificate(request, segs[0]);
+  }
+  if (!startsWith(path, "/acme/")) return core::fail(core::notFound("no such resource"));
+  if (!post) {
+    return core::fail(methodNotAllowed("POST (RFC 8555 resources other than the directory, "
+                                       "nonces and certificates are POST-only)"));
+  }
+  if (path == "/acme/new-account") return newAccount(request);
+  if (path == "/acme/new-order") return newOrder(request);
+  if (path == "/acme/revoke-cert") return revokeCert(request);
+  if (path == "/acme/key-change") return keyChange(request);
+  if (startsWith(path, "/acme/account/")) {
+    auto segs = segmentsAfter(path, "/acme/account/");
+    if (segs.size() == 1 && validId(segs[0])) return account(request, segs[0]);
+    if (segs.size() == 2 && validId(segs[0]) && segs[1] == "orders") {
+      return accountOrders(request, segs[0]);
+    }
+    return core::fail(core::notFound("no such account resource"));
+  }
+  if (startsWith(path, "/acme/order/")) {
+    auto segs = segmentsAfter(path, "/acme/order/");
+    if (segs.size() == 1 && validId(segs[0])) return order(request, segs[0]);
+    if (segs.size() == 2 && validId(segs[0]) && segs[1] == "finalize") {
+      return finalize(request, segs[0]);
+    }
+    return core::fail(core::notFound("no such order resource"));
+  }
+  if (startsWith(path, "/acme/authz/")) {
+    auto segs = segmentsAfter(path, "/acme/authz/");
+    if (segs.size() == 1 && validId(segs[0])) return authorization(request, segs[0]);
+    return core::fail(core::notFound("no such authorization"));
+  }
+  if (startsWith(path, "/acme/chall/")) {
+    auto segs = segmentsAfter(path, "/acme/chall/");
+    if (segs.size() == 2 && validId(segs[0]) && validId(segs[1])) {
+      return challenge(request, segs[0], segs[1]);
+    }
+    return core::fail(core::notFound("no such challenge"));
+  }
+  return core::fail(core::notFound("no such resource"));
+}
+
+HttpResponse AcmeService::directory() const {
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = directory_body_;
+  return r;
+}
+
+core::Result<std::shared_ptr<EVP_PKEY>> AcmeService::accountKey(const acme::Account& account) {
+  {
+    std::lock_guard lock(key_cache_mutex_);
+    auto it = key_cache_.find(account.id);
+    if (it != key_cache_.end() && it->second.jwk_json == account.jwk_json) return it->second.key;
+  }
+  auto jwk = core::parseStrictJsonObject(account.jwk_json);
+  if (!jwk) return core::fail(core::serverInternal("stored account key is unreadable"));
+  auto key = jose::publicKeyFromJwk(*jwk);
+  if (!key) return core::fail(core::serverInternal("stored account key is unusable"));
+  std::shared_ptr<EVP_PKEY> shared(key->release(), EVP_PKEY_free);
+  std::lock_guard lock(key_cache_mutex_);
+  key_cache_[account.id] = CachedKey{account.jwk_json, shared};
+  return shared;
+}
+
+void AcmeService::forgetAccountKey(const std::string& account_id) {
+  std::lock_guard lock(key_cache_mutex_);
+  key_cache_.erase(account_id);
+}
+
+core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpRequest& request,
+                                                                   KeyMode mode) {
+  // Media type parameters are tolerated ("application/jose+json; charset=utf-8").
+  std::string_view ct = request.content_type;
+  if (auto semi = ct.find(';'); semi != std::string_view::npos) ct = ct.substr(0, semi);
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  if (ct != kJoseJson) {
+    return core::fail(core::makeProblem(core::ProblemType::kUnsupportedMediaType,
+                                        "Content-Type must be application/jose+json"));
+  }
+  auto jws = jose::parseJws(request.body);
+  if (!jws) return core::fail(jws.error());
+  Authenticated out;
+  out.jws = std::move(*jws);
+  const auto& header = out.jws.header;
+  if (!header.nonce) return core::fail(core::makeProblem(core::ProblemType::kBadNonce,
+                                                         "the JWS has no nonce"));
+  if (header.url != urls_.requestUrl(request.path)) {
+    return core::fail(core::unauthorized("the JWS url \"" + header.url +
+                                         "\" does not match the request URL \"" +
+                                         urls_.requestUrl(request.path) + "\""));
+  }
+  if (header.kid) {
+    if (mode == KeyMode::kJwk) {
+      return core::fail(core::malformed("this request must be signed with a \"jwk\", not a \"kid\""));
+    }
+    const std::string id = urls_.accountIdFromKid(*header.kid);
+    if (id.empty()) {
+      return core::fail(core::makeProblem(core::ProblemType::kAccountDoesNotExist,
+                                          "kid is not an account URL of this server"));
+    }
+    auto account = deps_.store.getAccount(id);
+    if (!account) return core::fail(account.error());
+    if (!*account) {
+      return core::fail(core::makeProblem(core::ProblemType::kAccountDoesNotExist,
+                                          "no account " + *header.kid));
+    }
+    auto key = accountKey(**account);
+    if (!key) return core::fail(key.error());
+    out.key = std::move(*key);
+    out.account = std::move(**account);
+    out.thumbprint = out.account->thumbprint;
+  } else {
+    if (mode == KeyMode::kKid) {
+      return core::fail(core::malformed("this request must be signed with a \"kid\", not a \"jwk\""));
+    }
+    auto key = jose::publicKeyFromJwk(*header.jwk);
+    if (!key) return core::fail(key.error());
+    auto tp = jose::jwkThumbprint(*header.jwk);
+    if (!tp) return core::fail(tp.error());
+    out.thumbprint = std::move(*tp);
+    out.key = std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free);
+  }
+  if (auto ok = jose::verifyJwsSignature(out.jws, out.key.get()); !ok) {
+    (void)audit("auth.jws.fail", false, request.path, "acme:" + out.thumbprint, ok.error().detail);
+    return core::fail(ok.error());
+  }
+  // The nonce is spent only by a correctly signed request: a forged request cannot burn a
+  // client's nonce.
+  if (!nonces_.consume(*header.nonce)) {
+    return core::fail(core::makeProblem(core::ProblemType::kBadNonce,
+                                        "the nonce is unknown, expired or already used"));
+  }
+  if (out.account && out.account->status != acme::AccountStatus::kValid) {
+    return core::fail(core::unauthorized("account is " +
+                                         std::string(acme::toString(out.account->status))));
+  }
+  return out;
+}
+
+}  // namespace akamu::server

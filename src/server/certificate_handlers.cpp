@@ -1,0 +1,110 @@
+// Certificate download and revocation (RFC 8555 §7.4.2, §7.6).
+#include <boost/json.hpp>
+
+#include "core/base64url.hpp"
+#include "core/strict_json.hpp"
+#include "crypto/pem.hpp"
+#include "crypto/x509.hpp"
+#include "server/acme_service.hpp"
+
+namespace akamu::server {
+namespace {
+
+// RFC 5280 reason codes a subscriber may give (cACompromise and aACompromise are the CA's).
+bool allowedReason(std::int64_t r) {
+  return r == 0 || r == 1 || r == 3 || r == 4 || r == 5 || r == 9;
+}
+
+}  // namespace
+
+core::Result<HttpResponse> AcmeService::certificate(const HttpRequest& request,
+                                                    const std::string& id) {
+  std::optional<std::string> account_id;
+  if (request.method == "POST") {
+    auto auth = authenticate(request, KeyMode::kKid);
+    if (!auth) return core::fail(auth.error());
+    if (!auth->jws.isPostAsGet()) {
+      return core::fail(core::malformed("download a certificate with POST-as-GET"));
+    }
+    account_id = auth->account->id;
+  }
+  auto cert = deps_.store.getCertificate(id);
+  if (!cert) return core::fail(cert.error());
+  if (!*cert) return core::fail(core::notFound("no such certificate"));
+  if (account_id && (*cert)->account_id != *account_id) {
+    return core::fail(core::unauthorized("the certificate belongs to another account"));
+  }
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = "application/pem-certificate-chain";
+  r.body = (*cert)->pem_chain;
+  return r;
+}
+
+core::Result<HttpResponse> AcmeService::revokeCert(const HttpRequest& request) {
+  auto auth = authenticate(request, KeyMode::kEither);
+  if (!auth) return core::fail(auth.error());
+  if (auth->jws.isPostAsGet()) return core::fail(core::malformed("revokeCert needs a payload"));
+  auto payload = core::parseStrictJsonObject(auth->jws.payload);
+  if (!payload) return core::fail(payload.error());
+  auto* cert_member = payload->if_contains("certificate");
+  if (cert_member == nullptr || !cert_member->is_string()) {
+    return core::fail(core::malformed("\"certificate\" must be a base64url DER certificate"));
+  }
+  int reason = 0;
+  if (auto* r = payload->if_contains("reason")) {
+    if (!r->is_int64() && !r->is_uint64()) {
+      return core::fail(core::makeProblem(core::ProblemType::kBadRevocationReason,
+                                          "\"reason\" must be an integer"));
+    }
+    std::int64_t v = r->is_int64() ? r->as_int64() : static_cast<std::int64_t>(r->as_uint64());
+    if (!allowedReason(v)) {
+      return core::fail(core::makeProblem(core::ProblemType::kBadRevocationReason,
+                                          "reason " + std::to_string(v) +
+                                              " is not allowed; use 0, 1, 3, 4, 5 or 9"));
+    }
+    reason = static_cast<int>(v);
+  }
+  auto der = core::base64urlDecode(cert_member->as_string());
+  if (!der) return core::fail(core::malformed("\"certificate\" is not base64url"));
+  auto x509 = crypto::certFromDer(*der);
+  if (!x509) return core::fail(core::malformed("\"certificate\" is not a DER certificate"));
+  const std::string serial = crypto::serialHex(x509->get());
+  auto stored = deps_.store.findCertificateBySerial(serial);
+  if (!stored) return core::fail(stored.error());
+  // Compare the whole certificate, not only the serial: a certificate we did not issue is
+  // unknown here even if its serial collides with one of ours.
+  bool ours = false;
+  if (*stored) {
+    auto chain = crypto::certChainFromPem((*stored)->pem_chain);
+    ours = chain && !chain->empty() && crypto::certToDer((*chain)[0].get()) == *der;
+  }
+  if (!ours) return core::fail(core::notFound("this server did not issue that certificate"));
+  const acme::Certificate& c = **stored;
+  if (auth->account) {
+    if (c.account_id != auth->account->id) {
+      return core::fail(core::unauthorized("the certificate was issued to another account"));
+    }
+  } else {
+    auto info = crypto::inspectCertificate(x509->get());
+    if (!info || EVP_PKEY_eq(info->public_key.get(), auth->key.get()) != 1) {
+      return core::fail(core::unauthorized("the JWS key is not the certificate's key"));
+    }
+  }
+  if (c.revoked) return core::fail(core::makeProblem(core::ProblemType::kAlreadyRevoked,
+                                                      "the certificate is already revoked"));
+  if (auto s = audit("cert.revoke", true, urls_.certificate(c.id), "acme:" + auth->thumbprint,
+                     "serial " + c.serial_hex + " reason " + std::to_string(reason));
+      !s) {
+    return core::fail(s.error());
+  }
+  auto done = deps_.store.revokeCertificate(c.id, reason, deps_.clock.now());
+  if (!done) return core::fail(done.error());
+  if (!*done) return core::fail(core::makeProblem(core::ProblemType::kAlreadyRevoked,
+                                                   "the certificate is already revoked"));
+  HttpResponse r;
+  r.status = 200;
+  return r;
+}
+
+}  // namespace akamu::server

@@ -1,0 +1,137 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/problem.hpp"
+
+namespace akamu::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kIdleTimeout{60};
+
+http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bool keep_alive,
+                                          bool head) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "akamu");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (auto& [name, value] : r.headers) res.insert(name, value);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  if (head) res.body().clear();
+  return res;
+}
+
+HttpResponse plainProblem(core::ProblemType type, std::string detail) {
+  HttpResponse r;
+  r.status = core::problemHttpStatus(type);
+  r.content_type = "application/problem+json";
+  r.body = core::problemToJson(core::makeProblem(type, std::move(detail)));
+  return r;
+}
+
+// Pass-by-value parameters: the coroutine outlives the caller's frame.
+asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
+                              std::size_t max_body) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(max_body);
+    parser.header_limit(16 * 1024);
+    stream.expires_after(kIdleTimeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+    (void)n;
+    if (ec == http::error::body_limit) {
+      auto res = toBeast(plainProblem(core::ProblemType::kPayloadTooLarge,
+                                      "the request body exceeds " + std::to_string(max_body) +
+                                          " bytes"),
+                         11, false, false);
+      co_await http::async_write(stream, res, kUseTuple);
+      break;
+    }
+    if (ec) break;  // closed, timed out or unparsable: nothing useful to answer
+    auto& req = parser.get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    std::string_view target = req.target();
+    if (auto q = target.find('?'); q != std::string_view::npos) {
+      request.query = std::string(target.substr(q + 1));
+      target = target.substr(0, q);
+    }
+    request.path = std::string(target);
+    request.content_type = std::string(req[http::field::content_type]);
+    request.body = std::move(req.body());
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    const bool head = req.method() == http::verb::head;
+    HttpResponse response = (*handler)(request);
+    spdlog::debug("request method={} path={} status={}", request.method, request.path,
+                  response.status);
+    auto res = toBeast(std::move(response), version, keep_alive, head);
+    stream.expires_after(kIdleTimeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);
+    (void)wn;
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor, HttpServer::Handler* handler,
+                                 std::size_t max_body) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, session(std::move(socket), handler, max_body), asio::detached);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_body_bytes)
+    : ioc_(ioc), handler_(std::move(handler)), max_body_bytes_(max_body_bytes), acceptor_(ioc) {}
+
+core::Result<std::uint16_t> HttpServer::listen(const std::string& host, std::uint16_t port) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return core::fail(core::serverInternal("invalid listen address " + host));
+  tcp::endpoint endpoint(address, port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::fail(core::serverInternal("cannot listen on " + host + ":" +
+                                           std::to_string(port) + ": " + ec.message()));
+  }
+  return acceptor_.local_endpoint().port();
+}
+
+void HttpServer::start() {
+  asio::co_spawn(ioc_, acceptLoop(&acceptor_, &handler_, max_body_bytes_), asio::detached);
+}
+
+void HttpServer::stop() {
+  beast::error_code ec;
+  acceptor_.close(ec);
+}
+
+}  // namespace akamu::server

@@ -1,0 +1,29 @@
+#pragma once
+// Transport-neutral request/response values: handlers never see Beast types, so the ACME
+// logic can be driven directly by tests and by any transport.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace akamu::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "HEAD", "POST", ...
+  std::string path;    // request target without the query
+  std::string query;
+  std::string content_type;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void addHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+}  // namespace akamu::server

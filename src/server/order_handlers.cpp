@@ -1,0 +1,313 @@
+// newOrder, order, authorization and finalize (RFC 8555 §7.4, §7.5).
+#include <boost/json.hpp>
+
+#include "acme/identifier_policy.hpp"
+#include "core/base64url.hpp"
+#include "core/random.hpp"
+#include "core/strict_json.hpp"
+#include "crypto/csr.hpp"
+#include "server/acme_service.hpp"
+#include "server/render.hpp"
+
+namespace akamu::server {
+namespace {
+
+core::Result<std::optional<core::TimePoint>> optionalTime(const boost::json::object& obj,
+                                                          std::string_view name) {
+  auto* v = obj.if_contains(name);
+  if (v == nullptr) return std::optional<core::TimePoint>{};
+  core::TimePoint t;
+  if (!v->is_string() || !core::parseRfc3339(v->as_string(), t)) {
+    return core::fail(core::malformed("\"" + std::string(name) + "\" must be an RFC 3339 date"));
+  }
+  return std::optional<core::TimePoint>(t);
+}
+
+bool sameIdentifierSet(std::vector<core::Identifier> a, std::vector<core::Identifier> b) {
+  auto less = [](const core::Identifier& x, const core::Identifier& y) {
+    return std::tie(x.type, x.value) < std::tie(y.type, y.value);
+  };
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  b.erase(std::unique(b.begin(), b.end()), b.end());
+  return a == b;
+}
+
+}  // namespace
+
+core::Result<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
+  auto auth = authenticate(request, KeyMode::kKid);
+  if (!auth) return core::fail(auth.error());
+  if (auth->jws.isPostAsGet()) return core::fail(core::malformed("newOrder needs a payload"));
+  auto payload = core::parseStrictJsonObject(auth->jws.payload);
+  if (!payload) return core::fail(payload.error());
+  auto* ids_value = payload->if_contains("identifiers");
+  if (ids_value == nullptr || !ids_value->is_array()) {
+    return core::fail(core::malformed("\"identifiers\" must be an array"));
+  }
+  std::vector<core::Identifier> requested;
+  for (const auto& v : ids_value->as_array()) {
+    if (!v.is_object()) return core::fail(core::malformed("identifiers must be objects"));
+    const auto& o = v.as_object();
+    auto* type = o.if_contains("type");
+    auto* value = o.if_contains("value");
+    if (type == nullptr || !type->is_string() || value == nullptr || !value->is_string()) {
+      return core::fail(core::malformed("an identifier needs string \"type\" and \"value\""));
+    }
+    requested.push_back({std::string(type->as_string()), std::string(value->as_string())});
+    if (requested.size() > 1000) return core::fail(core::malformed("too many identifiers"));
+  }
+  auto identifiers = acme::checkOrderIdentifiers(requested);
+  if (!identifiers) return core::fail(identifiers.error());
+
+  auto not_before = optionalTime(*payload, "notBefore");
+  if (!not_before) return core::fail(not_before.error());
+  auto not_after = optionalTime(*payload, "notAfter");
+  if (!not_after) return core::fail(not_after.error());
+  const auto now = deps_.clock.now();
+  const auto max_validity = std::chrono::hours(24) * deps_.config.ca.validity_days;
+  if (*not_before && *not_after && **not_after <= **not_before) {
+    return core::fail(core::malformed("notAfter must be later than notBefore"));
+  }
+  if (*not_after && **not_after <= now) {
+    return core::fail(core::malformed("notAfter is in the past"));
+  }
+  if (*not_after && **not_after - not_before->value_or(now) > max_validity) {
+    return core::fail(core::malformed("the requested validity exceeds " +
+                                      std::to_string(deps_.config.ca.validity_days) + " days"));
+  }
+  if (*not_before && **not_before > now + max_validity) {
+    return core::fail(core::malformed("notBefore is too far in the future"));
+  }
+
+  acme::Order order;
+  order.id = core::randomToken(12);
+  order.account_id = auth->account->id;
+  order.status = acme::OrderStatus::kPending;
+  order.created_at = now;
+  order.expires = now + std::chrono::seconds(deps_.config.server.order_expiry_secs);
+  order.identifiers = *identifiers;
+  order.not_before = *not_before;
+  order.not_after = *not_after;
+  std::vector<acme::Authorization> authzs;
+  for (const auto& id : *identifiers) {
+    acme::Authorization a;
+    a.id = core::randomToken(12);
+    a.account_id = order.account_id;
+    a.order_id = order.id;
+    a.identifier = id;
+    a.status = acme::AuthzStatus::kPending;
+    a.expires = std::min(order.expires,
+                         now + std::chrono::seconds(deps_.config.server.authz_expiry_secs));
+    acme::Challenge c;
+    c.id = core::randomToken(9);
+    c.authz_id = a.id;
+    c.type = "http-01";
+    c.token = core::randomToken(32);
+    a.challenges.push_back(std::move(c));
+    order.authz_ids.push_back(a.id);
+    authzs.push_back(std::move(a));
+  }
+  if (auto s = audit("order.create", true, urls_.order(order.id), "acme:" + auth->thumbprint,
+                     std::to_string(order.identifiers.size()) + " identifiers");
+      !s) {
+    return core::fail(s.error());
+  }
+  if (auto s = deps_.store.insertOrder(order, authzs); !s) return core::fail(s.error());
+  HttpResponse r = json(201, renderOrder(order, urls_));
+  r.addHeader("Location", urls_.order(order.id));
+  return r;
+}
+
+core::Result<acme::Order> AcmeService::refreshOrder(acme::Order order) {
+  const auto now = deps_.clock.now();
+  const auto before = order.status;
+  if ((order.status == acme::OrderStatus::kPending || order.status == acme::OrderStatus::kReady) &&
+      now >= order.expires) {
+    order.status = acme::OrderStatus::kInvalid;
+    order.error = core::makeProblem(core::ProblemType::kMalformed, "the order expired");
+  } else if (order.status == acme::OrderStatus::kPending) {
+    auto authzs = deps_.store.getAuthorizations(order.authz_ids);
+    if (!authzs) return core::fail(authzs.error());
+    bool all_valid = authzs->size() == order.authz_ids.size();
+    for (const auto& a : *authzs) {
+      const bool expired = a.status == acme::AuthzStatus::kPending && now >= a.expires;
+      if (a.status == acme::AuthzStatus::kInvalid || a.status == acme::AuthzStatus::kDeactivated ||
+          a.status == acme::AuthzStatus::kRevoked || a.status == acme::AuthzStatus::kExpired ||
+          expired) {
+        order.status = acme::OrderStatus::kInvalid;
+        for (const auto& c : a.challenges) {
+          if (c.error) {
+            order.error = *c.error;
+            break;
+          }
+        }
+        if (!order.error) {
+          order.error = core::makeProblem(
+              core::ProblemType::kUnauthorized,
+              "authorization for " + a.identifier.value + " is " +
+                  (expired ? std::string("expired") : acme::toString(a.status)));
+        }
+        all_valid = false;
+        break;
+      }
+      if (a.status != acme::AuthzStatus::kValid) all_valid = false;
+    }
+    if (all_valid) order.status = acme::OrderStatus::kReady;
+  }
+  if (order.status != before) {
+    auto ok = deps_.store.updateOrderIfStatus(order, before);
+    if (!ok) return core::fail(ok.error());
+    if (!*ok) {
+      // Somebody else moved it first; theirs is the truth.
+      auto fresh = deps_.store.getOrder(order.id);
+      if (!fresh) return core::fail(fresh.error());
+      if (!*fresh) return core::fail(core::notFound("no such order"));
+      return std::move(**fresh);
+    }
+  }
+  return order;
+}
+
+core::Result<acme::Order> AcmeService::loadOwnedOrder(const std::string& id,
+                                                     const std::string& account_id) {
+  auto order = deps_.store.getOrder(id);
+  if (!order) return core::fail(order.error());
+  if (!*order) return core::fail(core::notFound("no such order"));
+  if ((*order)->account_id != account_id) {
+    return core::fail(core::unauthorized("the order belongs to another account"));
+  }
+  return refreshOrder(std::move(**order));
+}
+
+core::Result<HttpResponse> AcmeService::order(const HttpRequest& request, const std::string& id) {
+  auto auth = authenticate(request, KeyMode::kKid);
+  if (!auth) return core::fail(auth.error());
+  if (!auth->jws.isPostAsGet()) {
+    return core::fail(core::malformed("fetch an order with POST-as-GET (empty payload)"));
+  }
+  auto order = loadOwnedOrder(id, auth->account->id);
+  if (!order) return core::fail(order.error());
+  HttpResponse r = json(200, renderOrder(*order, urls_));
+  if (order->status == acme::OrderStatus::kProcessing) r.addHeader("Retry-After", "1");
+  return r;
+}
+
+core::Result<HttpResponse> AcmeService::authorization(const HttpRequest& request,
+                                                      const std::string& id) {
+  auto auth = authenticate(request, KeyMode::kKid);
+  if (!auth) return core::fail(auth.error());
+  auto authz = deps_.store.getAuthorization(id);
+  if (!authz) return core::fail(authz.error());
+  if (!*authz) return core::fail(core::notFound("no such authorization"));
+  acme::Authorization& a = **authz;
+  if (a.account_id != auth->account->id) {
+    return core::fail(core::unauthorized("the authorization belongs to another account"));
+  }
+  if (a.status == acme::AuthzStatus::kPending && deps_.clock.now() >= a.expires) {
+    a.status = acme::AuthzStatus::kExpired;
+    if (auto s = deps_.store.updateAuthorization(a); !s) return core::fail(s.error());
+  }
+  if (!auth->jws.isPostAsGet()) {
+    auto payload = core::parseStrictJsonObject(auth->jws.payload);
+    if (!payload) return core::fail(payload.error());
+    auto* status = payload->if_contains("status");
+    if (status == nullptr || !status->is_string() || status->as_string() != "deactivated") {
+      return core::fail(core::malformed("the only change a client may make to an "
+                                        "authorization is {\"status\":\"deactivated\"}"));
+    }
+    if (a.status != acme::AuthzStatus::kPending && a.status != acme::AuthzStatus::kValid) {
+      return core::fail(core::malformed("an authorization that is " +
+                                        std::string(acme::toString(a.status)) +
+                                        " cannot be deactivated"));
+    }
+    a.status = acme::AuthzStatus::kDeactivated;
+    if (auto s = deps_.store.updateAuthorization(a); !s) return core::fail(s.error());
+    if (auto o = deps_.store.getOrder(a.order_id); o && *o) (void)refreshOrder(std::move(**o));
+  }
+  return json(200, renderAuthorization(a, urls_));
+}
+
+core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request,
+                                                 const std::string& id) {
+  auto auth = authenticate(request, KeyMode::kKid);
+  if (!auth) return core::fail(auth.error());
+  if (auth->jws.isPostAsGet()) return core::fail(core::malformed("finalize needs a CSR"));
+  auto payload = core::parseStrictJsonObject(auth->jws.payload);
+  if (!payload) return core::fail(payload.error());
+  auto order = loadOwnedOrder(id, auth->account->id);
+  if (!order) return core::fail(order.error());
+  if (order->status != acme::OrderStatus::kReady) {
+    return core::fail(core::makeProblem(
+        core::ProblemType::kOrderNotReady,
+        "the order is " + std::string(acme::toString(order->status)) + ", not ready"));
+  }
+  auto* csr_member = payload->if_contains("csr");
+  if (csr_member == nullptr || !csr_member->is_string()) {
+    return core::fail(core::malformed("\"csr\" must be a base64url string"));
+  }
+  auto der = core::base64urlDecode(csr_member->as_string());
+  if (!der) return core::fail(core::makeProblem(core::ProblemType::kBadCsr, "csr is not base64url"));
+  auto csr = crypto::parseCsr(*der);
+  if (!csr) return core::fail(csr.error());
+  std::vector<core::Identifier> wanted = csr->identifiers;
+  if (csr->common_name) {
+    core::Identifier cn{"dns", *csr->common_name};
+    if (std::find(wanted.begin(), wanted.end(), cn) == wanted.end()) wanted.push_back(cn);
+  }
+  if (!sameIdentifierSet(wanted, order->identifiers)) {
+    return core::fail(core::makeProblem(core::ProblemType::kBadCsr,
+                                        "the CSR's names differ from the order's identifiers"));
+  }
+  if (EVP_PKEY_eq(csr->public_key.get(), auth->key.get()) == 1) {
+    return core::fail(core::makeProblem(core::ProblemType::kBadCsr,
+                                        "the certificate key must differ from the account key"));
+  }
+  const std::string principal = "acme:" + auth->thumbprint;
+  if (auto s = audit("order.finalize", true, urls_.order(order->id), principal, ""); !s) {
+    return core::fail(s.error());
+  }
+  acme::Order processing = *order;
+  processing.status = acme::OrderStatus::kProcessing;
+  auto claimed = deps_.store.updateOrderIfStatus(processing, acme::OrderStatus::kReady);
+  if (!claimed) return core::fail(claimed.error());
+  if (!*claimed) {
+    return core::fail(core::makeProblem(core::ProblemType::kOrderNotReady,
+                                        "the order is already being finalized"));
+  }
+  auto revert = [&](core::Problem why, acme::OrderStatus to) {
+    acme::Order back = processing;
+    back.status = to;
+    if (to == acme::OrderStatus::kInvalid) back.error = why;
+    (void)deps_.store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
+    return core::fail(std::move(why));
+  };
+  auto issued = deps_.ca.issue(csr->public_key.get(), order->identifiers, csr->common_name,
+                               order->not_before, order->not_after);
+  if (!issued) return revert(issued.error(), acme::OrderStatus::kInvalid);
+
+  acme::Certificate cert;
+  cert.id = core::randomToken(12);
+  cert.serial_hex = issued->serial_hex;
+  cert.account_id = order->account_id;
+  cert.order_id = order->id;
+  cert.pem_chain = std::move(issued->pem_chain);
+  cert.not_before = issued->not_before;
+  cert.not_after = issued->not_after;
+  // The issuance is audited before it becomes visible: no unaudited certificate.
+  if (auto s = audit("cert.issue", true, urls_.certificate(cert.id), principal,
+                     "serial " + cert.serial_hex);
+      !s) {
+    return revert(s.error(), acme::OrderStatus::kReady);
+  }
+  acme::Order valid = processing;
+  valid.status = acme::OrderStatus::kValid;
+  valid.certificate_id = cert.id;
+  auto stored = deps_.store.insertCertificateForOrder(cert, valid);
+  if (!stored) return revert(stored.error(), acme::OrderStatus::kReady);
+  if (!*stored) return core::fail(core::serverInternal("the order changed during issuance"));
+  return json(200, renderOrder(valid, urls_));
+}
+
+}  // namespace akamu::server

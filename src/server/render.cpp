@@ -1,0 +1,68 @@
+#include "server/render.hpp"
+
+#include <boost/json.hpp>
+
+namespace akamu::server {
+
+boost::json::object renderIdentifier(const core::Identifier& id) {
+  return boost::json::object{{"type", id.type}, {"value", id.value}};
+}
+
+boost::json::object renderProblem(const core::Problem& problem) {
+  return boost::json::parse(core::problemToJson(problem)).as_object();
+}
+
+boost::json::object renderAccount(const acme::Account& account, const AcmeUrls& urls) {
+  boost::json::object obj;
+  obj["status"] = acme::toString(account.status);
+  boost::json::array contacts;
+  for (const auto& c : account.contacts) contacts.emplace_back(c);
+  obj["contact"] = std::move(contacts);
+  if (account.tos_agreed) obj["termsOfServiceAgreed"] = true;
+  obj["orders"] = urls.accountOrders(account.id);
+  obj["createdAt"] = core::formatRfc3339(account.created_at);
+  return obj;
+}
+
+boost::json::object renderOrder(const acme::Order& order, const AcmeUrls& urls) {
+  boost::json::object obj;
+  obj["status"] = acme::toString(order.status);
+  obj["expires"] = core::formatRfc3339(order.expires);
+  boost::json::array ids;
+  for (const auto& id : order.identifiers) ids.emplace_back(renderIdentifier(id));
+  obj["identifiers"] = std::move(ids);
+  if (order.not_before) obj["notBefore"] = core::formatRfc3339(*order.not_before);
+  if (order.not_after) obj["notAfter"] = core::formatRfc3339(*order.not_after);
+  boost::json::array authzs;
+  for (const auto& a : order.authz_ids) authzs.emplace_back(urls.authz(a));
+  obj["authorizations"] = std::move(authzs);
+  obj["finalize"] = urls.finalize(order.id);
+  if (order.certificate_id) obj["certificate"] = urls.certificate(*order.certificate_id);
+  if (order.error) obj["error"] = renderProblem(*order.error);
+  return obj;
+}
+
+boost::json::object renderChallenge(const acme::Challenge& challenge, const AcmeUrls& urls) {
+  boost::json::object obj;
+  obj["type"] = challenge.type;
+  obj["url"] = urls.challenge(challenge.authz_id, challenge.id);
+  obj["status"] = acme::toString(challenge.status);
+  obj["token"] = challenge.token;
+  if (challenge.validated) obj["validated"] = core::formatRfc3339(*challenge.validated);
+  if (challenge.error) obj["error"] = renderProblem(*challenge.error);
+  return obj;
+}
+
+boost::json::object renderAuthorization(const acme::Authorization& authz, const AcmeUrls& urls) {
+  boost::json::object obj;
+  obj["identifier"] = renderIdentifier(authz.identifier);
+  obj["status"] = acme::toString(authz.status);
+  obj["expires"] = core::formatRfc3339(authz.expires);
+  boost::json::array challenges;
+  for (const auto& c : authz.challenges) challenges.emplace_back(renderChallenge(c, urls));
+  obj["challenges"] = std::move(challenges);
+  if (authz.wildcard) obj["wildcard"] = true;
+  return obj;
+}
+
+}  // namespace akamu::server

@@ -1,0 +1,101 @@
+#include "server/server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <spdlog/spdlog.h>
+
+#include "crypto/key_type.hpp"
+#include "store/open_store.hpp"
+
+namespace akamu::server {
+
+core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
+                                                     std::shared_ptr<core::Clock> clock) {
+  std::unique_ptr<Server> s(new Server());
+  s->config_ = std::move(config);
+  s->clock_ = clock ? std::move(clock) : std::make_shared<core::SystemClock>();
+  const auto& cfg = s->config_;
+
+  auto key_type = crypto::parseKeyType(cfg.ca.key_type);
+  if (!key_type) return core::fail(key_type.error());
+  if (key_type->algorithm == crypto::KeyAlgorithm::kMlDsa && !crypto::mlDsaAvailable()) {
+    return core::fail(core::serverInternal(
+        "ca.key_type = \"" + cfg.ca.key_type + "\" needs ML-DSA, which requires OpenSSL >= 3.5; "
+        "this akamu uses " + crypto::opensslVersion()));
+  }
+  auto audit = AuditLog::open(cfg.server.audit_log_file, *s->clock_);
+  if (!audit) return core::fail(audit.error());
+  s->audit_ = std::move(*audit);
+
+  store::StoreOptions store_options;
+  store_options.read_connections = static_cast<std::size_t>(cfg.database.ro_connections);
+  auto store = store::openStore(cfg.database.url, store_options);
+  if (!store) return core::fail(store.error());
+  s->store_ = std::move(*store);
+
+  ca::CaSettings ca_settings;
+  ca_settings.key_file = cfg.ca.key_file;
+  ca_settings.cert_file = cfg.ca.cert_file;
+  ca_settings.key_type = cfg.ca.key_type;
+  ca_settings.hash_alg = cfg.ca.hash_alg;
+  ca_settings.validity_days = cfg.ca.validity_days;
+  ca_settings.ca_validity_days = cfg.ca.ca_validity_days;
+  ca_settings.common_name = cfg.ca.common_name;
+  ca_settings.organization = cfg.ca.organization;
+  auto ca = ca::CertificateAuthority::loadOrCreate(ca_settings, *s->clock_, &s->created_ca_);
+  if (!ca) return core::fail(ca.error());
+  s->ca_ = std::move(*ca);
+  return s;
+}
+
+core::Status Server::start() {
+  auto split = config::splitListenAddr(config_.listen_addr);
+  if (!split) return core::fail(core::malformed("invalid listen_addr " + config_.listen_addr));
+  http_ = std::make_unique<HttpServer>(
+      ioc_, [this](const HttpRequest& r) { return service_->handle(r); },
+      config_.server.max_body_bytes);
+  auto port = http_->listen(split->first, split->second);
+  if (!port) return core::fail(port.error());
+  port_ = *port;
+  base_url_ = config_.base_url;
+  if (base_url_.empty()) {
+    const bool v6 = split->first.find(':') != std::string::npos;
+    base_url_ = "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" +
+                std::to_string(port_);
+  }
+  service_ = std::make_unique<AcmeService>(
+      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, ioc_.get_executor()}, base_url_);
+  if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
+    return core::fail(s.error());
+  }
+  http_->start();
+  unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(ioc_);
+      ioc_.run();
+    });
+  }
+  return {};
+}
+
+void Server::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (http_) http_->stop();
+  if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
+  ioc_.stop();
+}
+
+void Server::wait() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Server::~Server() {
+  stop();
+  wait();
+}
+
+}  // namespace akamu::server

@@ -1,0 +1,60 @@
+#pragma once
+// One running Akāmu: configuration in, a listening ACME server out. Used by `akamu serve`,
+// by the integration tests (port 0, in-process) and by acme-bench --spawn inprocess.
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "ca/certificate_authority.hpp"
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "server/acme_service.hpp"
+#include "server/audit_log.hpp"
+#include "server/http_server.hpp"
+#include "store/store.hpp"
+
+namespace akamu::server {
+
+class Server {
+ public:
+  // Opens the audit log and the database, loads or creates the CA. Fails with a problem
+  // whose detail is the one line an operator needs.
+  static core::Result<std::unique_ptr<Server>> create(config::Config config,
+                                                      std::shared_ptr<core::Clock> clock = nullptr);
+  ~Server();
+
+  // Binds listen_addr and starts the worker threads. When base_url is empty it becomes
+  // http://<listen host>:<bound port>.
+  core::Status start();
+  void stop();
+  // Blocks until stop() (e.g. from a signal handler thread).
+  void wait();
+
+  std::uint16_t port() const { return port_; }
+  const std::string& baseUrl() const { return base_url_; }
+  std::string directoryUrl() const { return base_url_ + "/acme/directory"; }
+  const ca::CertificateAuthority& ca() const { return *ca_; }
+  bool createdCa() const { return created_ca_; }
+  const config::Config& config() const { return config_; }
+
+ private:
+  Server() = default;
+
+  config::Config config_;
+  std::shared_ptr<core::Clock> clock_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ca::CertificateAuthority> ca_;
+  bool created_ca_ = false;
+  boost::asio::io_context ioc_;
+  std::unique_ptr<AcmeService> service_;
+  std::unique_ptr<HttpServer> http_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::string base_url_;
+  bool stopped_ = false;
+};
+
+}  // namespace akamu::server

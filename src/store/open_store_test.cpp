@@ -1,0 +1,112 @@
+#include "store/open_store.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace akamu::store {
+namespace {
+
+using core::ProblemType;
+
+class ScratchDir {
+ public:
+  ScratchDir()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("akamu-open-store-test-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  const std::filesystem::path& path() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// Restores the working directory even when an assertion returns early.
+class ChangeDir {
+ public:
+  explicit ChangeDir(const std::filesystem::path& to) : from_(std::filesystem::current_path()) {
+    std::filesystem::current_path(to);
+  }
+  ~ChangeDir() { std::filesystem::current_path(from_); }
+
+ private:
+  std::filesystem::path from_;
+};
+
+TEST(OpenStore, RejectsUnsupportedUrls) {
+  for (const char* url : {"", "postgresql://akamu:s3cret@db.internal/akamu", "mysql://x/y",
+                          "sqlite3:x.db", "SQLITE:x.db", "/var/lib/akamu.db", "x.db"}) {
+    auto store = openStore(url);
+    ASSERT_FALSE(store) << url;
+    EXPECT_EQ(store.error().type, ProblemType::kMalformed) << url;
+    EXPECT_TRUE(store.error().detail.starts_with("unsupported database url")) << url;
+    EXPECT_EQ(store.error().detail.find("s3cret"), std::string::npos) << "leaks the password";
+  }
+}
+
+TEST(OpenStore, RejectsSqliteUrlsWithoutUsablePath) {
+  for (const char* url : {"sqlite:", "sqlite://", "sqlite:x.db?mode=ro"}) {
+    auto store = openStore(url);
+    ASSERT_FALSE(store) << url;
+    EXPECT_EQ(store.error().type, ProblemType::kMalformed) << url;
+  }
+}
+
+TEST(OpenStore, OpensInMemory) {
+  auto store = openStore("sqlite::memory:");
+  ASSERT_TRUE(store) << store.error().detail;
+  ASSERT_NE(store->get(), nullptr);
+  auto missing = (*store)->getAccount("x");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST(OpenStore, AbsoluteAndRelativePaths) {
+  ScratchDir scratch;
+  auto absolute = scratch.path() / "abs.db";
+  {
+    auto store = openStore("sqlite://" + absolute.string());
+    ASSERT_TRUE(store) << store.error().detail;
+  }
+  EXPECT_TRUE(std::filesystem::exists(absolute));
+
+  ChangeDir cd(scratch.path());
+  for (const char* url : {"sqlite://rel1.db", "sqlite:rel2.db"}) {
+    auto store = openStore(url, StoreOptions{.read_connections = 1});
+    ASSERT_TRUE(store) << url << ": " << store.error().detail;
+  }
+  EXPECT_TRUE(std::filesystem::exists(scratch.path() / "rel1.db"));
+  EXPECT_TRUE(std::filesystem::exists(scratch.path() / "rel2.db"));
+}
+
+TEST(OpenStore, UnopenableFileIsServerInternal) {
+  auto store = openStore("sqlite:///nonexistent-akamu-dir/sub/x.db");
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().type, ProblemType::kServerInternal);
+}
+
+TEST(OpenStore, ZeroReadConnectionsStillServesReads) {
+  ScratchDir scratch;
+  auto store = openStore("sqlite://" + (scratch.path() / "z.db").string(),
+                         StoreOptions{.read_connections = 0});
+  ASSERT_TRUE(store) << store.error().detail;
+  acme::Account a;
+  a.id = "acct";
+  a.thumbprint = "thumb";
+  ASSERT_TRUE((*store)->insertAccount(a));
+  auto got = (*store)->findAccountByThumbprint("thumb");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->id, "acct");
+}
+
+}  // namespace
+}  // namespace akamu::store

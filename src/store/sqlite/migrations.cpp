@@ -1,0 +1,139 @@
+#include "store/sqlite/migrations.hpp"
+
+#include <string>
+
+namespace akamu::store::sqlite {
+namespace {
+
+// STRICT tables make SQLite reject a value of the wrong type instead of storing it. Times are
+// unix seconds. JSON columns hold values written by json_columns.cpp.
+constexpr const char* kInitialSchema = R"sql(
+CREATE TABLE accounts (
+  id          TEXT PRIMARY KEY,
+  thumbprint  TEXT NOT NULL UNIQUE,
+  jwk_json    TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  contacts    TEXT NOT NULL,   -- JSON array of strings
+  tos_agreed  INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE orders (
+  id              TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL REFERENCES accounts(id),
+  status          TEXT NOT NULL,
+  expires         INTEGER NOT NULL,
+  identifiers     TEXT NOT NULL,  -- JSON array of {"type","value"}
+  authz_ids       TEXT NOT NULL,  -- JSON array of strings, in the order's own order
+  not_before      INTEGER,
+  not_after       INTEGER,
+  error           TEXT,           -- JSON problem
+  -- No foreign key: certificates.order_id already points back here, and the certificate row
+  -- is written in the same transaction as the order that names it.
+  certificate_id  TEXT,
+  created_at      INTEGER NOT NULL
+) STRICT;
+-- listOrderIds: an account's orders oldest first (the index ends in rowid, the tie-breaker).
+CREATE INDEX orders_account_created ON orders(account_id, created_at);
+
+CREATE TABLE authorizations (
+  id                TEXT PRIMARY KEY,
+  account_id        TEXT NOT NULL REFERENCES accounts(id),
+  order_id          TEXT NOT NULL REFERENCES orders(id),
+  identifier_type   TEXT NOT NULL,
+  identifier_value  TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  expires           INTEGER NOT NULL,
+  wildcard          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX authorizations_order ON authorizations(order_id);
+
+CREATE TABLE challenges (
+  id         TEXT PRIMARY KEY,
+  authz_id   TEXT NOT NULL REFERENCES authorizations(id),
+  position   INTEGER NOT NULL,  -- index in the authorization's list, to return them as inserted
+  type       TEXT NOT NULL,
+  token      TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  validated  INTEGER,
+  error      TEXT               -- JSON problem
+) STRICT;
+CREATE INDEX challenges_authz ON challenges(authz_id, position);
+
+CREATE TABLE certificates (
+  id                 TEXT PRIMARY KEY,
+  serial_hex         TEXT NOT NULL UNIQUE,
+  account_id         TEXT NOT NULL REFERENCES accounts(id),
+  order_id           TEXT NOT NULL REFERENCES orders(id),
+  pem_chain          TEXT NOT NULL,
+  not_before         INTEGER NOT NULL,
+  not_after          INTEGER NOT NULL,
+  revoked            INTEGER NOT NULL DEFAULT 0,
+  revocation_reason  INTEGER,
+  revoked_at         INTEGER
+) STRICT;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial", kInitialSchema},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+core::Result<int> schemaVersion(Database& db) {
+  auto exists = db.prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  if (!exists) return core::fail(exists.error());
+  auto row = exists->step();
+  if (!row) return core::fail(row.error());
+  if (!*row || exists->columnInt(0) == 0) return 0;
+
+  auto max = db.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  if (!max) return core::fail(max.error());
+  row = max->step();
+  if (!row) return core::fail(row.error());
+  return *row ? static_cast<int>(max->columnInt(0)) : 0;
+}
+
+core::Status migrate(Database& db) {
+  // IMMEDIATE: two processes opening the same fresh file must not both apply migration 1.
+  auto tx = Transaction::begin(db, Transaction::Mode::kImmediate);
+  if (!tx) return core::fail(tx.error());
+  if (auto st = db.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
+          "applied_at TEXT)");
+      !st) {
+    return st;
+  }
+  auto current = schemaVersion(db);
+  if (!current) return core::fail(current.error());
+  const int latest = latestSchemaVersion();
+  if (*current > latest) {
+    return core::fail(core::serverInternal(
+        "database schema version " + std::to_string(*current) +
+        " is newer than this akamu supports (" + std::to_string(latest) + "); upgrade akamu"));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= *current) continue;
+    if (auto st = db.exec(m.sql); !st) {
+      auto problem = st.error();
+      problem.detail = "migration " + std::to_string(m.version) + " (" + m.name +
+                       ") failed: " + problem.detail;
+      return core::fail(std::move(problem));
+    }
+    // Not a cached statement: it runs once per migration per process.
+    if (auto st = db.exec("INSERT INTO schema_migrations(version, applied_at) VALUES (" +
+                          std::to_string(m.version) +
+                          ", strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+        !st) {
+      return st;
+    }
+  }
+  return tx->commit();
+}
+
+}  // namespace akamu::store::sqlite

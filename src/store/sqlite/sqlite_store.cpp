@@ -1,0 +1,664 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/json_columns.hpp"
+#include "store/sqlite/migrations.hpp"
+
+namespace akamu::store::sqlite {
+namespace {
+
+using acme::Account;
+using acme::Authorization;
+using acme::Certificate;
+using acme::Challenge;
+using acme::Order;
+using core::fail;
+using core::TimePoint;
+
+// ---- SQL ----------------------------------------------------------------------------------
+
+constexpr std::string_view kInsertAccount =
+    "INSERT INTO accounts(id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr std::string_view kUpdateAccount =
+    "UPDATE accounts SET thumbprint = ?2, jwk_json = ?3, status = ?4, contacts = ?5, "
+    "tos_agreed = ?6 WHERE id = ?1";
+constexpr std::string_view kSelectAccountById =
+    "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at FROM accounts "
+    "WHERE id = ?1";
+constexpr std::string_view kSelectAccountByThumbprint =
+    "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at FROM accounts "
+    "WHERE thumbprint = ?1";
+
+constexpr std::string_view kInsertOrder =
+    "INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, not_before, "
+    "not_after, error, certificate_id, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+// The compare-and-set: ?2 is the status the caller last saw.
+constexpr std::string_view kUpdateOrderIfStatus =
+    "UPDATE orders SET status = ?3, expires = ?4, identifiers = ?5, authz_ids = ?6, "
+    "not_before = ?7, not_after = ?8, error = ?9, certificate_id = ?10 "
+    "WHERE id = ?1 AND status = ?2";
+constexpr std::string_view kSelectOrder =
+    "SELECT id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, "
+    "error, certificate_id, created_at FROM orders WHERE id = ?1";
+constexpr std::string_view kListOrderIds =
+    "SELECT id FROM orders WHERE account_id = ?1 ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3";
+
+constexpr std::string_view kInsertAuthz =
+    "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
+    "status, expires, wildcard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr std::string_view kUpdateAuthzStatus =
+    "UPDATE authorizations SET status = ?2 WHERE id = ?1";
+constexpr std::string_view kSelectAuthz =
+    "SELECT id, account_id, order_id, identifier_type, identifier_value, status, expires, "
+    "wildcard FROM authorizations WHERE id = ?1";
+
+constexpr std::string_view kInsertChallenge =
+    "INSERT INTO challenges(id, authz_id, position, type, token, status, validated, error) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr std::string_view kUpdateChallenge =
+    "UPDATE challenges SET status = ?3, validated = ?4, error = ?5 WHERE id = ?1 AND authz_id = ?2";
+constexpr std::string_view kUpdateChallengeIfStatus =
+    "UPDATE challenges SET status = ?3, validated = ?4, error = ?5 WHERE id = ?1 AND status = ?2";
+constexpr std::string_view kSelectChallenges =
+    "SELECT id, authz_id, type, token, status, validated, error FROM challenges "
+    "WHERE authz_id = ?1 ORDER BY position";
+
+constexpr std::string_view kInsertCertificate =
+    "INSERT INTO certificates(id, serial_hex, account_id, order_id, pem_chain, not_before, "
+    "not_after, revoked, revocation_reason, revoked_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr std::string_view kSelectCertificateById =
+    "SELECT id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, "
+    "revocation_reason, revoked_at FROM certificates WHERE id = ?1";
+constexpr std::string_view kSelectCertificateBySerial =
+    "SELECT id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, "
+    "revocation_reason, revoked_at FROM certificates WHERE serial_hex = ?1";
+constexpr std::string_view kRevokeCertificate =
+    "UPDATE certificates SET revoked = 1, revocation_reason = ?2, revoked_at = ?3 "
+    "WHERE id = ?1 AND revoked = 0";
+
+// ---- value conversions --------------------------------------------------------------------
+
+std::int64_t seconds(TimePoint t) { return core::toUnixSeconds(t); }
+std::optional<std::int64_t> seconds(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return core::toUnixSeconds(*t);
+}
+std::optional<TimePoint> timeOpt(const std::optional<std::int64_t>& s) {
+  if (!s) return std::nullopt;
+  return core::fromUnixSeconds(*s);
+}
+std::optional<std::string> problemJson(const std::optional<core::Problem>& p) {
+  if (!p) return std::nullopt;
+  return problemToStoredJson(*p);
+}
+core::Result<std::optional<core::Problem>> problemOpt(const std::optional<std::string>& json) {
+  if (!json) return std::optional<core::Problem>();
+  auto p = problemFromStoredJson(*json);
+  if (!p) return fail(p.error());
+  return std::optional<core::Problem>(std::move(*p));
+}
+core::Problem corruptStatus(std::string_view table, std::string_view value) {
+  return core::serverInternal("sqlite: unknown " + std::string(table) + " status \"" +
+                              std::string(value) + "\"");
+}
+core::Problem missingRow(std::string_view what, const std::string& id) {
+  // An unconditional update of a row that does not exist is a caller bug, not a lookup miss.
+  return core::serverInternal("sqlite: " + std::string(what) + " " + id + " does not exist");
+}
+
+// ---- row readers --------------------------------------------------------------------------
+
+core::Result<Account> readAccount(const Statement& s) {
+  Account a;
+  a.id = s.columnText(0);
+  a.thumbprint = s.columnText(1);
+  a.jwk_json = s.columnText(2);
+  auto status = acme::accountStatusFrom(s.columnText(3));
+  if (!status) return fail(corruptStatus("account", s.columnText(3)));
+  a.status = *status;
+  auto contacts = stringsFromJson(s.columnText(4));
+  if (!contacts) return fail(contacts.error());
+  a.contacts = std::move(*contacts);
+  a.tos_agreed = s.columnInt(5) != 0;
+  a.created_at = core::fromUnixSeconds(s.columnInt(6));
+  return a;
+}
+
+core::Result<Order> readOrder(const Statement& s) {
+  Order o;
+  o.id = s.columnText(0);
+  o.account_id = s.columnText(1);
+  auto status = acme::orderStatusFrom(s.columnText(2));
+  if (!status) return fail(corruptStatus("order", s.columnText(2)));
+  o.status = *status;
+  o.expires = core::fromUnixSeconds(s.columnInt(3));
+  auto identifiers = identifiersFromJson(s.columnText(4));
+  if (!identifiers) return fail(identifiers.error());
+  o.identifiers = std::move(*identifiers);
+  auto authz_ids = stringsFromJson(s.columnText(5));
+  if (!authz_ids) return fail(authz_ids.error());
+  o.authz_ids = std::move(*authz_ids);
+  o.not_before = timeOpt(s.columnOptInt(6));
+  o.not_after = timeOpt(s.columnOptInt(7));
+  auto error = problemOpt(s.columnOptText(8));
+  if (!error) return fail(error.error());
+  o.error = std::move(*error);
+  o.certificate_id = s.columnOptText(9);
+  o.created_at = core::fromUnixSeconds(s.columnInt(10));
+  return o;
+}
+
+core::Result<Challenge> readChallenge(const Statement& s) {
+  Challenge c;
+  c.id = s.columnText(0);
+  c.authz_id = s.columnText(1);
+  c.type = s.columnText(2);
+  c.token = s.columnText(3);
+  auto status = acme::challengeStatusFrom(s.columnText(4));
+  if (!status) return fail(corruptStatus("challenge", s.columnText(4)));
+  c.status = *status;
+  c.validated = timeOpt(s.columnOptInt(5));
+  auto error = problemOpt(s.columnOptText(6));
+  if (!error) return fail(error.error());
+  c.error = std::move(*error);
+  return c;
+}
+
+core::Result<Authorization> readAuthorization(const Statement& s) {
+  Authorization a;
+  a.id = s.columnText(0);
+  a.account_id = s.columnText(1);
+  a.order_id = s.columnText(2);
+  a.identifier = core::Identifier{s.columnText(3), s.columnText(4)};
+  auto status = acme::authzStatusFrom(s.columnText(5));
+  if (!status) return fail(corruptStatus("authorization", s.columnText(5)));
+  a.status = *status;
+  a.expires = core::fromUnixSeconds(s.columnInt(6));
+  a.wildcard = s.columnInt(7) != 0;
+  return a;
+}
+
+core::Result<Certificate> readCertificate(const Statement& s) {
+  Certificate c;
+  c.id = s.columnText(0);
+  c.serial_hex = s.columnText(1);
+  c.account_id = s.columnText(2);
+  c.order_id = s.columnText(3);
+  c.pem_chain = s.columnText(4);
+  c.not_before = core::fromUnixSeconds(s.columnInt(5));
+  c.not_after = core::fromUnixSeconds(s.columnInt(6));
+  c.revoked = s.columnInt(7) != 0;
+  if (auto reason = s.columnOptInt(8)) c.revocation_reason = static_cast<int>(*reason);
+  c.revoked_at = timeOpt(s.columnOptInt(9));
+  return c;
+}
+
+// Runs a query keyed by one text parameter and reads at most one row with `reader`.
+template <class Reader>
+auto selectOne(Database& db, std::string_view sql, std::string_view key, Reader reader)
+    -> core::Result<std::optional<typename std::invoke_result_t<Reader, const Statement&>::value_type>> {
+  using T = typename std::invoke_result_t<Reader, const Statement&>::value_type;
+  auto s = db.prepare(sql);
+  if (!s) return fail(s.error());
+  s->bindText(1, key);
+  auto row = s->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<T>();
+  auto value = reader(*s);
+  if (!value) return fail(value.error());
+  return std::optional<T>(std::move(*value));
+}
+
+// Loads one authorization with its challenges; the caller provides the read transaction.
+core::Result<std::optional<Authorization>> loadAuthorization(Database& db, const std::string& id) {
+  auto authz = selectOne(db, kSelectAuthz, id, readAuthorization);
+  if (!authz || !*authz) return authz;
+  auto s = db.prepare(kSelectChallenges);
+  if (!s) return fail(s.error());
+  s->bindText(1, id);
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    auto challenge = readChallenge(*s);
+    if (!challenge) return fail(challenge.error());
+    (*authz)->challenges.push_back(std::move(*challenge));
+  }
+  return authz;
+}
+
+// ---- row writers: small bodies that run inside the caller's write transaction -----------
+
+core::Status runExpectingChange(Statement& s, std::string_view what, const std::string& id) {
+  auto changed = s.run();
+  if (!changed) return fail(changed.error());
+  if (*changed == 0) return fail(missingRow(what, id));
+  return {};
+}
+
+Statement& bindOrderUpdate(Statement& s, const Order& o, acme::OrderStatus expected) {
+  return s.bindText(1, o.id)
+      .bindText(2, acme::toString(expected))
+      .bindText(3, acme::toString(o.status))
+      .bindInt(4, seconds(o.expires))
+      .bindText(5, identifiersToJson(o.identifiers))
+      .bindText(6, stringsToJson(o.authz_ids))
+      .bindOptInt(7, seconds(o.not_before))
+      .bindOptInt(8, seconds(o.not_after))
+      .bindOptText(9, problemJson(o.error))
+      .bindOptText(10, o.certificate_id);
+}
+
+core::Result<bool> updateOrderIfStatusRow(Database& db, const Order& o,
+                                          acme::OrderStatus expected) {
+  auto s = db.prepare(kUpdateOrderIfStatus);
+  if (!s) return fail(s.error());
+  auto changed = bindOrderUpdate(*s, o, expected).run();
+  if (!changed) return fail(changed.error());
+  return *changed == 1;
+}
+
+core::Status insertChallengeRow(Database& db, const std::string& authz_id, std::int64_t position,
+                                const Challenge& c) {
+  auto s = db.prepare(kInsertChallenge);
+  if (!s) return fail(s.error());
+  s->bindText(1, c.id)
+      .bindText(2, authz_id)
+      .bindInt(3, position)
+      .bindText(4, c.type)
+      .bindText(5, c.token)
+      .bindText(6, acme::toString(c.status))
+      .bindOptInt(7, seconds(c.validated))
+      .bindOptText(8, problemJson(c.error));
+  if (auto rc = s->run(); !rc) return fail(rc.error());
+  return {};
+}
+
+core::Status insertAuthorizationRow(Database& db, const Authorization& a) {
+  {
+    auto s = db.prepare(kInsertAuthz);
+    if (!s) return fail(s.error());
+    s->bindText(1, a.id)
+        .bindText(2, a.account_id)
+        .bindText(3, a.order_id)
+        .bindText(4, a.identifier.type)
+        .bindText(5, a.identifier.value)
+        .bindText(6, acme::toString(a.status))
+        .bindInt(7, seconds(a.expires))
+        .bindInt(8, a.wildcard ? 1 : 0);
+    if (auto rc = s->run(); !rc) return fail(rc.error());
+  }
+  for (std::size_t i = 0; i < a.challenges.size(); ++i) {
+    // The parent's id, not the challenge's copy, so that the authorization always reads back
+    // with exactly the challenges it was inserted with.
+    if (auto st = insertChallengeRow(db, a.id, static_cast<std::int64_t>(i), a.challenges[i]);
+        !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+core::Status insertOrderRow(Database& db, const Order& o) {
+  auto s = db.prepare(kInsertOrder);
+  if (!s) return fail(s.error());
+  s->bindText(1, o.id)
+      .bindText(2, o.account_id)
+      .bindText(3, acme::toString(o.status))
+      .bindInt(4, seconds(o.expires))
+      .bindText(5, identifiersToJson(o.identifiers))
+      .bindText(6, stringsToJson(o.authz_ids))
+      .bindOptInt(7, seconds(o.not_before))
+      .bindOptInt(8, seconds(o.not_after))
+      .bindOptText(9, problemJson(o.error))
+      .bindOptText(10, o.certificate_id)
+      .bindInt(11, seconds(o.created_at));
+  if (auto rc = s->run(); !rc) return fail(rc.error());
+  return {};
+}
+
+core::Status insertCertificateRow(Database& db, const Certificate& c) {
+  auto s = db.prepare(kInsertCertificate);
+  if (!s) return fail(s.error());
+  s->bindText(1, c.id)
+      .bindText(2, c.serial_hex)
+      .bindText(3, c.account_id)
+      .bindText(4, c.order_id)
+      .bindText(5, c.pem_chain)
+      .bindInt(6, seconds(c.not_before))
+      .bindInt(7, seconds(c.not_after))
+      .bindInt(8, c.revoked ? 1 : 0)
+      .bindOptInt(9, c.revocation_reason ? std::optional<std::int64_t>(*c.revocation_reason)
+                                         : std::nullopt)
+      .bindOptInt(10, seconds(c.revoked_at));
+  if (auto rc = s->run(); !rc) return fail(rc.error());
+  return {};
+}
+
+// ---- read connections ---------------------------------------------------------------------
+
+// A fixed set of read-only connections; acquire() waits for a free one.
+class ReadPool {
+ public:
+  class Lease {
+   public:
+    Lease(ReadPool& pool, std::unique_ptr<Database> db) : pool_(&pool), db_(std::move(db)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_->release(std::move(db_)); }
+    Database& db() { return *db_; }
+
+   private:
+    ReadPool* pool_;
+    std::unique_ptr<Database> db_;
+  };
+
+  void add(std::unique_ptr<Database> db) {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(db));
+    ++size_;
+  }
+  bool empty() const { return size_ == 0; }
+
+  Lease acquire() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !idle_.empty(); });
+    auto db = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(db));
+  }
+
+ private:
+  void release(std::unique_ptr<Database> db) {
+    {
+      std::lock_guard lock(mutex_);
+      idle_.push_back(std::move(db));
+    }
+    available_.notify_one();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Database>> idle_;
+  std::size_t size_ = 0;  // fixed after construction, so empty() needs no lock
+};
+
+// ---- the store ----------------------------------------------------------------------------
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::unique_ptr<Database> writer) : writer_(std::move(writer)) {}
+
+  void addReader(std::unique_ptr<Database> db) { readers_.add(std::move(db)); }
+
+  Status insertAccount(const Account& account) override {
+    return write([&](Database& db) -> Status {
+      auto s = db.prepare(kInsertAccount);
+      if (!s) return fail(s.error());
+      s->bindText(1, account.id)
+          .bindText(2, account.thumbprint)
+          .bindText(3, account.jwk_json)
+          .bindText(4, acme::toString(account.status))
+          .bindText(5, stringsToJson(account.contacts))
+          .bindInt(6, account.tos_agreed ? 1 : 0)
+          .bindInt(7, seconds(account.created_at));
+      if (auto rc = s->run(); !rc) return fail(rc.error());
+      return {};
+    });
+  }
+
+  Result<std::optional<Account>> getAccount(const std::string& id) override {
+    return read([&](Database& db) { return selectOne(db, kSelectAccountById, id, readAccount); });
+  }
+
+  Result<std::optional<Account>> findAccountByThumbprint(const std::string& thumbprint) override {
+    return read([&](Database& db) {
+      return selectOne(db, kSelectAccountByThumbprint, thumbprint, readAccount);
+    });
+  }
+
+  Status updateAccount(const Account& account) override {
+    return write([&](Database& db) -> Status {
+      auto s = db.prepare(kUpdateAccount);
+      if (!s) return fail(s.error());
+      s->bindText(1, account.id)
+          .bindText(2, account.thumbprint)
+          .bindText(3, account.jwk_json)
+          .bindText(4, acme::toString(account.status))
+          .bindText(5, stringsToJson(account.contacts))
+          .bindInt(6, account.tos_agreed ? 1 : 0);
+      return runExpectingChange(*s, "account", account.id);
+    });
+  }
+
+  Status insertOrder(const Order& order,
+                     const std::vector<Authorization>& authorizations) override {
+    return write([&](Database& db) -> Status {
+      if (auto st = insertOrderRow(db, order); !st) return st;
+      for (const auto& authz : authorizations) {
+        if (auto st = insertAuthorizationRow(db, authz); !st) return st;
+      }
+      return {};
+    });
+  }
+
+  Result<std::optional<Order>> getOrder(const std::string& id) override {
+    return read([&](Database& db) { return selectOne(db, kSelectOrder, id, readOrder); });
+  }
+
+  Result<std::vector<std::string>> listOrderIds(const std::string& account_id, std::size_t offset,
+                                                std::size_t limit) override {
+    constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    return read([&](Database& db) -> Result<std::vector<std::string>> {
+      std::vector<std::string> ids;
+      if (limit == 0) return ids;
+      auto s = db.prepare(kListOrderIds);
+      if (!s) return fail(s.error());
+      s->bindText(1, account_id)
+          .bindInt(2, static_cast<std::int64_t>(std::min(limit, kMax)))
+          .bindInt(3, static_cast<std::int64_t>(std::min(offset, kMax)));
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        ids.push_back(s->columnText(0));
+      }
+      return ids;
+    });
+  }
+
+  Result<bool> updateOrderIfStatus(const Order& order, acme::OrderStatus expected) override {
+    return write(
+        [&](Database& db) { return updateOrderIfStatusRow(db, order, expected); });
+  }
+
+  Result<std::optional<Authorization>> getAuthorization(const std::string& id) override {
+    return read([&](Database& db) -> Result<std::optional<Authorization>> {
+      // One snapshot for the authorization and its challenges.
+      auto tx = Transaction::begin(db, Transaction::Mode::kDeferred);
+      if (!tx) return fail(tx.error());
+      auto authz = loadAuthorization(db, id);
+      if (!authz) return authz;
+      if (auto st = tx->commit(); !st) return fail(st.error());
+      return authz;
+    });
+  }
+
+  Result<std::vector<Authorization>> getAuthorizations(
+      const std::vector<std::string>& ids) override {
+    return read([&](Database& db) -> Result<std::vector<Authorization>> {
+      auto tx = Transaction::begin(db, Transaction::Mode::kDeferred);
+      if (!tx) return fail(tx.error());
+      std::vector<Authorization> out;
+      out.reserve(ids.size());
+      for (const auto& id : ids) {
+        auto authz = loadAuthorization(db, id);
+        if (!authz) return fail(authz.error());
+        if (*authz) out.push_back(std::move(**authz));
+      }
+      if (auto st = tx->commit(); !st) return fail(st.error());
+      return out;
+    });
+  }
+
+  Status updateAuthorization(const Authorization& authz) override {
+    return write([&](Database& db) -> Status {
+      {
+        auto s = db.prepare(kUpdateAuthzStatus);
+        if (!s) return fail(s.error());
+        s->bindText(1, authz.id).bindText(2, acme::toString(authz.status));
+        if (auto st = runExpectingChange(*s, "authorization", authz.id); !st) return st;
+      }
+      for (const auto& c : authz.challenges) {
+        auto s = db.prepare(kUpdateChallenge);
+        if (!s) return fail(s.error());
+        s->bindText(1, c.id)
+            .bindText(2, authz.id)
+            .bindText(3, acme::toString(c.status))
+            .bindOptInt(4, seconds(c.validated))
+            .bindOptText(5, problemJson(c.error));
+        if (auto st = runExpectingChange(*s, "challenge", c.id); !st) return st;
+      }
+      return {};
+    });
+  }
+
+  Result<bool> updateChallengeIfStatus(const Challenge& challenge,
+                                       acme::ChallengeStatus expected) override {
+    return write([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kUpdateChallengeIfStatus);
+      if (!s) return fail(s.error());
+      s->bindText(1, challenge.id)
+          .bindText(2, acme::toString(expected))
+          .bindText(3, acme::toString(challenge.status))
+          .bindOptInt(4, seconds(challenge.validated))
+          .bindOptText(5, problemJson(challenge.error));
+      auto changed = s->run();
+      if (!changed) return fail(changed.error());
+      return *changed == 1;
+    });
+  }
+
+  Result<bool> insertCertificateForOrder(const Certificate& cert, const Order& order) override {
+    return write([&](Database& db) -> Result<bool> {
+      // The order first: when it is no longer processing nothing has been written yet.
+      auto won = updateOrderIfStatusRow(db, order, acme::OrderStatus::kProcessing);
+      if (!won || !*won) return won;
+      if (auto st = insertCertificateRow(db, cert); !st) return fail(st.error());
+      return true;
+    });
+  }
+
+  Result<std::optional<Certificate>> getCertificate(const std::string& id) override {
+    return read(
+        [&](Database& db) { return selectOne(db, kSelectCertificateById, id, readCertificate); });
+  }
+
+  Result<std::optional<Certificate>> findCertificateBySerial(
+      const std::string& serial_hex) override {
+    return read([&](Database& db) {
+      return selectOne(db, kSelectCertificateBySerial, serial_hex, readCertificate);
+    });
+  }
+
+  Result<bool> revokeCertificate(const std::string& id, int reason, TimePoint at) override {
+    return write([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kRevokeCertificate);
+      if (!s) return fail(s.error());
+      s->bindText(1, id).bindInt(2, reason).bindInt(3, seconds(at));
+      auto changed = s->run();
+      if (!changed) return fail(changed.error());
+      return *changed == 1;
+    });
+  }
+
+ private:
+  // One write call = one IMMEDIATE transaction on the writer connection, rolled back unless
+  // the body succeeds and the commit does. A batching writer thread can later run the same
+  // bodies inside savepoints of a shared transaction.
+  template <class Body>
+  std::invoke_result_t<Body&, Database&> write(Body&& body) {
+    try {
+      std::lock_guard lock(writer_mutex_);
+      auto tx = Transaction::begin(*writer_, Transaction::Mode::kImmediate);
+      if (!tx) return fail(tx.error());
+      auto result = body(*writer_);
+      if (!result) return result;
+      if (auto st = tx->commit(); !st) return fail(st.error());
+      return result;
+    } catch (const std::exception& e) {
+      return fail(core::serverInternal(std::string("sqlite store: ") + e.what()));
+    }
+  }
+
+  // Lookups go to a read-only connection; without one (":memory:") they share the writer.
+  template <class Body>
+  std::invoke_result_t<Body&, Database&> read(Body&& body) {
+    try {
+      if (readers_.empty()) {
+        std::lock_guard lock(writer_mutex_);
+        return body(*writer_);
+      }
+      auto lease = readers_.acquire();
+      return body(lease.db());
+    } catch (const std::exception& e) {
+      return fail(core::serverInternal(std::string("sqlite store: ") + e.what()));
+    }
+  }
+
+  std::mutex writer_mutex_;
+  std::unique_ptr<Database> writer_;
+  ReadPool readers_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
+                                                     const SqliteOptions& options) {
+  try {
+    const bool memory = path == ":memory:";
+    auto writer = Database::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!writer) return fail(writer.error());
+    Database& w = **writer;
+    sqlite3_busy_timeout(w.handle(), options.busy_timeout_ms);
+    if (!memory) {
+      auto mode = w.queryText("PRAGMA journal_mode=WAL");
+      if (!mode) return fail(mode.error());
+      if (*mode != "wal") {
+        return fail(core::serverInternal("sqlite: cannot use WAL journal mode on " + path +
+                                         " (got \"" + *mode + "\")"));
+      }
+      // In WAL mode NORMAL loses at most the last commits on power failure, never integrity.
+      if (auto st = w.exec("PRAGMA synchronous=NORMAL"); !st) return fail(st.error());
+    }
+    if (auto st = w.exec("PRAGMA foreign_keys=ON"); !st) return fail(st.error());
+    if (auto st = migrate(w); !st) return fail(st.error());
+
+    auto store = std::make_unique<SqliteStore>(std::move(*writer));
+    if (!memory) {
+      for (std::size_t i = 0; i < options.read_connections; ++i) {
+        auto reader = Database::open(path, SQLITE_OPEN_READONLY);
+        if (!reader) return fail(reader.error());
+        sqlite3_busy_timeout((*reader)->handle(), options.busy_timeout_ms);
+        store->addReader(std::move(*reader));
+      }
+    }
+    return std::unique_ptr<Store>(std::move(store));
+  } catch (const std::exception& e) {
+    return fail(core::serverInternal(std::string("sqlite store: ") + e.what()));
+  }
+}
+
+}  // namespace akamu::store::sqlite

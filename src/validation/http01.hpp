@@ -1,0 +1,29 @@
+#pragma once
+// http-01 validation (RFC 8555 §8.3), asynchronous on the caller's event loop.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/problem.hpp"
+#include "core/result.hpp"
+
+namespace akamu::validation {
+
+struct Http01Settings {
+  std::uint16_t port = 80;             // where to connect for the first request
+  bool allow_private_ips = false;      // loopback/private targets only when the operator says so
+  std::chrono::milliseconds timeout{10000};  // for the whole validation, redirects included
+  std::size_t max_body_bytes = 8192;   // a key authorization is ~90 bytes
+  int max_redirects = 10;
+};
+
+// Fetches http://<identifier>:<port>/.well-known/acme-challenge/<token> and checks that the
+// body (trailing whitespace trimmed) equals `key_authorization`. Follows at most
+// `max_redirects` redirects, only to http on port 80 or the configured port. Failures are
+// problems of type connection, dns, unauthorized or incorrectResponse, naming the target.
+boost::asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::string token,
+                                                    std::string key_authorization,
+                                                    Http01Settings settings);
+
+}  // namespace akamu::validation
