@@ -71,24 +71,28 @@ http::response<http::string_body> answer(State& state,
   res.set(http::field::server, "akamu-http01");
   res.set(http::field::content_type, "text/plain");
   std::string_view target = req.target();
+  const bool head = req.method() == http::verb::head;
   std::optional<std::string> key_authorization;
-  if (req.method() == http::verb::get && target.starts_with(kChallengePrefix)) {
+  if ((head || req.method() == http::verb::get) && target.starts_with(kChallengePrefix)) {
     std::string_view token = target.substr(kChallengePrefix.size());
     if (!token.empty() && token.find('/') == std::string_view::npos) {
       key_authorization = state.lookup(token);
     }
   }
+  std::string body;
   if (key_authorization) {
     res.result(http::status::ok);
-    res.body() = std::move(*key_authorization);
-    state.requests.fetch_add(1, std::memory_order_relaxed);
+    body = std::move(*key_authorization);
+    if (!head) state.requests.fetch_add(1, std::memory_order_relaxed);
   } else {
     res.result(http::status::not_found);
-    // A HEAD answer must not carry the body, or the client would read it as the next response.
-    if (req.method() != http::verb::head) res.body() = "not found\n";
+    body = "not found\n";
   }
   res.keep_alive(req.keep_alive());
-  res.prepare_payload();
+  // A HEAD answer announces the length but must not carry the body, or the client would read
+  // it as the start of the next response.
+  res.content_length(body.size());
+  if (!head) res.body() = std::move(body);
   return res;
 }
 

@@ -310,7 +310,13 @@ struct HttpClient::Impl {
         reused = false;
       }
       if (!conn.open) {
-        if (auto ec = connect(conn)) return core::fail(connectionProblem("connecting to", url, ec));
+        if (auto ec = connect(conn)) {
+          if (ec.category() == asio::error::get_ssl_category()) {
+            return core::fail(core::ProblemType::kTls, "TLS handshake with " + std::string(url) +
+                                                           " failed: " + ec.message());
+          }
+          return core::fail(connectionProblem("connecting to", url, ec));
+        }
       }
       http::response_parser<http::string_body> parser;
       parser.body_limit(kBodyLimit);

@@ -23,16 +23,26 @@ core::Problem badCsr(std::string detail) {
 
 const char* generalNameTypeName(int type) {
   switch (type) {
-    case GEN_OTHERNAME: return "otherName";
-    case GEN_EMAIL: return "rfc822Name";
-    case GEN_DNS: return "dNSName";
-    case GEN_X400: return "x400Address";
-    case GEN_DIRNAME: return "directoryName";
-    case GEN_EDIPARTY: return "ediPartyName";
-    case GEN_URI: return "uniformResourceIdentifier";
-    case GEN_IPADD: return "iPAddress";
-    case GEN_RID: return "registeredID";
-    default: return "unknown";
+    case GEN_OTHERNAME:
+      return "otherName";
+    case GEN_EMAIL:
+      return "rfc822Name";
+    case GEN_DNS:
+      return "dNSName";
+    case GEN_X400:
+      return "x400Address";
+    case GEN_DIRNAME:
+      return "directoryName";
+    case GEN_EDIPARTY:
+      return "ediPartyName";
+    case GEN_URI:
+      return "uniformResourceIdentifier";
+    case GEN_IPADD:
+      return "iPAddress";
+    case GEN_RID:
+      return "registeredID";
+    default:
+      return "unknown";
   }
 }
 
@@ -57,7 +67,8 @@ std::optional<std::string> canonicalIp(const std::string& text) {
 core::Status collectSanNames(X509_EXTENSION* ext, std::vector<core::Identifier>& ids) {
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
   if (!names) {
-    return core::fail(badCsr(detail::withOpensslError("CSR subjectAltName extension is malformed")));
+    return core::fail(
+        badCsr(detail::withOpensslError("CSR subjectAltName extension is malformed")));
   }
   int count = sk_GENERAL_NAME_num(names.get());
   if (count > static_cast<int>(kMaxCsrNames)) {
@@ -102,7 +113,8 @@ core::Status checkExtensions(X509_REQ* req, std::vector<core::Identifier>& ids) 
   // Also catches the legacy Microsoft extension attribute, which OpenSSL reads as well.
   detail::ExtensionStackPtr exts(X509_REQ_get_extensions(req));
   if (!exts) {
-    return core::fail(badCsr(detail::withOpensslError("CSR extensionRequest attribute is malformed")));
+    return core::fail(
+        badCsr(detail::withOpensslError("CSR extensionRequest attribute is malformed")));
   }
   int count = sk_X509_EXTENSION_num(exts.get());
   bool seen_san = false;
@@ -191,8 +203,7 @@ core::Status addExtension(detail::ExtensionStackPtr& exts, int nid, void* value,
 core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
   if (der.empty()) return core::fail(badCsr("CSR is empty"));
   if (der.size() > kMaxCsrBytes) {
-    return core::fail(
-        badCsr("CSR is larger than " + std::to_string(kMaxCsrBytes) + " bytes"));
+    return core::fail(badCsr("CSR is larger than " + std::to_string(kMaxCsrBytes) + " bytes"));
   }
   const unsigned char* p = der.data();
   X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
@@ -256,7 +267,9 @@ core::Result<std::vector<std::uint8_t>> buildCsr(const EVP_PKEY* key,
   if (!key_type) return tl::unexpected(key_type.error());
   const EVP_MD* md = nullptr;
   if (key_type->algorithm == KeyAlgorithm::kEc) {
-    md = key_type->param == 384 ? EVP_sha384() : key_type->param == 521 ? EVP_sha512() : EVP_sha256();
+    md = key_type->param == 384   ? EVP_sha384()
+         : key_type->param == 521 ? EVP_sha512()
+                                  : EVP_sha256();
   } else if (key_type->algorithm == KeyAlgorithm::kRsa) {
     md = EVP_sha256();
   }
@@ -303,7 +316,8 @@ core::Result<std::vector<std::uint8_t>> buildCsr(const EVP_PKEY* key,
     return core::fail(core::serverInternal(detail::withOpensslError("signing the CSR")));
   }
   int len = i2d_X509_REQ(req.get(), nullptr);
-  if (len <= 0) return core::fail(core::serverInternal(detail::withOpensslError("encoding the CSR")));
+  if (len <= 0)
+    return core::fail(core::serverInternal(detail::withOpensslError("encoding the CSR")));
   std::vector<std::uint8_t> der(static_cast<std::size_t>(len));
   unsigned char* out = der.data();
   if (i2d_X509_REQ(req.get(), &out) != len) {

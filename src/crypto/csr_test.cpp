@@ -30,9 +30,8 @@ std::vector<std::uint8_t> handBuiltCsr(EVP_PKEY* key, const char* cn, GENERAL_NA
   X509_REQ_set_version(req.get(), X509_REQ_VERSION_1);
   X509_REQ_set_pubkey(req.get(), key);
   if (cn != nullptr) {
-    X509_NAME_add_entry_by_NID(X509_REQ_get_subject_name(req.get()), NID_commonName,
-                               MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn), -1, -1,
-                               0);
+    X509_NAME_add_entry_by_NID(X509_REQ_get_subject_name(req.get()), NID_commonName, MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
   }
   if (san != nullptr) {
     STACK_OF(X509_EXTENSION)* exts = nullptr;
@@ -47,9 +46,10 @@ std::vector<std::uint8_t> handBuiltCsr(EVP_PKEY* key, const char* cn, GENERAL_NA
 TEST(CsrTest, BuildParseRoundTripForEveryKeyType) {
   std::vector<KeyType> types = test_keys::classicalTypes();
   if (mlDsaAvailable()) types.push_back({KeyAlgorithm::kMlDsa, 65});
-  const std::vector<Identifier> ids = {
-      {"dns", "example.com"}, {"dns", "www.example.com"}, {"ip", "192.0.2.1"},
-      {"ip", "2001:db8::1"}};
+  const std::vector<Identifier> ids = {{"dns", "example.com"},
+                                       {"dns", "www.example.com"},
+                                       {"ip", "192.0.2.1"},
+                                       {"ip", "2001:db8::1"}};
   for (const KeyType& type : types) {
     PKey key = test_keys::keyFor(type);
     ASSERT_TRUE(key) << type.toString();
@@ -111,8 +111,7 @@ TEST(CsrTest, RejectsTamperedSignature) {
     auto parsed = parseCsr(*der);
     ASSERT_FALSE(parsed) << type.toString();
     EXPECT_EQ(parsed.error().type, ProblemType::kBadCsr);
-    EXPECT_NE(parsed.error().detail.find("signature"), std::string::npos)
-        << parsed.error().detail;
+    EXPECT_NE(parsed.error().detail.find("signature"), std::string::npos) << parsed.error().detail;
   }
 }
 
@@ -221,8 +220,8 @@ TEST(CsrTest, RejectsUnsupportedSanType) {
   GeneralNamesPtr names(GENERAL_NAMES_new());
   sk_GENERAL_NAME_push(names.get(),
                        a2i_GENERAL_NAME(nullptr, nullptr, nullptr, GEN_DNS, "example.com", 0));
-  sk_GENERAL_NAME_push(names.get(), a2i_GENERAL_NAME(nullptr, nullptr, nullptr, GEN_EMAIL,
-                                                     "admin@example.com", 0));
+  sk_GENERAL_NAME_push(
+      names.get(), a2i_GENERAL_NAME(nullptr, nullptr, nullptr, GEN_EMAIL, "admin@example.com", 0));
   auto der = handBuiltCsr(key.get(), nullptr, names.get(), EVP_sha256());
   ASSERT_FALSE(der.empty());
   auto parsed = parseCsr(der);

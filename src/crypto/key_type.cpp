@@ -17,19 +17,27 @@ constexpr const char* kAcceptedKeyTypes =
 
 const char* ecCurveName(int param) {
   switch (param) {
-    case 256: return "P-256";
-    case 384: return "P-384";
-    case 521: return "P-521";
-    default: return nullptr;
+    case 256:
+      return "P-256";
+    case 384:
+      return "P-384";
+    case 521:
+      return "P-521";
+    default:
+      return nullptr;
   }
 }
 
 const char* mlDsaName(int param) {
   switch (param) {
-    case 44: return "ML-DSA-44";
-    case 65: return "ML-DSA-65";
-    case 87: return "ML-DSA-87";
-    default: return nullptr;
+    case 44:
+      return "ML-DSA-44";
+    case 65:
+      return "ML-DSA-65";
+    case 87:
+      return "ML-DSA-87";
+    default:
+      return nullptr;
   }
 }
 
@@ -50,8 +58,8 @@ core::Result<KeyType> classifyEc(const EVP_PKEY* key) {
   size_t len = 0;
   // A key with explicit curve parameters may still match P-256, but certificates and JWKs must
   // name the curve, and explicit parameters are a known source of parser bugs.
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
-                                     sizeof encoding, &len) == 1 &&
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof encoding,
+                                     &len) == 1 &&
       std::string_view(encoding, len) != OSSL_PKEY_EC_ENCODING_GROUP) {
     detail::takeOpensslError();
     return core::fail(badKey("EC keys must use a named curve, not explicit parameters"));
@@ -63,9 +71,12 @@ core::Result<KeyType> classifyEc(const EVP_PKEY* key) {
     return core::fail(badKey("EC key has no named curve"));
   }
   switch (OBJ_txt2nid(group)) {
-    case NID_X9_62_prime256v1: return KeyType{KeyAlgorithm::kEc, 256};
-    case NID_secp384r1: return KeyType{KeyAlgorithm::kEc, 384};
-    case NID_secp521r1: return KeyType{KeyAlgorithm::kEc, 521};
+    case NID_X9_62_prime256v1:
+      return KeyType{KeyAlgorithm::kEc, 256};
+    case NID_secp384r1:
+      return KeyType{KeyAlgorithm::kEc, 384};
+    case NID_secp521r1:
+      return KeyType{KeyAlgorithm::kEc, 521};
     default:
       detail::takeOpensslError();
       return core::fail(badKey("unsupported EC curve " + std::string(group, len) +
@@ -100,9 +111,12 @@ std::string KeyType::toString() const {
       const char* curve = ecCurveName(param);
       return curve != nullptr ? std::string("ec:") + curve : "ec:" + std::to_string(param);
     }
-    case KeyAlgorithm::kRsa: return "rsa:" + std::to_string(param);
-    case KeyAlgorithm::kEd25519: return "ed25519";
-    case KeyAlgorithm::kMlDsa: return "ml-dsa-" + std::to_string(param);
+    case KeyAlgorithm::kRsa:
+      return "rsa:" + std::to_string(param);
+    case KeyAlgorithm::kEd25519:
+      return "ed25519";
+    case KeyAlgorithm::kMlDsa:
+      return "ml-dsa-" + std::to_string(param);
   }
   return "unknown";
 }
@@ -112,11 +126,11 @@ core::Result<KeyType> parseKeyType(std::string_view text) {
     std::string_view name;
     KeyType type;
   } kTable[] = {
-      {"ec:P-256", {KeyAlgorithm::kEc, 256}},      {"ec:P-384", {KeyAlgorithm::kEc, 384}},
-      {"ec:P-521", {KeyAlgorithm::kEc, 521}},      {"rsa:2048", {KeyAlgorithm::kRsa, 2048}},
-      {"rsa:3072", {KeyAlgorithm::kRsa, 3072}},    {"rsa:4096", {KeyAlgorithm::kRsa, 4096}},
-      {"ed25519", {KeyAlgorithm::kEd25519, 0}},    {"ml-dsa-44", {KeyAlgorithm::kMlDsa, 44}},
-      {"ml-dsa-65", {KeyAlgorithm::kMlDsa, 65}},   {"ml-dsa-87", {KeyAlgorithm::kMlDsa, 87}},
+      {"ec:P-256", {KeyAlgorithm::kEc, 256}},    {"ec:P-384", {KeyAlgorithm::kEc, 384}},
+      {"ec:P-521", {KeyAlgorithm::kEc, 521}},    {"rsa:2048", {KeyAlgorithm::kRsa, 2048}},
+      {"rsa:3072", {KeyAlgorithm::kRsa, 3072}},  {"rsa:4096", {KeyAlgorithm::kRsa, 4096}},
+      {"ed25519", {KeyAlgorithm::kEd25519, 0}},  {"ml-dsa-44", {KeyAlgorithm::kMlDsa, 44}},
+      {"ml-dsa-65", {KeyAlgorithm::kMlDsa, 65}}, {"ml-dsa-87", {KeyAlgorithm::kMlDsa, 87}},
   };
   for (const auto& entry : kTable) {
     if (entry.name == text) return entry.type;
@@ -141,8 +155,8 @@ core::Result<KeyType> keyTypeOf(const EVP_PKEY* key) {
   detail::takeOpensslError();
   const char* name = EVP_PKEY_get0_type_name(key);
   return core::fail(badKey(std::string("unsupported key algorithm ") +
-                           (name != nullptr ? name : "(unknown)") + "; accepted: " +
-                           kAcceptedKeyTypes));
+                           (name != nullptr ? name : "(unknown)") +
+                           "; accepted: " + kAcceptedKeyTypes));
 }
 
 core::Result<PKey> generateKey(const KeyType& type) {
@@ -159,11 +173,14 @@ core::Result<PKey> generateKey(const KeyType& type) {
     }
     case KeyAlgorithm::kRsa:
       if (type.param < kMinRsaBits || type.param > kMaxRsaBits) {
-        return core::fail(core::malformed("unsupported RSA key size " + std::to_string(type.param)));
+        return core::fail(
+            core::malformed("unsupported RSA key size " + std::to_string(type.param)));
       }
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(type.param));
       break;
-    case KeyAlgorithm::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyAlgorithm::kEd25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
     case KeyAlgorithm::kMlDsa: {
       const char* name = mlDsaName(type.param);
       if (name == nullptr) {
@@ -171,9 +188,9 @@ core::Result<PKey> generateKey(const KeyType& type) {
             core::malformed("unsupported ML-DSA parameter set " + std::to_string(type.param)));
       }
       if (!mlDsaAvailable()) {
-        return core::fail(core::serverInternal("ML-DSA requires OpenSSL >= 3.5 (this is OpenSSL " +
-                                               std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) +
-                                               ")"));
+        return core::fail(
+            core::serverInternal("ML-DSA requires OpenSSL >= 3.5 (this is OpenSSL " +
+                                 std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) + ")"));
       }
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, name);
       break;

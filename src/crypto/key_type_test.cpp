@@ -25,8 +25,8 @@ TEST(KeyTypeTest, ParseAndToStringRoundTrip) {
 }
 
 TEST(KeyTypeTest, ParseRejectsUnknownNamingAcceptedValues) {
-  for (const char* text : {"", "ec", "ec:P-192", "ec:p-256", "rsa:1024", "rsa:2047", "rsa:",
-                           "ED25519", "ed448", "ml-dsa-66", "ml-dsa-65 ", "x25519"}) {
+  for (const char* text : {"", "ec", "ec:P-192", "ec:p-256", "rsa:1024", "rsa:2047",
+                           "rsa:", "ED25519", "ed448", "ml-dsa-66", "ml-dsa-65 ", "x25519"}) {
     auto type = parseKeyType(text);
     ASSERT_FALSE(type) << text;
     EXPECT_EQ(type.error().type, core::ProblemType::kMalformed);

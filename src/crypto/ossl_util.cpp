@@ -81,12 +81,10 @@ core::Result<GeneralNamesPtr> identifiersToGeneralNames(
     if (id.value.empty() || id.value.find('\0') != std::string::npos) {
       return core::fail(core::malformed("invalid " + id.type + " identifier value"));
     }
-    GeneralNamePtr name(
-        a2i_GENERAL_NAME(nullptr, nullptr, nullptr, gen_type, id.value.c_str(), 0));
+    GeneralNamePtr name(a2i_GENERAL_NAME(nullptr, nullptr, nullptr, gen_type, id.value.c_str(), 0));
     if (!name) {
-      return core::fail(
-          core::malformed(withOpensslError("invalid " + id.type + " identifier \"" + id.value +
-                                           "\"")));
+      return core::fail(core::malformed(
+          withOpensslError("invalid " + id.type + " identifier \"" + id.value + "\"")));
     }
     if (sk_GENERAL_NAME_push(names.get(), name.get()) <= 0) {
       return core::fail(core::serverInternal(withOpensslError("sk_GENERAL_NAME_push")));
@@ -117,8 +115,8 @@ core::Result<std::string> readFileBounded(const std::string& path, std::size_t m
     out.append(buf, static_cast<std::size_t>(n));
     if (out.size() > max_bytes) {
       ::close(fd);
-      return core::fail(core::serverInternal(path + " is larger than " +
-                                             std::to_string(max_bytes) + " bytes"));
+      return core::fail(
+          core::serverInternal(path + " is larger than " + std::to_string(max_bytes) + " bytes"));
     }
   }
   ::close(fd);

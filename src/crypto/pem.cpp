@@ -35,8 +35,7 @@ core::Result<BioPtr> readBio(std::string_view data, std::string_view what) {
 }
 
 core::Status fileError(const std::string& path, std::string_view action, int err) {
-  return core::fail(
-      core::serverInternal(std::string(action) + " " + path + ": " + errnoText(err)));
+  return core::fail(core::serverInternal(std::string(action) + " " + path + ": " + errnoText(err)));
 }
 
 // Holds secrets read from disk and wipes them when done.
@@ -243,8 +242,8 @@ core::Result<X509Ptr> loadCertFile(const std::string& path) {
   core::Result<X509Ptr> cert =
       text->find("-----BEGIN") != std::string::npos
           ? certFromPem(*text)
-          : certFromDer(std::span(reinterpret_cast<const std::uint8_t*>(text->data()),
-                                  text->size()));
+          : certFromDer(
+                std::span(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
   if (!cert) return core::fail(cert.error().type, path + ": " + cert.error().detail);
   return cert;
 }

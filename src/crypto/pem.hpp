@@ -33,8 +33,8 @@ core::Status writeTextFile(const std::string& path, std::string_view text, int m
 
 std::string certToPem(const X509* cert);
 std::vector<std::uint8_t> certToDer(const X509* cert);
-core::Result<X509Ptr> certFromPem(std::string_view pem);  // the first certificate
-core::Result<X509Ptr> certFromDer(std::span<const std::uint8_t> der);  // no trailing bytes
+core::Result<X509Ptr> certFromPem(std::string_view pem);                    // the first certificate
+core::Result<X509Ptr> certFromDer(std::span<const std::uint8_t> der);       // no trailing bytes
 core::Result<std::vector<X509Ptr>> certChainFromPem(std::string_view pem);  // all, in order
 // PEM (first certificate) or DER.
 core::Result<X509Ptr> loadCertFile(const std::string& path);

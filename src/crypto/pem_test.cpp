@@ -211,8 +211,8 @@ TEST(PemTest, ChainFromPemKeepsOrder) {
   EXPECT_EQ(X509_cmp((*chain)[1].get(), c2.get()), 0);
 
   EXPECT_FALSE(certChainFromPem(""));
-  std::string broken = certToPem(c1.get()) +
-                       "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  std::string broken =
+      certToPem(c1.get()) + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
   EXPECT_FALSE(certChainFromPem(broken));
 }
 

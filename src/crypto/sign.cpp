@@ -11,9 +11,7 @@ namespace {
 
 // EVP_MD objects are immutable once fetched, so process-wide statics are safe to share across
 // threads; the fetch also proves the digest exists before the first request needs it.
-const EVP_MD* fetchOnce(const char* name) {
-  return EVP_MD_fetch(nullptr, name, nullptr);
-}
+const EVP_MD* fetchOnce(const char* name) { return EVP_MD_fetch(nullptr, name, nullptr); }
 
 const EVP_MD* schemeMd(SignatureScheme scheme) {
   static const EVP_MD* const sha256 = fetchOnce("SHA2-256");

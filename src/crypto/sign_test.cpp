@@ -137,8 +137,9 @@ TEST(SignTest, Ed25519IsDeterministicRfc8037Vector) {
   auto sig = signMessage(key.get(), SignatureScheme::kEd25519,
                          bytesOf("eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc"));
   ASSERT_TRUE(sig.has_value());
-  EXPECT_EQ(core::base64urlEncode(*sig),
-            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
+  EXPECT_EQ(
+      core::base64urlEncode(*sig),
+      "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
 }
 
 TEST(SignTest, KeyOutsideSchemeFamilyIsRefused) {
@@ -184,8 +185,8 @@ std::vector<std::uint8_t> pssSign(const EVP_PKEY* key, std::string_view m, const
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
                                        const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_PSS), 0),
-      OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN,
-                                       const_cast<char*>(saltlen), 0),
+      OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, const_cast<char*>(saltlen),
+                                       0),
       OSSL_PARAM_construct_end(),
   };
   EXPECT_EQ(EVP_PKEY_CTX_set_params(pctx, params), 1);

@@ -10,7 +10,7 @@ namespace akamu::crypto::test_keys {
 
 inline const std::vector<KeyType>& classicalTypes() {
   static const std::vector<KeyType> types = {
-      {KeyAlgorithm::kEc, 256}, {KeyAlgorithm::kEc, 384},    {KeyAlgorithm::kEc, 521},
+      {KeyAlgorithm::kEc, 256},   {KeyAlgorithm::kEc, 384},    {KeyAlgorithm::kEc, 521},
       {KeyAlgorithm::kRsa, 2048}, {KeyAlgorithm::kEd25519, 0},
   };
   return types;

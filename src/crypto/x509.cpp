@@ -91,7 +91,8 @@ core::Status setTime(ASN1_TIME* field, core::TimePoint t, std::string_view what)
 
 core::Status setSerial(X509* cert, const std::vector<std::uint8_t>& serial) {
   if (serial.empty() || serial.size() > kMaxSerialBytes || (serial[0] & 0x80) != 0) {
-    return core::fail(core::serverInternal("certificate serial must be 1 to 20 bytes and positive"));
+    return core::fail(
+        core::serverInternal("certificate serial must be 1 to 20 bytes and positive"));
   }
   BnPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
   if (!bn || BN_is_zero(bn.get())) {
@@ -165,7 +166,8 @@ core::Result<X509NamePtr> nameWith(std::initializer_list<std::pair<int, const st
     if (X509_NAME_add_entry_by_NID(name.get(), nid, MBSTRING_UTF8,
                                    reinterpret_cast<const unsigned char*>(value->data()),
                                    static_cast<int>(value->size()), -1, 0) != 1) {
-      return core::fail(internal(std::string("invalid ") + OBJ_nid2ln(nid) + " \"" + *value + "\""));
+      return core::fail(
+          internal(std::string("invalid ") + OBJ_nid2ln(nid) + " \"" + *value + "\""));
     }
   }
   return name;
@@ -283,8 +285,8 @@ core::Result<X509Ptr> selfSignedCaCertificate(const CaRequest& req) {
   if (req.common_name.empty()) {
     return core::fail(core::serverInternal("CA request has no common name"));
   }
-  auto name = nameWith({{NID_organizationName, &req.organization},
-                        {NID_commonName, &req.common_name}});
+  auto name =
+      nameWith({{NID_organizationName, &req.organization}, {NID_commonName, &req.common_name}});
   if (!name) return tl::unexpected(name.error());
   auto cert = newCertificate(randomSerial(), req.not_before, req.not_after, name->get(),
                              name->get(), req.key);
@@ -309,7 +311,8 @@ core::Result<CertInfo> inspectCertificate(const X509* cert) {
 
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
   int len = i2d_ASN1_INTEGER(serial, nullptr);
-  if (len < 3) return core::fail(core::malformed(detail::withOpensslError("invalid serial number")));
+  if (len < 3)
+    return core::fail(core::malformed(detail::withOpensslError("invalid serial number")));
   std::vector<std::uint8_t> der(static_cast<std::size_t>(len));
   unsigned char* p = der.data();
   i2d_ASN1_INTEGER(serial, &p);
@@ -332,8 +335,8 @@ core::Result<CertInfo> inspectCertificate(const X509* cert) {
   info.public_key = sharePKey(key);
 
   int crit = 0;
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, nullptr)));
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, nullptr)));
   if (!names && crit != -1) {
     return core::fail(core::malformed(detail::withOpensslError("invalid subjectAltName")));
   }
@@ -342,9 +345,9 @@ core::Result<CertInfo> inspectCertificate(const X509* cert) {
     if (name->type == GEN_DNS) {
       const ASN1_STRING* s = name->d.dNSName;
       info.identifiers.push_back(
-          {"dns", detail::asciiLower(std::string_view(
-                      reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                      static_cast<std::size_t>(ASN1_STRING_length(s))))});
+          {"dns", detail::asciiLower(
+                      std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                       static_cast<std::size_t>(ASN1_STRING_length(s))))});
     } else if (name->type == GEN_IPADD) {
       const ASN1_STRING* s = name->d.iPAddress;
       if (auto text = detail::ipBytesToText(ASN1_STRING_get0_data(s), ASN1_STRING_length(s))) {

@@ -34,7 +34,9 @@ X509Ptr makeCa(const EVP_PKEY* key, const std::string& cn, const std::string& ha
 LeafRequest leafRequest(const EVP_PKEY* subject, const X509* ca, const EVP_PKEY* ca_key) {
   LeafRequest req;
   req.subject_public_key = subject;
-  req.identifiers = {{"dns", "example.com"}, {"dns", "www.example.com"}, {"ip", "192.0.2.7"},
+  req.identifiers = {{"dns", "example.com"},
+                     {"dns", "www.example.com"},
+                     {"ip", "192.0.2.7"},
                      {"ip", "2001:db8::7"}};
   req.not_before = nowSeconds() - hours(1);
   req.not_after = req.not_before + hours(24 * 90);
@@ -188,9 +190,8 @@ TEST(X509Test, SelfSignedCaHasCaExtensions) {
   no_org.not_after = no_org.not_before + hours(1);
   auto cert = selfSignedCaCertificate(no_org);
   ASSERT_TRUE(cert);
-  EXPECT_EQ(X509_NAME_get_index_by_NID(X509_get_subject_name(cert->get()), NID_organizationName,
-                                       -1),
-            -1);
+  EXPECT_EQ(
+      X509_NAME_get_index_by_NID(X509_get_subject_name(cert->get()), NID_organizationName, -1), -1);
 }
 
 TEST(X509Test, MlDsaCaOmitsAlgorithmParameters) {
@@ -222,9 +223,9 @@ TEST(X509Test, LeafWithCommonNameHasNonCriticalSanAndServerAuthOnly) {
   EXPECT_EQ(X509_get_extended_key_usage(leaf->get()), XKU_SSL_SERVER);
   EXPECT_EQ(X509_get_key_usage(leaf->get()), KU_DIGITAL_SIGNATURE);
   char cn[128] = {};
-  EXPECT_GT(X509_NAME_get_text_by_NID(X509_get_subject_name(leaf->get()), NID_commonName, cn,
-                                      sizeof cn),
-            0);
+  EXPECT_GT(
+      X509_NAME_get_text_by_NID(X509_get_subject_name(leaf->get()), NID_commonName, cn, sizeof cn),
+      0);
   EXPECT_STREQ(cn, "example.com");
   EXPECT_TRUE(verifyChain(leaf->get(), ca.get()));
 }

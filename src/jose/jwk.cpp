@@ -42,7 +42,8 @@ class ErrorMark {
 
 core::Result<std::string_view> stringMember(const boost::json::object& jwk, std::string_view name) {
   const boost::json::value* v = jwk.if_contains(name);
-  if (v == nullptr) return fail(core::malformed("JWK member \"" + std::string(name) + "\" is missing"));
+  if (v == nullptr)
+    return fail(core::malformed("JWK member \"" + std::string(name) + "\" is missing"));
   if (!v->is_string()) {
     return fail(core::malformed("JWK member \"" + std::string(name) + "\" must be a string"));
   }
@@ -175,8 +176,7 @@ core::Result<crypto::PKey> okpFromJwk(const boost::json::object& jwk) {
   if (!x) return fail(x.error());
   if (x->size() != 32) return fail(core::malformed("Ed25519 public key must be 32 bytes"));
   ErrorMark mark;
-  EVP_PKEY* raw =
-      EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, x->data(), x->size());
+  EVP_PKEY* raw = EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, x->data(), x->size());
   if (raw == nullptr) return fail(badPublicKey("invalid Ed25519 public key"));
   return crypto::PKey(raw);
 }
@@ -189,11 +189,13 @@ core::Result<crypto::PKey> akpFromJwk(const boost::json::object& jwk) {
     if (*alg == detail::mlDsaName(k)) kind = k;
   }
   if (kind == KeyKind::kUnsupported) {
-    return fail(badPublicKey("unsupported AKP algorithm; supported: ML-DSA-44, ML-DSA-65, ML-DSA-87"));
+    return fail(
+        badPublicKey("unsupported AKP algorithm; supported: ML-DSA-44, ML-DSA-65, ML-DSA-87"));
   }
   if (!crypto::signatureSchemeAvailable(crypto::SignatureScheme::kMlDsa)) {
-    return fail(badPublicKey("ML-DSA keys are not supported: this server's OpenSSL lacks ML-DSA "
-                             "(OpenSSL 3.5 or later is required)"));
+    return fail(
+        badPublicKey("ML-DSA keys are not supported: this server's OpenSSL lacks ML-DSA "
+                     "(OpenSSL 3.5 or later is required)"));
   }
   auto pub = bytesMember(jwk, "pub");
   if (!pub) return fail(pub.error());
@@ -243,8 +245,8 @@ core::Result<std::vector<std::uint8_t>> rawPublicKey(const EVP_PKEY* key) {
 core::Result<crypto::PKey> publicKeyFromJwk(const boost::json::object& jwk) {
   for (std::string_view member : kPrivateMembers) {
     if (jwk.contains(member)) {
-      return fail(core::malformed("JWK contains private key member \"" + std::string(member) +
-                                  "\""));
+      return fail(
+          core::malformed("JWK contains private key member \"" + std::string(member) + "\""));
     }
   }
   auto kty = stringMember(jwk, "kty");

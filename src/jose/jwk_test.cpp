@@ -67,7 +67,8 @@ TEST(JwkTest, Rfc7638ThumbprintVector) {
   const auto jwk = rfc7638Jwk();
   auto canonical = canonicalJwkJson(jwk);
   ASSERT_TRUE(canonical.has_value());
-  EXPECT_EQ(*canonical, std::string("{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"") + kRfc7638N + "\"}");
+  EXPECT_EQ(*canonical,
+            std::string("{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"") + kRfc7638N + "\"}");
   auto thumbprint = jwkThumbprint(jwk);
   ASSERT_TRUE(thumbprint.has_value());
   EXPECT_EQ(*thumbprint, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
@@ -136,8 +137,8 @@ TEST(JwkTest, RoundTripsGeneratedKeys) {
   keys.push_back(generate("EC", "P-384"));
   keys.push_back(generate("EC", "P-521"));
   keys.push_back(generate("ED25519"));
-  keys.push_back(crypto::PKey(
-      EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048))));
+  keys.push_back(
+      crypto::PKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048))));
   if (crypto::signatureSchemeAvailable(crypto::SignatureScheme::kMlDsa)) {
     keys.push_back(generate("ML-DSA-44"));
     keys.push_back(generate("ML-DSA-65"));
@@ -278,7 +279,8 @@ TEST(JwkTest, OkpOnlyEd25519) {
   expectProblem(publicKeyFromJwk(ed448), ProblemType::kBadPublicKey);
   boost::json::object x25519{{"kty", "OKP"}, {"crv", "X25519"}, {"x", x32}};
   expectProblem(publicKeyFromJwk(x25519), ProblemType::kBadPublicKey);
-  boost::json::object short_x{{"kty", "OKP"}, {"crv", "Ed25519"},
+  boost::json::object short_x{{"kty", "OKP"},
+                              {"crv", "Ed25519"},
                               {"x", core::base64urlEncode(std::vector<std::uint8_t>(31, 7))}};
   expectProblem(publicKeyFromJwk(short_x), ProblemType::kMalformed);
 }
@@ -308,9 +310,10 @@ TEST(JwkTest, AkpImport) {
 }
 
 TEST(JwkTest, KeyAuthorization) {
-  EXPECT_EQ(keyAuthorization("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
-                             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"),
-            "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+  EXPECT_EQ(
+      keyAuthorization("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
+                       "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"),
+      "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
 
 }  // namespace

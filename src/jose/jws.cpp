@@ -164,8 +164,8 @@ core::Result<std::string> requiredString(const boost::json::object& obj, std::st
                                          std::string_view where) {
   const boost::json::value* v = obj.if_contains(name);
   if (v == nullptr) {
-    return fail(core::malformed(std::string(where) + " member \"" + std::string(name) +
-                                "\" is missing"));
+    return fail(
+        core::malformed(std::string(where) + " member \"" + std::string(name) + "\" is missing"));
   }
   if (!v->is_string()) {
     return fail(core::malformed(std::string(where) + " member \"" + std::string(name) +
@@ -187,7 +187,8 @@ core::Result<ProtectedHeader> parseProtectedHeader(std::string_view protected_b6
   const boost::json::object& obj = *parsed;
   // RFC 8555 §6.2 forbids b64=false; with no extensions understood, any "crit" must be refused
   // (RFC 7515 §4.1.11).
-  if (obj.contains("b64")) return fail(core::malformed("JWS header parameter \"b64\" is not allowed"));
+  if (obj.contains("b64"))
+    return fail(core::malformed("JWS header parameter \"b64\" is not allowed"));
   if (obj.contains("crit")) {
     return fail(core::malformed("JWS header parameter \"crit\" is not supported"));
   }
@@ -207,7 +208,8 @@ core::Result<ProtectedHeader> parseProtectedHeader(std::string_view protected_b6
   const boost::json::value* jwk = obj.if_contains("jwk");
   const boost::json::value* kid = obj.if_contains("kid");
   if ((jwk == nullptr) == (kid == nullptr)) {
-    return fail(core::malformed("JWS protected header must contain exactly one of \"jwk\" and \"kid\""));
+    return fail(
+        core::malformed("JWS protected header must contain exactly one of \"jwk\" and \"kid\""));
   }
   if (jwk != nullptr) {
     if (!jwk->is_object()) {

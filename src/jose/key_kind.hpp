@@ -8,7 +8,17 @@
 
 namespace akamu::jose::detail {
 
-enum class KeyKind { kUnsupported, kEcP256, kEcP384, kEcP521, kRsa, kEd25519, kMlDsa44, kMlDsa65, kMlDsa87 };
+enum class KeyKind {
+  kUnsupported,
+  kEcP256,
+  kEcP384,
+  kEcP521,
+  kRsa,
+  kEd25519,
+  kMlDsa44,
+  kMlDsa65,
+  kMlDsa87
+};
 
 KeyKind classifyKey(const EVP_PKEY* key);
 

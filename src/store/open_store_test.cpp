@@ -1,11 +1,10 @@
 #include "store/open_store.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace akamu::store {
 namespace {

@@ -1,4 +1,5 @@
 // The Store contract, run against the SQLite backend on ":memory:" and on a file.
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "store/open_store.hpp"
 #include "store/sqlite/migrations.hpp"
@@ -103,9 +102,8 @@ std::string describe(const Order& o) {
   for (const auto& i : o.identifiers) out << i.type << ":" << i.value << ",";
   out << "|";
   for (const auto& a : o.authz_ids) out << a << ",";
-  out << "|" << describe(o.not_before) << "|" << describe(o.not_after) << "|"
-      << describe(o.error) << "|" << o.certificate_id.value_or("none") << "|"
-      << describe(o.created_at);
+  out << "|" << describe(o.not_before) << "|" << describe(o.not_after) << "|" << describe(o.error)
+      << "|" << o.certificate_id.value_or("none") << "|" << describe(o.created_at);
   return out.str();
 }
 std::string describe(const Certificate& c) {
@@ -179,9 +177,9 @@ Certificate makeCert(const std::string& id, const std::string& serial, const Ord
   c.serial_hex = serial;
   c.account_id = o.account_id;
   c.order_id = o.id;
-  c.pem_chain =
-      "-----BEGIN CERTIFICATE-----\r\nMIIB" + id + "\r\n-----END CERTIFICATE-----\r\n"
-      "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+  c.pem_chain = "-----BEGIN CERTIFICATE-----\r\nMIIB" + id +
+                "\r\n-----END CERTIFICATE-----\r\n"
+                "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
   c.not_before = at(1'700'000'000);
   c.not_after = at(1'707'776'000);
   return c;
@@ -611,10 +609,12 @@ TEST_P(StoreTest, ConcurrentFinalizeHasExactlyOneWinner) {
       Order valid = o;
       valid.status = OrderStatus::kValid;
       valid.certificate_id = id;
-      auto r = store_->insertCertificateForOrder(makeCert(id, "serial" + std::to_string(t), o),
-                                                 valid);
-      if (!r) ++errors;
-      else if (*r) ++wins;
+      auto r =
+          store_->insertCertificateForOrder(makeCert(id, "serial" + std::to_string(t), o), valid);
+      if (!r)
+        ++errors;
+      else if (*r)
+        ++wins;
     });
   }
   for (auto& th : threads) th.join();
@@ -722,10 +722,10 @@ TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {
                                        std::to_string(newer) + ", '2030-01-01T00:00:00Z')"));
   auto store = openStore(file.url());
   ASSERT_FALSE(store);
-  EXPECT_EQ(store.error().detail,
-            "database schema version " + std::to_string(newer) +
-                " is newer than this akamu supports (" +
-                std::to_string(sqlite::latestSchemaVersion()) + "); upgrade akamu");
+  EXPECT_EQ(store.error().detail, "database schema version " + std::to_string(newer) +
+                                      " is newer than this akamu supports (" +
+                                      std::to_string(sqlite::latestSchemaVersion()) +
+                                      "); upgrade akamu");
 }
 
 TEST(SqliteFileStore, ReadConnectionsSeeEveryCommittedWrite) {

@@ -28,8 +28,8 @@ Statement::Statement(Statement&& other) noexcept
 
 Statement& Statement::bindText(int index, std::string_view text) {
   // SQLITE_TRANSIENT: callers bind temporaries (freshly serialised JSON) that die before step().
-  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }

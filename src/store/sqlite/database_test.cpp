@@ -1,8 +1,8 @@
 #include "store/sqlite/database.hpp"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace akamu::store::sqlite {
 namespace {
@@ -12,10 +12,11 @@ using core::ProblemType;
 std::unique_ptr<Database> memoryDb() {
   auto db = Database::open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   EXPECT_TRUE(db) << db.error().detail;
-  EXPECT_TRUE((*db)->exec("PRAGMA foreign_keys=ON;"
-                          "CREATE TABLE parent(id TEXT PRIMARY KEY, name TEXT UNIQUE);"
-                          "CREATE TABLE child(id INTEGER PRIMARY KEY, "
-                          "  parent TEXT NOT NULL REFERENCES parent(id));"));
+  EXPECT_TRUE(
+      (*db)->exec("PRAGMA foreign_keys=ON;"
+                  "CREATE TABLE parent(id TEXT PRIMARY KEY, name TEXT UNIQUE);"
+                  "CREATE TABLE child(id INTEGER PRIMARY KEY, "
+                  "  parent TEXT NOT NULL REFERENCES parent(id));"));
   return std::move(*db);
 }
 
@@ -130,8 +131,7 @@ TEST(Database, TextAndNullsRoundTripExactly) {
   const std::string bytes("a\0b\r\n\xff", 6);
   auto s = db->prepare("SELECT ?1, ?2, ?3, ?4");
   ASSERT_TRUE(s);
-  s->bindText(1, bytes).bindOptText(2, std::nullopt).bindOptInt(3, 42).bindOptInt(4,
-                                                                                    std::nullopt);
+  s->bindText(1, bytes).bindOptText(2, std::nullopt).bindOptInt(3, 42).bindOptInt(4, std::nullopt);
   auto row = s->step();
   ASSERT_TRUE(row && *row);
   EXPECT_EQ(s->columnText(0), bytes);

@@ -52,9 +52,9 @@ TEST(JsonColumns, ProblemTypeIsStoredAsUrn) {
 }
 
 TEST(JsonColumns, UnknownUrnReadsAsServerInternal) {
-  auto p = problemFromStoredJson(
-      R"({"type":"urn:ietf:params:acme:error:fromTheFuture","detail":"d",)"
-      R"("subproblems":[{"type":"nope","detail":"s"}]})");
+  auto p =
+      problemFromStoredJson(R"({"type":"urn:ietf:params:acme:error:fromTheFuture","detail":"d",)"
+                            R"("subproblems":[{"type":"nope","detail":"s"}]})");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->type, ProblemType::kServerInternal);
   EXPECT_EQ(p->detail, "d");

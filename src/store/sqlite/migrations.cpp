@@ -103,9 +103,8 @@ core::Status migrate(Database& db) {
   // IMMEDIATE: two processes opening the same fresh file must not both apply migration 1.
   auto tx = Transaction::begin(db, Transaction::Mode::kImmediate);
   if (!tx) return core::fail(tx.error());
-  if (auto st = db.exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
-          "applied_at TEXT)");
+  if (auto st = db.exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
+                        "applied_at TEXT)");
       !st) {
     return st;
   }
@@ -113,22 +112,21 @@ core::Status migrate(Database& db) {
   if (!current) return core::fail(current.error());
   const int latest = latestSchemaVersion();
   if (*current > latest) {
-    return core::fail(core::serverInternal(
-        "database schema version " + std::to_string(*current) +
-        " is newer than this akamu supports (" + std::to_string(latest) + "); upgrade akamu"));
+    return core::fail(core::serverInternal("database schema version " + std::to_string(*current) +
+                                           " is newer than this akamu supports (" +
+                                           std::to_string(latest) + "); upgrade akamu"));
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= *current) continue;
     if (auto st = db.exec(m.sql); !st) {
       auto problem = st.error();
-      problem.detail = "migration " + std::to_string(m.version) + " (" + m.name +
-                       ") failed: " + problem.detail;
+      problem.detail =
+          "migration " + std::to_string(m.version) + " (" + m.name + ") failed: " + problem.detail;
       return core::fail(std::move(problem));
     }
     // Not a cached statement: it runs once per migration per process.
     if (auto st = db.exec("INSERT INTO schema_migrations(version, applied_at) VALUES (" +
-                          std::to_string(m.version) +
-                          ", strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+                          std::to_string(m.version) + ", strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
         !st) {
       return st;
     }

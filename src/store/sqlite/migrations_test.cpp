@@ -1,8 +1,8 @@
 #include "store/sqlite/migrations.hpp"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace akamu::store::sqlite {
 namespace {
@@ -58,8 +58,8 @@ TEST(Migrations, RefusesNewerDatabaseAndChangesNothing) {
   auto db = freshDb();
   ASSERT_TRUE(migrate(*db));
   const int newer = latestSchemaVersion() + 5;
-  ASSERT_TRUE(db->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(newer) +
-                       ", 'later')"));
+  ASSERT_TRUE(
+      db->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(newer) + ", 'later')"));
   auto st = migrate(*db);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().type, core::ProblemType::kServerInternal);
@@ -75,8 +75,7 @@ TEST(Migrations, TablesAreStrict) {
   auto db = freshDb();
   ASSERT_TRUE(migrate(*db));
   // A text where an integer belongs is refused instead of stored.
-  auto st = db->exec(
-      "INSERT INTO accounts VALUES ('a', 't', '{}', 'valid', '[]', 'yes', 0)");
+  auto st = db->exec("INSERT INTO accounts VALUES ('a', 't', '{}', 'valid', '[]', 'yes', 0)");
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().type, core::ProblemType::kServerInternal);
 }

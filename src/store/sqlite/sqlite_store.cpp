@@ -208,7 +208,8 @@ core::Result<Certificate> readCertificate(const Statement& s) {
 // Runs a query keyed by one text parameter and reads at most one row with `reader`.
 template <class Reader>
 auto selectOne(Database& db, std::string_view sql, std::string_view key, Reader reader)
-    -> core::Result<std::optional<typename std::invoke_result_t<Reader, const Statement&>::value_type>> {
+    -> core::Result<
+        std::optional<typename std::invoke_result_t<Reader, const Statement&>::value_type>> {
   using T = typename std::invoke_result_t<Reader, const Statement&>::value_type;
   auto s = db.prepare(sql);
   if (!s) return fail(s.error());
@@ -340,8 +341,8 @@ core::Status insertCertificateRow(Database& db, const Certificate& c) {
       .bindInt(6, seconds(c.not_before))
       .bindInt(7, seconds(c.not_after))
       .bindInt(8, c.revoked ? 1 : 0)
-      .bindOptInt(9, c.revocation_reason ? std::optional<std::int64_t>(*c.revocation_reason)
-                                         : std::nullopt)
+      .bindOptInt(
+          9, c.revocation_reason ? std::optional<std::int64_t>(*c.revocation_reason) : std::nullopt)
       .bindOptInt(10, seconds(c.revoked_at));
   if (auto rc = s->run(); !rc) return fail(rc.error());
   return {};
@@ -480,8 +481,7 @@ class SqliteStore final : public Store {
   }
 
   Result<bool> updateOrderIfStatus(const Order& order, acme::OrderStatus expected) override {
-    return write(
-        [&](Database& db) { return updateOrderIfStatusRow(db, order, expected); });
+    return write([&](Database& db) { return updateOrderIfStatusRow(db, order, expected); });
   }
 
   Result<std::optional<Authorization>> getAuthorization(const std::string& id) override {
