@@ -65,7 +65,8 @@ core::Problem problemFrom(const HttpResponse& response, std::string_view what) {
 
 core::Result<json::object> expectObject(const HttpResponse& response, std::string_view what) {
   auto obj = parseObject(response.body);
-  if (!obj) return core::fail(core::serverInternal(std::string(what) + ": response is not a JSON object"));
+  if (!obj)
+    return core::fail(core::serverInternal(std::string(what) + ": response is not a JSON object"));
   return std::move(*obj);
 }
 
@@ -81,16 +82,26 @@ core::ProblemType problemTypeFromUri(std::string_view uri, int http_status) {
     return core::ProblemType::kServerInternal;
   }
   switch (http_status) {
-    case 404: return core::ProblemType::kNotFound;
-    case 405: return core::ProblemType::kMethodNotAllowed;
-    case 409: return core::ProblemType::kConflict;
-    case 413: return core::ProblemType::kPayloadTooLarge;
-    case 415: return core::ProblemType::kUnsupportedMediaType;
-    case 503: return core::ProblemType::kServiceUnavailable;
-    case 400: return core::ProblemType::kMalformed;
-    case 403: return core::ProblemType::kUnauthorized;
-    case 429: return core::ProblemType::kRateLimited;
-    default: return core::ProblemType::kServerInternal;
+    case 404:
+      return core::ProblemType::kNotFound;
+    case 405:
+      return core::ProblemType::kMethodNotAllowed;
+    case 409:
+      return core::ProblemType::kConflict;
+    case 413:
+      return core::ProblemType::kPayloadTooLarge;
+    case 415:
+      return core::ProblemType::kUnsupportedMediaType;
+    case 503:
+      return core::ProblemType::kServiceUnavailable;
+    case 400:
+      return core::ProblemType::kMalformed;
+    case 403:
+      return core::ProblemType::kUnauthorized;
+    case 429:
+      return core::ProblemType::kRateLimited;
+    default:
+      return core::ProblemType::kServerInternal;
   }
 }
 
@@ -112,9 +123,9 @@ core::Problem problemFromJson(const boost::json::object& obj, int http_status) {
     for (const auto& s : subs->get_array()) {
       if (!s.is_object()) continue;
       const auto& so = s.get_object();
-      problem.subproblems.push_back(core::Subproblem{
-          problemTypeFromUri(stringMember(so, "type"), http_status),
-          std::string(stringMember(so, "detail")), parseIdentifier(so)});
+      problem.subproblems.push_back(
+          core::Subproblem{problemTypeFromUri(stringMember(so, "type"), http_status),
+                           std::string(stringMember(so, "detail")), parseIdentifier(so)});
     }
   }
   return problem;
@@ -265,7 +276,8 @@ core::Result<OrderInfo> AcmeClient::newOrder(const std::vector<core::Identifier>
   if (!url) return tl::unexpected(std::move(url.error()));
   json::array ids;
   ids.reserve(identifiers.size());
-  for (const auto& id : identifiers) ids.emplace_back(json::object{{"type", id.type}, {"value", id.value}});
+  for (const auto& id : identifiers)
+    ids.emplace_back(json::object{{"type", id.type}, {"value", id.value}});
   json::object payload{{"identifiers", std::move(ids)}};
   if (not_before) payload["notBefore"] = *not_before;
   if (not_after) payload["notAfter"] = *not_after;
@@ -347,8 +359,8 @@ core::Status AcmeClient::revokeCertificate(std::span<const std::uint8_t> cert_de
   json::object payload{{"certificate", core::base64urlEncode(cert_der)}};
   if (reason) payload["reason"] = *reason;
   auto body = json::serialize(payload);
-  auto response = cert_key != nullptr ? signedPost(cert_key, *url, body, std::nullopt)
-                                      : post(*url, body);
+  auto response =
+      cert_key != nullptr ? signedPost(cert_key, *url, body, std::nullopt) : post(*url, body);
   if (!response) return tl::unexpected(std::move(response.error()));
   if (response->status != 200) return core::fail(problemFrom(*response, "revokeCert"));
   return {};

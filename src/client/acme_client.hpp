@@ -82,7 +82,8 @@ class AcmeClient {
   core::Result<std::string> downloadCertificate(const std::string& cert_url);  // PEM chain
   // cert_key != nullptr: sign with that key's jwk instead of the account (RFC 8555 §7.6).
   core::Status revokeCertificate(std::span<const std::uint8_t> cert_der,
-                                 std::optional<int> reason = {}, const EVP_PKEY* cert_key = nullptr);
+                                 std::optional<int> reason = {},
+                                 const EVP_PKEY* cert_key = nullptr);
   // RFC 8555 §7.3.5 nested JWS; on success the client signs with the new key from then on.
   core::Status changeKey(crypto::PKey new_key);
   core::Status deactivateAccount();

@@ -16,12 +16,19 @@
 #include <mutex>
 #include <thread>
 
+#include "client/http01_responder.hpp"
+#include "client/issue_flow.hpp"
+#include "core/base64url.hpp"
+#include "crypto/csr.hpp"
 #include "crypto/key_type.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
 
 namespace akamu::client {
 namespace {
+
+constexpr const char* kFakePem =
+    "-----BEGIN CERTIFICATE-----\nZmFrZQ==\n-----END CERTIFICATE-----\n";
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -97,8 +104,8 @@ TEST(ParseProblemTest, RoundTripsEveryProblemTypeFromCore) {
     auto type = static_cast<core::ProblemType>(i);
     core::Problem original = core::makeProblem(type, "detail " + std::to_string(i));
     original.identifier = core::Identifier{"ip", "192.0.2.1"};
-    auto parsed = parseProblem(problemResponse(core::problemHttpStatus(type),
-                                               core::problemToJson(original)));
+    auto parsed =
+        parseProblem(problemResponse(core::problemHttpStatus(type), core::problemToJson(original)));
     ASSERT_TRUE(parsed) << i;
     EXPECT_EQ(parsed->type, type) << core::problemTypeUri(type);
     EXPECT_EQ(parsed->detail, original.detail);
@@ -141,11 +148,18 @@ class FakeAcmeServer {
   int connections = 0;
   jose::ProtectedHeader last_header;
   crypto::PKey account_key;  // as registered / changed
+  // Issuance flow: where http-01 is validated, and what the order/authz went through.
+  std::string validation_base;
+  bool expect_wrong_key_authorization = false;
+  std::string authz_status = "pending";
+  std::string order_state;  // overrides the poll-count status when set
+  crypto::PKey csr_key;
 
  private:
   static asio::awaitable<void> acceptLoop(FakeAcmeServer* self) {
     for (;;) {
-      auto [ec, socket] = co_await self->acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      auto [ec, socket] =
+          co_await self->acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       {
         std::lock_guard lock(self->mutex);
@@ -159,8 +173,8 @@ class FakeAcmeServer {
     beast::flat_buffer buffer;
     for (;;) {
       Request req;
-      auto [ec, n] = co_await http::async_read(socket, buffer, req,
-                                               asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await http::async_read(socket, buffer, req, asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       Response res = self->handle(req);
       res.version(11);
@@ -239,7 +253,8 @@ class FakeAcmeServer {
     }
 
     if (target == "/acct") {
-      if (!jws->header.jwk) return problem(http::status::bad_request, core::ProblemType::kMalformed, "");
+      if (!jws->header.jwk)
+        return problem(http::status::bad_request, core::ProblemType::kMalformed, "");
       account_key = std::move(jwk_key);
       Response res{http::status::created, 11};
       res.set(http::field::location, url("/acct/1"));
@@ -260,7 +275,47 @@ class FakeAcmeServer {
     if (target == "/order/1" && jws->isPostAsGet()) {
       ++order_polls;
       Response res{http::status::ok, 11};
-      res.body() = orderJson(order_polls >= ready_after_polls ? "ready" : "pending");
+      if (order_state == "processing") order_state = "valid";  // one poll sees it finish
+      res.body() = orderJson(!order_state.empty()               ? order_state
+                             : order_polls >= ready_after_polls ? "ready"
+                                                                : "pending");
+      return res;
+    }
+    if (target == "/authz/1" && jws->isPostAsGet()) {
+      Response res{http::status::ok, 11};
+      res.body() = authzJson();
+      return res;
+    }
+    if (target == "/chall/1" && jws->payload == "{}") {
+      // Validate for real against the client's responder, as a CA would.
+      HttpClient fetcher;
+      auto got = fetcher.request("GET", validation_base + "/.well-known/acme-challenge/tok123");
+      auto thumbprint = jose::jwkThumbprint(account_key.get());
+      std::string expected = jose::keyAuthorization("tok123", thumbprint ? *thumbprint : "");
+      if (expect_wrong_key_authorization) expected += "x";
+      const bool ok = got && got->status == 200 && got->body == expected;
+      authz_status = ok ? "valid" : "invalid";
+      order_state = ok ? "ready" : "invalid";
+      Response res{http::status::ok, 11};
+      res.body() = challengeJson();
+      return res;
+    }
+    if (target == "/order/1/finalize" && order_state == "ready") {
+      auto payload = json::parse(jws->payload).as_object();
+      auto der = core::base64urlDecode(payload.at("csr").as_string());
+      auto csr = der ? crypto::parseCsr(*der)
+                     : core::Result<crypto::ParsedCsr>(core::fail(core::malformed("b64")));
+      if (!csr) return problem(http::status::bad_request, core::ProblemType::kBadCsr, "csr");
+      csr_key = std::move(csr->public_key);
+      order_state = "processing";
+      Response res{http::status::ok, 11};
+      res.body() = orderJson(order_state);
+      return res;
+    }
+    if (target == "/cert/1" && jws->isPostAsGet()) {
+      Response res{http::status::ok, 11};
+      res.set(http::field::content_type, "application/pem-certificate-chain");
+      res.body() = kFakePem;
       return res;
     }
     if (target == "/kc") {
@@ -290,9 +345,30 @@ class FakeAcmeServer {
   }
 
   std::string orderJson(std::string_view status) {
-    return json::serialize(json::object{{"status", status},
-                                        {"finalize", url("/order/1/finalize")},
-                                        {"authorizations", json::array{}}});
+    json::object order{{"status", status},
+                       {"finalize", url("/order/1/finalize")},
+                       {"authorizations", json::array{url("/authz/1")}}};
+    if (status == "valid") order["certificate"] = url("/cert/1");
+    return json::serialize(order);
+  }
+
+  json::object challenge() {
+    json::object chall{{"type", "http-01"}, {"url", url("/chall/1")}, {"token", "tok123"}};
+    chall["status"] = authz_status == "pending" ? "pending" : authz_status;
+    if (authz_status == "invalid") {
+      chall["error"] = json::parse(core::problemToJson(
+          core::makeProblem(core::ProblemType::kIncorrectResponse, "key authorization mismatch")));
+    }
+    return chall;
+  }
+  std::string challengeJson() { return json::serialize(challenge()); }
+  std::string authzJson() {
+    json::array challenges{
+        json::object{{"type", "dns-01"}, {"url", url("/chall/2")}, {"token", "t2"}}, challenge()};
+    return json::serialize(
+        json::object{{"status", authz_status},
+                     {"identifier", json::object{{"type", "dns"}, {"value", "a.example"}}},
+                     {"challenges", std::move(challenges)}});
   }
 
   asio::io_context ioc_{1};
@@ -455,6 +531,55 @@ TEST_F(AcmeClientTest, PostRawSendsBodyUnsigned) {
 TEST_F(AcmeClientTest, DeactivateAccount) {
   registerAccount();
   EXPECT_TRUE(client_.deactivateAccount());
+}
+
+TEST_F(AcmeClientTest, IssueCertificateRunsTheWholeFlowOverHttp01) {
+  registerAccount();
+  auto responder = Http01Responder::start();
+  ASSERT_TRUE(responder) << responder.error().detail;
+  {
+    std::lock_guard lock(server_.mutex);
+    server_.validation_base = "http://127.0.0.1:" + std::to_string((*responder)->port());
+  }
+  auto issued = issueCertificate(client_, **responder, {{"dns", "a.example"}}, crypto::KeyType{},
+                                 std::chrono::milliseconds(2));
+  ASSERT_TRUE(issued) << issued.error().detail;
+  EXPECT_EQ(issued->certificate_pem, kFakePem);
+  EXPECT_EQ(issued->order_url, server_.url("/order/1"));
+  EXPECT_EQ(issued->certificate_url, server_.url("/cert/1"));
+  ASSERT_NE(issued->certificate_key, nullptr);
+  EXPECT_EQ((*responder)->requestCount(), 1u);  // the server really fetched the token
+  EXPECT_GT(issued->timings.new_order.count(), 0);
+  EXPECT_GT(issued->timings.challenge.count(), 0);
+  EXPECT_GT(issued->timings.finalize.count(), 0);
+  EXPECT_GT(issued->timings.download.count(), 0);
+  {
+    std::lock_guard lock(server_.mutex);
+    ASSERT_NE(server_.csr_key, nullptr);
+    EXPECT_TRUE(crypto::publicKeysEqual(server_.csr_key.get(), issued->certificate_key.get()));
+  }
+  // The token is withdrawn once the flow is over.
+  HttpClient probe;
+  auto after = probe.request("GET", "http://127.0.0.1:" + std::to_string((*responder)->port()) +
+                                        "/.well-known/acme-challenge/tok123");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 404);
+}
+
+TEST_F(AcmeClientTest, IssueCertificateReportsTheChallengeError) {
+  registerAccount();
+  auto responder = Http01Responder::start();
+  ASSERT_TRUE(responder) << responder.error().detail;
+  {
+    std::lock_guard lock(server_.mutex);
+    server_.validation_base = "http://127.0.0.1:" + std::to_string((*responder)->port());
+    server_.expect_wrong_key_authorization = true;
+  }
+  auto issued = issueCertificate(client_, **responder, {{"dns", "a.example"}}, crypto::KeyType{},
+                                 std::chrono::milliseconds(2));
+  ASSERT_FALSE(issued);
+  EXPECT_EQ(issued.error().type, core::ProblemType::kIncorrectResponse) << issued.error().detail;
+  EXPECT_EQ((*responder)->requestCount(), 1u);
 }
 
 TEST(AcmeClientDirectoryTest, UnreachableDirectoryIsConnectionProblem) {

@@ -66,8 +66,10 @@ bool isIdempotent(http::verb verb) {
     case http::verb::head:
     case http::verb::put:
     case http::verb::delete_:
-    case http::verb::options: return true;
-    default: return false;
+    case http::verb::options:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -236,7 +238,8 @@ struct HttpClient::Impl {
         return ec;
       }
       stream.expires_after(options.timeout);
-      ec = run([&](auto handler) { conn.secure->async_handshake(ssl::stream_base::client, handler); });
+      ec = run(
+          [&](auto handler) { conn.secure->async_handshake(ssl::stream_base::client, handler); });
       if (ec) {
         close(conn);
         return ec;

@@ -24,8 +24,8 @@ std::unique_ptr<Http01Responder> startResponder(std::uint16_t port = 0) {
 }
 
 std::string challengeUrl(const Http01Responder& responder, std::string_view token) {
-  return "http://127.0.0.1:" + std::to_string(responder.port()) +
-         "/.well-known/acme-challenge/" + std::string(token);
+  return "http://127.0.0.1:" + std::to_string(responder.port()) + "/.well-known/acme-challenge/" +
+         std::string(token);
 }
 
 TEST(HttpClientTest, GetsKeyAuthorizationOfSetToken) {
@@ -56,8 +56,8 @@ TEST(HttpClientTest, UnknownOrRemovedTokenIsNotFound) {
   ASSERT_TRUE(removed);
   EXPECT_EQ(removed->status, 404);
 
-  auto other_path = client.request("GET", "http://127.0.0.1:" + std::to_string(responder->port()) +
-                                              "/somewhere/else");
+  auto other_path = client.request(
+      "GET", "http://127.0.0.1:" + std::to_string(responder->port()) + "/somewhere/else");
   ASSERT_TRUE(other_path);
   EXPECT_EQ(other_path->status, 404);
   EXPECT_EQ(responder->requestCount(), 0u);
