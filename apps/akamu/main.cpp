@@ -1,7 +1,7 @@
 // akamu: the ACME certificate authority. `init` writes a config, `serve` runs it.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -110,12 +110,14 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
 
   CLI11_PARSE(app, argc, argv);
-  if (init->parsed()) return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
+  if (init->parsed())
+    return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
   if (serve->parsed()) return runServe(config_path);
   if (version->parsed()) {
     std::cout << "akamu " << AKAMU_VERSION << "\n"
               << akamu::crypto::opensslVersion() << " (ML-DSA "
-              << (akamu::crypto::mlDsaAvailable() ? "available" : "unavailable: needs OpenSSL >= 3.5")
+              << (akamu::crypto::mlDsaAvailable() ? "available"
+                                                  : "unavailable: needs OpenSSL >= 3.5")
               << ")\n";
     return 0;
   }

@@ -7,9 +7,8 @@ namespace akamu::acme {
 namespace {
 
 bool looksLikeIpv4(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == '.';
-  });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 core::Problem refuse(core::ProblemType type, const core::Identifier& id, std::string detail) {
@@ -23,8 +22,8 @@ core::Problem refuse(core::ProblemType type, const core::Identifier& id, std::st
 core::Result<std::string> normalizeDnsName(std::string_view name) {
   const core::Identifier id{"dns", std::string(name)};
   if (name.empty() || name.size() > 253) {
-    return core::fail(refuse(core::ProblemType::kRejectedIdentifier, id,
-                             "DNS name must be 1 to 253 characters"));
+    return core::fail(
+        refuse(core::ProblemType::kRejectedIdentifier, id, "DNS name must be 1 to 253 characters"));
   }
   std::string out;
   out.reserve(name.size());
@@ -52,9 +51,9 @@ core::Result<std::string> normalizeDnsName(std::string_view name) {
                                "DNS name \"" + out + "\" has an empty or over-long label"));
     }
     if (label.front() == '-' || label.back() == '-') {
-      return core::fail(refuse(core::ProblemType::kRejectedIdentifier, id,
-                               "DNS label \"" + std::string(label) +
-                                   "\" must not start or end with a hyphen"));
+      return core::fail(
+          refuse(core::ProblemType::kRejectedIdentifier, id,
+                 "DNS label \"" + std::string(label) + "\" must not start or end with a hyphen"));
     }
     for (char c : label) {
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
@@ -71,9 +70,9 @@ core::Result<std::vector<core::Identifier>> checkOrderIdentifiers(
     const std::vector<core::Identifier>& requested, std::size_t max_identifiers) {
   if (requested.empty()) return core::fail(core::malformed("the order has no identifiers"));
   if (requested.size() > max_identifiers) {
-    return core::fail(core::makeProblem(core::ProblemType::kRejectedIdentifier,
-                                        "an order may name at most " +
-                                            std::to_string(max_identifiers) + " identifiers"));
+    return core::fail(core::makeProblem(
+        core::ProblemType::kRejectedIdentifier,
+        "an order may name at most " + std::to_string(max_identifiers) + " identifiers"));
   }
   std::vector<core::Identifier> out;
   std::vector<core::Subproblem> refused;

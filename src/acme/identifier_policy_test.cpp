@@ -22,7 +22,8 @@ TEST(IdentifierPolicy, RejectsBadNames) {
 }
 
 TEST(IdentifierPolicy, OrderIdentifiersDeduplicatedAndChecked) {
-  auto ok = acme::checkOrderIdentifiers({{"dns", "A.example"}, {"dns", "a.example"}, {"dns", "b.example"}});
+  auto ok = acme::checkOrderIdentifiers(
+      {{"dns", "A.example"}, {"dns", "a.example"}, {"dns", "b.example"}});
   ASSERT_TRUE(ok.has_value());
   ASSERT_EQ(ok->size(), 2u);
   EXPECT_EQ((*ok)[0].value, "a.example");

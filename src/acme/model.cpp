@@ -4,39 +4,57 @@ namespace akamu::acme {
 
 const char* toString(AccountStatus s) {
   switch (s) {
-    case AccountStatus::kValid: return "valid";
-    case AccountStatus::kDeactivated: return "deactivated";
-    case AccountStatus::kRevoked: return "revoked";
+    case AccountStatus::kValid:
+      return "valid";
+    case AccountStatus::kDeactivated:
+      return "deactivated";
+    case AccountStatus::kRevoked:
+      return "revoked";
   }
   return "valid";
 }
 const char* toString(OrderStatus s) {
   switch (s) {
-    case OrderStatus::kPending: return "pending";
-    case OrderStatus::kReady: return "ready";
-    case OrderStatus::kProcessing: return "processing";
-    case OrderStatus::kValid: return "valid";
-    case OrderStatus::kInvalid: return "invalid";
+    case OrderStatus::kPending:
+      return "pending";
+    case OrderStatus::kReady:
+      return "ready";
+    case OrderStatus::kProcessing:
+      return "processing";
+    case OrderStatus::kValid:
+      return "valid";
+    case OrderStatus::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }
 const char* toString(AuthzStatus s) {
   switch (s) {
-    case AuthzStatus::kPending: return "pending";
-    case AuthzStatus::kValid: return "valid";
-    case AuthzStatus::kInvalid: return "invalid";
-    case AuthzStatus::kDeactivated: return "deactivated";
-    case AuthzStatus::kExpired: return "expired";
-    case AuthzStatus::kRevoked: return "revoked";
+    case AuthzStatus::kPending:
+      return "pending";
+    case AuthzStatus::kValid:
+      return "valid";
+    case AuthzStatus::kInvalid:
+      return "invalid";
+    case AuthzStatus::kDeactivated:
+      return "deactivated";
+    case AuthzStatus::kExpired:
+      return "expired";
+    case AuthzStatus::kRevoked:
+      return "revoked";
   }
   return "invalid";
 }
 const char* toString(ChallengeStatus s) {
   switch (s) {
-    case ChallengeStatus::kPending: return "pending";
-    case ChallengeStatus::kProcessing: return "processing";
-    case ChallengeStatus::kValid: return "valid";
-    case ChallengeStatus::kInvalid: return "invalid";
+    case ChallengeStatus::kPending:
+      return "pending";
+    case ChallengeStatus::kProcessing:
+      return "processing";
+    case ChallengeStatus::kValid:
+      return "valid";
+    case ChallengeStatus::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }

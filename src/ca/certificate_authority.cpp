@@ -19,7 +19,9 @@ core::Status ensureParentDir(const std::string& path) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return core::fail(core::serverInternal("cannot create directory " + parent.string() + ": " + ec.message()));
+  if (ec)
+    return core::fail(
+        core::serverInternal("cannot create directory " + parent.string() + ": " + ec.message()));
   return {};
 }
 
@@ -84,9 +86,9 @@ core::Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::loadOr
   auto actual = crypto::keyTypeOf(key->get());
   if (!actual) return core::fail(actual.error());
   if (!(*actual == *wanted)) {
-    return core::fail(core::serverInternal(
-        "refusing to start: ca.key_type is " + settings.key_type + " but " + settings.key_file +
-        " holds a " + actual->toString() + " key"));
+    return core::fail(core::serverInternal("refusing to start: ca.key_type is " +
+                                           settings.key_type + " but " + settings.key_file +
+                                           " holds a " + actual->toString() + " key"));
   }
   if (X509_check_private_key(cert->get(), key->get()) != 1) {
     return core::fail(core::serverInternal("refusing to start: " + settings.cert_file +

@@ -11,7 +11,8 @@ constexpr char kStdAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 constexpr std::array<std::int8_t, 256> makeUrlDecodeTable() {
   std::array<std::int8_t, 256> t{};
   for (auto& v : t) v = -1;
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kUrlAlphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<unsigned char>(kUrlAlphabet[i])] = static_cast<std::int8_t>(i);
   return t;
 }
 constexpr auto kUrlDecode = makeUrlDecodeTable();
@@ -21,7 +22,8 @@ std::string encodeWith(const char* alphabet, std::span<const std::uint8_t> data,
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
+    std::uint32_t v =
+        (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);
@@ -50,8 +52,8 @@ std::string base64urlEncode(std::span<const std::uint8_t> data) {
 }
 
 std::string base64urlEncode(std::string_view data) {
-  return base64urlEncode(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+  return base64urlEncode(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
 }
 
 std::string base64Encode(std::span<const std::uint8_t> data) {

@@ -6,60 +6,97 @@ namespace akamu::core {
 
 std::string_view problemTypeUri(ProblemType type) {
   switch (type) {
-    case ProblemType::kAccountDoesNotExist: return "urn:ietf:params:acme:error:accountDoesNotExist";
-    case ProblemType::kAlreadyReplaced: return "urn:ietf:params:acme:error:alreadyReplaced";
-    case ProblemType::kAlreadyRevoked: return "urn:ietf:params:acme:error:alreadyRevoked";
-    case ProblemType::kBadCsr: return "urn:ietf:params:acme:error:badCSR";
-    case ProblemType::kBadNonce: return "urn:ietf:params:acme:error:badNonce";
-    case ProblemType::kBadPublicKey: return "urn:ietf:params:acme:error:badPublicKey";
-    case ProblemType::kBadRevocationReason: return "urn:ietf:params:acme:error:badRevocationReason";
+    case ProblemType::kAccountDoesNotExist:
+      return "urn:ietf:params:acme:error:accountDoesNotExist";
+    case ProblemType::kAlreadyReplaced:
+      return "urn:ietf:params:acme:error:alreadyReplaced";
+    case ProblemType::kAlreadyRevoked:
+      return "urn:ietf:params:acme:error:alreadyRevoked";
+    case ProblemType::kBadCsr:
+      return "urn:ietf:params:acme:error:badCSR";
+    case ProblemType::kBadNonce:
+      return "urn:ietf:params:acme:error:badNonce";
+    case ProblemType::kBadPublicKey:
+      return "urn:ietf:params:acme:error:badPublicKey";
+    case ProblemType::kBadRevocationReason:
+      return "urn:ietf:params:acme:error:badRevocationReason";
     case ProblemType::kBadSignatureAlgorithm:
       return "urn:ietf:params:acme:error:badSignatureAlgorithm";
-    case ProblemType::kCaa: return "urn:ietf:params:acme:error:caa";
-    case ProblemType::kCompound: return "urn:ietf:params:acme:error:compound";
-    case ProblemType::kConnection: return "urn:ietf:params:acme:error:connection";
-    case ProblemType::kDns: return "urn:ietf:params:acme:error:dns";
+    case ProblemType::kCaa:
+      return "urn:ietf:params:acme:error:caa";
+    case ProblemType::kCompound:
+      return "urn:ietf:params:acme:error:compound";
+    case ProblemType::kConnection:
+      return "urn:ietf:params:acme:error:connection";
+    case ProblemType::kDns:
+      return "urn:ietf:params:acme:error:dns";
     case ProblemType::kExternalAccountRequired:
       return "urn:ietf:params:acme:error:externalAccountRequired";
-    case ProblemType::kIncorrectResponse: return "urn:ietf:params:acme:error:incorrectResponse";
-    case ProblemType::kInvalidContact: return "urn:ietf:params:acme:error:invalidContact";
-    case ProblemType::kMalformed: return "urn:ietf:params:acme:error:malformed";
-    case ProblemType::kOrderNotReady: return "urn:ietf:params:acme:error:orderNotReady";
-    case ProblemType::kRateLimited: return "urn:ietf:params:acme:error:rateLimited";
-    case ProblemType::kRejectedIdentifier: return "urn:ietf:params:acme:error:rejectedIdentifier";
-    case ProblemType::kServerInternal: return "urn:ietf:params:acme:error:serverInternal";
-    case ProblemType::kTls: return "urn:ietf:params:acme:error:tls";
-    case ProblemType::kUnauthorized: return "urn:ietf:params:acme:error:unauthorized";
-    case ProblemType::kUnsupportedContact: return "urn:ietf:params:acme:error:unsupportedContact";
+    case ProblemType::kIncorrectResponse:
+      return "urn:ietf:params:acme:error:incorrectResponse";
+    case ProblemType::kInvalidContact:
+      return "urn:ietf:params:acme:error:invalidContact";
+    case ProblemType::kMalformed:
+      return "urn:ietf:params:acme:error:malformed";
+    case ProblemType::kOrderNotReady:
+      return "urn:ietf:params:acme:error:orderNotReady";
+    case ProblemType::kRateLimited:
+      return "urn:ietf:params:acme:error:rateLimited";
+    case ProblemType::kRejectedIdentifier:
+      return "urn:ietf:params:acme:error:rejectedIdentifier";
+    case ProblemType::kServerInternal:
+      return "urn:ietf:params:acme:error:serverInternal";
+    case ProblemType::kTls:
+      return "urn:ietf:params:acme:error:tls";
+    case ProblemType::kUnauthorized:
+      return "urn:ietf:params:acme:error:unauthorized";
+    case ProblemType::kUnsupportedContact:
+      return "urn:ietf:params:acme:error:unsupportedContact";
     case ProblemType::kUnsupportedIdentifier:
       return "urn:ietf:params:acme:error:unsupportedIdentifier";
-    case ProblemType::kUserActionRequired: return "urn:ietf:params:acme:error:userActionRequired";
+    case ProblemType::kUserActionRequired:
+      return "urn:ietf:params:acme:error:userActionRequired";
     case ProblemType::kNotFound:
     case ProblemType::kMethodNotAllowed:
     case ProblemType::kUnsupportedMediaType:
     case ProblemType::kPayloadTooLarge:
     case ProblemType::kServiceUnavailable:
-    case ProblemType::kConflict: return "about:blank";
+    case ProblemType::kConflict:
+      return "about:blank";
   }
   return "urn:ietf:params:acme:error:serverInternal";
 }
 
 int problemHttpStatus(ProblemType type) {
   switch (type) {
-    case ProblemType::kUnauthorized: return 403;
-    case ProblemType::kAccountDoesNotExist: return 400;
-    case ProblemType::kUserActionRequired: return 403;
-    case ProblemType::kOrderNotReady: return 403;
-    case ProblemType::kRateLimited: return 429;
-    case ProblemType::kServerInternal: return 500;
-    case ProblemType::kAlreadyReplaced: return 409;
-    case ProblemType::kNotFound: return 404;
-    case ProblemType::kMethodNotAllowed: return 405;
-    case ProblemType::kUnsupportedMediaType: return 415;
-    case ProblemType::kPayloadTooLarge: return 413;
-    case ProblemType::kServiceUnavailable: return 503;
-    case ProblemType::kConflict: return 409;
-    default: return 400;
+    case ProblemType::kUnauthorized:
+      return 403;
+    case ProblemType::kAccountDoesNotExist:
+      return 400;
+    case ProblemType::kUserActionRequired:
+      return 403;
+    case ProblemType::kOrderNotReady:
+      return 403;
+    case ProblemType::kRateLimited:
+      return 429;
+    case ProblemType::kServerInternal:
+      return 500;
+    case ProblemType::kAlreadyReplaced:
+      return 409;
+    case ProblemType::kNotFound:
+      return 404;
+    case ProblemType::kMethodNotAllowed:
+      return 405;
+    case ProblemType::kUnsupportedMediaType:
+      return 415;
+    case ProblemType::kPayloadTooLarge:
+      return 413;
+    case ProblemType::kServiceUnavailable:
+      return 503;
+    case ProblemType::kConflict:
+      return 409;
+    default:
+      return 400;
   }
 }
 

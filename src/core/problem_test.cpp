@@ -18,7 +18,8 @@ TEST(Problem, TypesAndStatuses) {
 
 TEST(Problem, JsonCarriesSubproblemsAndAlgorithms) {
   Problem p = makeProblem(ProblemType::kRejectedIdentifier, "two names refused");
-  p.subproblems.push_back({ProblemType::kRejectedIdentifier, "bad name", Identifier{"dns", "a..b"}});
+  p.subproblems.push_back(
+      {ProblemType::kRejectedIdentifier, "bad name", Identifier{"dns", "a..b"}});
   p.algorithms = {"ES256"};
   auto v = boost::json::parse(problemToJson(p)).as_object();
   EXPECT_EQ(v.at("type").as_string(), "urn:ietf:params:acme:error:rejectedIdentifier");

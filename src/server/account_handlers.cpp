@@ -15,7 +15,8 @@ constexpr std::size_t kMaxContacts = 10;
 constexpr std::size_t kOrdersPageSize = 100;
 
 core::Result<std::vector<std::string>> parseContacts(const boost::json::value& value) {
-  if (!value.is_array()) return core::fail(core::malformed("\"contact\" must be an array of strings"));
+  if (!value.is_array())
+    return core::fail(core::malformed("\"contact\" must be an array of strings"));
   const auto& arr = value.as_array();
   if (arr.size() > kMaxContacts) {
     return core::fail(core::makeProblem(core::ProblemType::kInvalidContact,
@@ -62,7 +63,8 @@ core::Result<HttpResponse> AcmeService::newAccount(const HttpRequest& request) {
 
   bool only_existing = false;
   if (auto* v = payload->if_contains("onlyReturnExisting")) {
-    if (!v->is_bool()) return core::fail(core::malformed("\"onlyReturnExisting\" must be a boolean"));
+    if (!v->is_bool())
+      return core::fail(core::malformed("\"onlyReturnExisting\" must be a boolean"));
     only_existing = v->as_bool();
   }
   auto existing = deps_.store.findAccountByThumbprint(auth->thumbprint);
@@ -83,7 +85,8 @@ core::Result<HttpResponse> AcmeService::newAccount(const HttpRequest& request) {
   }
   bool tos = false;
   if (auto* v = payload->if_contains("termsOfServiceAgreed")) {
-    if (!v->is_bool()) return core::fail(core::malformed("\"termsOfServiceAgreed\" must be a boolean"));
+    if (!v->is_bool())
+      return core::fail(core::malformed("\"termsOfServiceAgreed\" must be a boolean"));
     tos = v->as_bool();
   }
   if (deps_.config.server.terms_of_service_url && !tos) {
@@ -97,8 +100,9 @@ core::Result<HttpResponse> AcmeService::newAccount(const HttpRequest& request) {
     contacts = std::move(*parsed);
   }
   if (payload->contains("externalAccountBinding")) {
-    return core::fail(core::makeProblem(core::ProblemType::kMalformed,
-                                        "external account binding is not configured on this server"));
+    return core::fail(
+        core::makeProblem(core::ProblemType::kMalformed,
+                          "external account binding is not configured on this server"));
   }
   acme::Account account;
   account.id = core::randomToken(12);
@@ -152,7 +156,8 @@ core::Result<HttpResponse> AcmeService::account(const HttpRequest& request, cons
     changed = true;
   }
   if (auto* v = payload->if_contains("termsOfServiceAgreed")) {
-    if (!v->is_bool()) return core::fail(core::malformed("\"termsOfServiceAgreed\" must be a boolean"));
+    if (!v->is_bool())
+      return core::fail(core::malformed("\"termsOfServiceAgreed\" must be a boolean"));
     if (v->as_bool()) acct.tos_agreed = true;
     changed = true;
   }
@@ -218,11 +223,12 @@ core::Result<HttpResponse> AcmeService::keyChange(const HttpRequest& request) {
   // The payload is itself a JWS, signed by the new key (RFC 8555 §7.3.5).
   auto inner = jose::parseJws(auth->jws.payload);
   if (!inner) {
-    return core::fail(core::malformed("the key-change payload is not a valid JWS: " +
-                                      inner.error().detail));
+    return core::fail(
+        core::malformed("the key-change payload is not a valid JWS: " + inner.error().detail));
   }
   if (!inner->header.jwk) return core::fail(core::malformed("the inner JWS must carry a \"jwk\""));
-  if (inner->header.nonce) return core::fail(core::malformed("the inner JWS must not carry a nonce"));
+  if (inner->header.nonce)
+    return core::fail(core::malformed("the inner JWS must not carry a nonce"));
   if (inner->header.url != auth->jws.header.url) {
     return core::fail(core::malformed("the inner JWS url must equal the outer JWS url"));
   }

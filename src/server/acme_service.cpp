@@ -103,8 +103,9 @@ HttpResponse AcmeService::handle(const HttpRequest& request) {
   }
   response.addHeader("Link", "<" + urls_.directory() + ">;rel=\"index\"");
   if (response.status == 405) {
-    response.addHeader("Allow", request.path == "/acme/new-nonce" ? "GET, HEAD"
-                                : (request.path == "/acme/directory" ? "GET" : "POST"));
+    response.addHeader("Allow", request.path == "/acme/new-nonce"
+                                    ? "GET, HEAD"
+                                    : (request.path == "/acme/directory" ? "GET" : "POST"));
   }
   return response;
 }
@@ -129,14 +130,16 @@ core::Result<HttpResponse> AcmeService::route(const HttpRequest& request) {
   }
   if (startsWith(path, "/acme/cert/")) {
     auto segs = segmentsAfter(path, "/acme/cert/");
-    if (segs.size() != 1 || !validId(segs[0])) return core::fail(core::notFound("no such certificate"));
+    if (segs.size() != 1 || !validId(segs[0]))
+      return core::fail(core::notFound("no such certificate"));
     if (method != "GET" && !post) return core::fail(methodNotAllowed("GET or POST"));
     return certificate(request, segs[0]);
   }
   if (!startsWith(path, "/acme/")) return core::fail(core::notFound("no such resource"));
   if (!post) {
-    return core::fail(methodNotAllowed("POST (RFC 8555 resources other than the directory, "
-                                       "nonces and certificates are POST-only)"));
+    return core::fail(
+        methodNotAllowed("POST (RFC 8555 resources other than the directory, "
+                         "nonces and certificates are POST-only)"));
   }
   if (path == "/acme/new-account") return newAccount(request);
   if (path == "/acme/new-order") return newOrder(request);
@@ -216,8 +219,8 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
   Authenticated out;
   out.jws = std::move(*jws);
   const auto& header = out.jws.header;
-  if (!header.nonce) return core::fail(core::makeProblem(core::ProblemType::kBadNonce,
-                                                         "the JWS has no nonce"));
+  if (!header.nonce)
+    return core::fail(core::makeProblem(core::ProblemType::kBadNonce, "the JWS has no nonce"));
   if (header.url != urls_.requestUrl(request.path)) {
     return core::fail(core::unauthorized("the JWS url \"" + header.url +
                                          "\" does not match the request URL \"" +
@@ -225,7 +228,8 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
   }
   if (header.kid) {
     if (mode == KeyMode::kJwk) {
-      return core::fail(core::malformed("this request must be signed with a \"jwk\", not a \"kid\""));
+      return core::fail(
+          core::malformed("this request must be signed with a \"jwk\", not a \"kid\""));
     }
     const std::string id = urls_.accountIdFromKid(*header.kid);
     if (id.empty()) {
@@ -235,8 +239,8 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
     auto account = deps_.store.getAccount(id);
     if (!account) return core::fail(account.error());
     if (!*account) {
-      return core::fail(core::makeProblem(core::ProblemType::kAccountDoesNotExist,
-                                          "no account " + *header.kid));
+      return core::fail(
+          core::makeProblem(core::ProblemType::kAccountDoesNotExist, "no account " + *header.kid));
     }
     auto key = accountKey(**account);
     if (!key) return core::fail(key.error());
@@ -245,7 +249,8 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
     out.thumbprint = out.account->thumbprint;
   } else {
     if (mode == KeyMode::kKid) {
-      return core::fail(core::malformed("this request must be signed with a \"kid\", not a \"jwk\""));
+      return core::fail(
+          core::malformed("this request must be signed with a \"kid\", not a \"jwk\""));
     }
     auto key = jose::publicKeyFromJwk(*header.jwk);
     if (!key) return core::fail(key.error());
@@ -265,8 +270,8 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
                                         "the nonce is unknown, expired or already used"));
   }
   if (out.account && out.account->status != acme::AccountStatus::kValid) {
-    return core::fail(core::unauthorized("account is " +
-                                         std::string(acme::toString(out.account->status))));
+    return core::fail(
+        core::unauthorized("account is " + std::string(acme::toString(out.account->status))));
   }
   return out;
 }

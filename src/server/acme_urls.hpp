@@ -16,7 +16,9 @@ class AcmeUrls {
   std::string newOrder() const { return base_ + "/acme/new-order"; }
   std::string revokeCert() const { return base_ + "/acme/revoke-cert"; }
   std::string keyChange() const { return base_ + "/acme/key-change"; }
-  std::string account(std::string_view id) const { return base_ + "/acme/account/" + std::string(id); }
+  std::string account(std::string_view id) const {
+    return base_ + "/acme/account/" + std::string(id);
+  }
   std::string accountOrders(std::string_view id) const { return account(id) + "/orders"; }
   std::string order(std::string_view id) const { return base_ + "/acme/order/" + std::string(id); }
   std::string finalize(std::string_view id) const { return order(id) + "/finalize"; }
@@ -24,7 +26,9 @@ class AcmeUrls {
   std::string challenge(std::string_view authz_id, std::string_view chall_id) const {
     return base_ + "/acme/chall/" + std::string(authz_id) + "/" + std::string(chall_id);
   }
-  std::string certificate(std::string_view id) const { return base_ + "/acme/cert/" + std::string(id); }
+  std::string certificate(std::string_view id) const {
+    return base_ + "/acme/cert/" + std::string(id);
+  }
   // The URL of a request, for comparison with the JWS "url" header.
   std::string requestUrl(std::string_view path) const { return base_ + std::string(path); }
   // The account id in a kid URL, or "" when it is not one of ours.

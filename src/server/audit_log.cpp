@@ -17,8 +17,8 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path,
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return core::fail(core::serverInternal("cannot open audit log " + path + ": " +
-                                           std::strerror(errno)));
+    return core::fail(
+        core::serverInternal("cannot open audit log " + path + ": " + std::strerror(errno)));
   }
   std::FILE* file = ::fdopen(fd, "a");
   if (file == nullptr) {

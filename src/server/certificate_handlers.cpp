@@ -59,9 +59,9 @@ core::Result<HttpResponse> AcmeService::revokeCert(const HttpRequest& request) {
     }
     std::int64_t v = r->is_int64() ? r->as_int64() : static_cast<std::int64_t>(r->as_uint64());
     if (!allowedReason(v)) {
-      return core::fail(core::makeProblem(core::ProblemType::kBadRevocationReason,
-                                          "reason " + std::to_string(v) +
-                                              " is not allowed; use 0, 1, 3, 4, 5 or 9"));
+      return core::fail(core::makeProblem(
+          core::ProblemType::kBadRevocationReason,
+          "reason " + std::to_string(v) + " is not allowed; use 0, 1, 3, 4, 5 or 9"));
     }
     reason = static_cast<int>(v);
   }
@@ -91,8 +91,9 @@ core::Result<HttpResponse> AcmeService::revokeCert(const HttpRequest& request) {
       return core::fail(core::unauthorized("the JWS key is not the certificate's key"));
     }
   }
-  if (c.revoked) return core::fail(core::makeProblem(core::ProblemType::kAlreadyRevoked,
-                                                      "the certificate is already revoked"));
+  if (c.revoked)
+    return core::fail(core::makeProblem(core::ProblemType::kAlreadyRevoked,
+                                        "the certificate is already revoked"));
   if (auto s = audit("cert.revoke", true, urls_.certificate(c.id), "acme:" + auth->thumbprint,
                      "serial " + c.serial_hex + " reason " + std::to_string(reason));
       !s) {
@@ -100,8 +101,9 @@ core::Result<HttpResponse> AcmeService::revokeCert(const HttpRequest& request) {
   }
   auto done = deps_.store.revokeCertificate(c.id, reason, deps_.clock.now());
   if (!done) return core::fail(done.error());
-  if (!*done) return core::fail(core::makeProblem(core::ProblemType::kAlreadyRevoked,
-                                                   "the certificate is already revoked"));
+  if (!*done)
+    return core::fail(core::makeProblem(core::ProblemType::kAlreadyRevoked,
+                                        "the certificate is already revoked"));
   HttpResponse r;
   r.status = 200;
   return r;

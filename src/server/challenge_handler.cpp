@@ -34,15 +34,16 @@ core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
     if (!payload) return core::fail(payload.error());
     if (c.status == acme::ChallengeStatus::kPending) {
       if (a.status != acme::AuthzStatus::kPending) {
-        return core::fail(core::malformed("the authorization is " +
-                                          std::string(acme::toString(a.status))));
+        return core::fail(
+            core::malformed("the authorization is " + std::string(acme::toString(a.status))));
       }
       if (deps_.clock.now() >= a.expires) {
         return core::fail(core::malformed("the authorization has expired"));
       }
       acme::Challenge processing = c;
       processing.status = acme::ChallengeStatus::kProcessing;
-      auto claimed = deps_.store.updateChallengeIfStatus(processing, acme::ChallengeStatus::kPending);
+      auto claimed =
+          deps_.store.updateChallengeIfStatus(processing, acme::ChallengeStatus::kPending);
       if (!claimed) return core::fail(claimed.error());
       if (*claimed) {
         c = processing;
@@ -70,8 +71,8 @@ void AcmeService::startValidation(const acme::Authorization& authz,
   boost::asio::co_spawn(
       deps_.validation_executor,
       validation::validateHttp01(authz.identifier, challenge.token, key_authorization, settings),
-      [this, authz_id = authz.id, chall_id = challenge.id, principal](
-          std::exception_ptr error, core::Status outcome) {
+      [this, authz_id = authz.id, chall_id = challenge.id, principal](std::exception_ptr error,
+                                                                      core::Status outcome) {
         if (error) {
           outcome = core::fail(core::serverInternal("validation failed unexpectedly"));
         }

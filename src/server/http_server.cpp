@@ -1,12 +1,13 @@
 #include "server/http_server.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/problem.hpp"
 
@@ -55,10 +56,10 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     (void)n;
     if (ec == http::error::body_limit) {
-      auto res = toBeast(plainProblem(core::ProblemType::kPayloadTooLarge,
-                                      "the request body exceeds " + std::to_string(max_body) +
-                                          " bytes"),
-                         11, false, false);
+      auto res =
+          toBeast(plainProblem(core::ProblemType::kPayloadTooLarge,
+                               "the request body exceeds " + std::to_string(max_body) + " bytes"),
+                  11, false, false);
       co_await http::async_write(stream, res, kUseTuple);
       break;
     }
@@ -119,8 +120,8 @@ core::Result<std::uint16_t> HttpServer::listen(const std::string& host, std::uin
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return core::fail(core::serverInternal("cannot listen on " + host + ":" +
-                                           std::to_string(port) + ": " + ec.message()));
+    return core::fail(core::serverInternal("cannot listen on " + host + ":" + std::to_string(port) +
+                                           ": " + ec.message()));
   }
   return acceptor_.local_endpoint().port();
 }

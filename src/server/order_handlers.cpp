@@ -98,8 +98,8 @@ core::Result<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
     a.order_id = order.id;
     a.identifier = id;
     a.status = acme::AuthzStatus::kPending;
-    a.expires = std::min(order.expires,
-                         now + std::chrono::seconds(deps_.config.server.authz_expiry_secs));
+    a.expires =
+        std::min(order.expires, now + std::chrono::seconds(deps_.config.server.authz_expiry_secs));
     acme::Challenge c;
     c.id = core::randomToken(9);
     c.authz_id = a.id;
@@ -144,10 +144,10 @@ core::Result<acme::Order> AcmeService::refreshOrder(acme::Order order) {
           }
         }
         if (!order.error) {
-          order.error = core::makeProblem(
-              core::ProblemType::kUnauthorized,
-              "authorization for " + a.identifier.value + " is " +
-                  (expired ? std::string("expired") : acme::toString(a.status)));
+          order.error =
+              core::makeProblem(core::ProblemType::kUnauthorized,
+                                "authorization for " + a.identifier.value + " is " +
+                                    (expired ? std::string("expired") : acme::toString(a.status)));
         }
         all_valid = false;
         break;
@@ -171,7 +171,7 @@ core::Result<acme::Order> AcmeService::refreshOrder(acme::Order order) {
 }
 
 core::Result<acme::Order> AcmeService::loadOwnedOrder(const std::string& id,
-                                                     const std::string& account_id) {
+                                                      const std::string& account_id) {
   auto order = deps_.store.getOrder(id);
   if (!order) return core::fail(order.error());
   if (!*order) return core::fail(core::notFound("no such order"));
@@ -214,8 +214,9 @@ core::Result<HttpResponse> AcmeService::authorization(const HttpRequest& request
     if (!payload) return core::fail(payload.error());
     auto* status = payload->if_contains("status");
     if (status == nullptr || !status->is_string() || status->as_string() != "deactivated") {
-      return core::fail(core::malformed("the only change a client may make to an "
-                                        "authorization is {\"status\":\"deactivated\"}"));
+      return core::fail(
+          core::malformed("the only change a client may make to an "
+                          "authorization is {\"status\":\"deactivated\"}"));
     }
     if (a.status != acme::AuthzStatus::kPending && a.status != acme::AuthzStatus::kValid) {
       return core::fail(core::malformed("an authorization that is " +
@@ -248,7 +249,8 @@ core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request,
     return core::fail(core::malformed("\"csr\" must be a base64url string"));
   }
   auto der = core::base64urlDecode(csr_member->as_string());
-  if (!der) return core::fail(core::makeProblem(core::ProblemType::kBadCsr, "csr is not base64url"));
+  if (!der)
+    return core::fail(core::makeProblem(core::ProblemType::kBadCsr, "csr is not base64url"));
   auto csr = crypto::parseCsr(*der);
   if (!csr) return core::fail(csr.error());
   std::vector<core::Identifier> wanted = csr->identifiers;

@@ -1,7 +1,8 @@
 #include "server/server.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "crypto/key_type.hpp"
 #include "store/open_store.hpp"
@@ -18,9 +19,10 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   auto key_type = crypto::parseKeyType(cfg.ca.key_type);
   if (!key_type) return core::fail(key_type.error());
   if (key_type->algorithm == crypto::KeyAlgorithm::kMlDsa && !crypto::mlDsaAvailable()) {
-    return core::fail(core::serverInternal(
-        "ca.key_type = \"" + cfg.ca.key_type + "\" needs ML-DSA, which requires OpenSSL >= 3.5; "
-        "this akamu uses " + crypto::opensslVersion()));
+    return core::fail(core::serverInternal("ca.key_type = \"" + cfg.ca.key_type +
+                                           "\" needs ML-DSA, which requires OpenSSL >= 3.5; "
+                                           "this akamu uses " +
+                                           crypto::opensslVersion()));
   }
   auto audit = AuditLog::open(cfg.server.audit_log_file, *s->clock_);
   if (!audit) return core::fail(audit.error());
@@ -59,8 +61,8 @@ core::Status Server::start() {
   base_url_ = config_.base_url;
   if (base_url_.empty()) {
     const bool v6 = split->first.find(':') != std::string::npos;
-    base_url_ = "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" +
-                std::to_string(port_);
+    base_url_ =
+        "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" + std::to_string(port_);
   }
   service_ = std::make_unique<AcmeService>(
       ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, ioc_.get_executor()}, base_url_);

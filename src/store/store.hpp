@@ -61,8 +61,7 @@ class Store {
   virtual Result<std::optional<acme::Certificate>> findCertificateBySerial(
       const std::string& serial_hex) = 0;
   // Marks the certificate revoked if it is not yet; false if it already was.
-  virtual Result<bool> revokeCertificate(const std::string& id, int reason,
-                                         core::TimePoint at) = 0;
+  virtual Result<bool> revokeCertificate(const std::string& id, int reason, core::TimePoint at) = 0;
 };
 
 }  // namespace akamu::store

@@ -53,7 +53,7 @@ bool isNonPublicAddress(const boost::asio::ip::address& address) {
     return true;
   }
   const auto b = v6.to_bytes();
-  if ((b[0] & 0xFE) == 0xFC) return true;                                       // ULA fc00::/7
+  if ((b[0] & 0xFE) == 0xFC) return true;                                         // ULA fc00::/7
   if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8) return true;  // documentation
   if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B) return true;  // NAT64
   if (b[0] == 0x01 && b[1] == 0x00 && b[2] == 0 && b[3] == 0 && b[4] == 0 && b[5] == 0 &&

@@ -1,5 +1,7 @@
 #include "validation/http01.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +12,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 #include "validation/address_policy.hpp"
 
@@ -45,7 +46,8 @@ core::Problem problem(core::ProblemType type, const core::Identifier& id, std::s
 }
 
 std::string_view trimTrailingWhitespace(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
     s.remove_suffix(1);
   return s;
 }
@@ -64,26 +66,27 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
   };
 
   Target target{identifier.value, settings.port, "/.well-known/acme-challenge/" + token};
-  const std::string first_url = fmt::format("http://{}/.well-known/acme-challenge/{}",
-                                            hostHeader(target), token);
+  const std::string first_url =
+      fmt::format("http://{}/.well-known/acme-challenge/{}", hostHeader(target), token);
 
   for (int hop = 0; hop <= settings.max_redirects; ++hop) {
     const std::string where = fmt::format("http://{}{}", hostHeader(target), target.path);
 
     // RFC 6761 §6.3: "localhost" and names below it are loopback by definition; no lookup.
-    const bool loopback_name = target.host == "localhost" ||
-                               (target.host.size() > 10 &&
-                                target.host.compare(target.host.size() - 10, 10, ".localhost") == 0);
+    const bool loopback_name =
+        target.host == "localhost" ||
+        (target.host.size() > 10 &&
+         target.host.compare(target.host.size() - 10, 10, ".localhost") == 0);
     const std::string lookup_host = loopback_name ? "127.0.0.1" : target.host;
     // Resolve, bounded by the deadline (the resolver itself has no timeout).
     tcp::resolver resolver(executor);
     asio::steady_timer timer(executor, remaining());
-    auto resolved = co_await (resolver.async_resolve(lookup_host, std::to_string(target.port),
-                                                     kUseTuple) ||
-                              timer.async_wait(kUseTuple));
+    auto resolved =
+        co_await (resolver.async_resolve(lookup_host, std::to_string(target.port), kUseTuple) ||
+                  timer.async_wait(kUseTuple));
     if (resolved.index() == 1) {
-      co_return core::fail(problem(core::ProblemType::kDns, identifier,
-                                   "DNS lookup timed out for " + target.host));
+      co_return core::fail(
+          problem(core::ProblemType::kDns, identifier, "DNS lookup timed out for " + target.host));
     }
     auto [rec, results] = std::get<0>(resolved);
     if (rec || results.empty()) {
@@ -97,17 +100,19 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
       endpoints.push_back(r.endpoint());
     }
     if (endpoints.empty()) {
-      co_return core::fail(problem(
-          core::ProblemType::kRejectedIdentifier, identifier,
-          fmt::format("{} resolves only to non-public addresses; validation refused", target.host)));
+      co_return core::fail(
+          problem(core::ProblemType::kRejectedIdentifier, identifier,
+                  fmt::format("{} resolves only to non-public addresses; validation refused",
+                              target.host)));
     }
 
     beast::tcp_stream stream(executor);
     stream.expires_after(remaining());
     auto [cec, ep] = co_await stream.async_connect(endpoints, kUseTuple);
     if (cec) {
-      co_return core::fail(problem(core::ProblemType::kConnection, identifier,
-                                   fmt::format("could not connect to {}: {}", where, cec.message())));
+      co_return core::fail(
+          problem(core::ProblemType::kConnection, identifier,
+                  fmt::format("could not connect to {}: {}", where, cec.message())));
     }
     http::request<http::empty_body> req{http::verb::get, target.path, 11};
     req.set(http::field::host, hostHeader(target));
@@ -118,8 +123,9 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
     auto [wec, wn] = co_await http::async_write(stream, req, kUseTuple);
     (void)wn;
     if (wec) {
-      co_return core::fail(problem(core::ProblemType::kConnection, identifier,
-                                   fmt::format("error sending request to {}: {}", where, wec.message())));
+      co_return core::fail(
+          problem(core::ProblemType::kConnection, identifier,
+                  fmt::format("error sending request to {}: {}", where, wec.message())));
     }
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
@@ -131,13 +137,14 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     if (rdec == http::error::body_limit) {
-      co_return core::fail(problem(core::ProblemType::kUnauthorized, identifier,
-                                   fmt::format("response from {} is larger than {} bytes", where,
-                                               settings.max_body_bytes)));
+      co_return core::fail(problem(
+          core::ProblemType::kUnauthorized, identifier,
+          fmt::format("response from {} is larger than {} bytes", where, settings.max_body_bytes)));
     }
     if (rdec) {
-      co_return core::fail(problem(core::ProblemType::kConnection, identifier,
-                                   fmt::format("error reading from {}: {}", where, rdec.message())));
+      co_return core::fail(
+          problem(core::ProblemType::kConnection, identifier,
+                  fmt::format("error reading from {}: {}", where, rdec.message())));
     }
     const auto& res = parser.get();
     const unsigned status = res.result_int();
@@ -158,9 +165,9 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
         next.host = std::string(parsed->host_address());
         next.port = parsed->has_port() ? static_cast<std::uint16_t>(parsed->port_number()) : 80;
         if (next.port != 80 && next.port != settings.port) {
-          co_return core::fail(problem(core::ProblemType::kConnection, identifier,
-                                       fmt::format("redirect from {} to port {} refused", where,
-                                                   next.port)));
+          co_return core::fail(
+              problem(core::ProblemType::kConnection, identifier,
+                      fmt::format("redirect from {} to port {} refused", where, next.port)));
         }
         next.path = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
         if (parsed->has_query()) next.path += "?" + std::string(parsed->encoded_query());
@@ -174,8 +181,9 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
       continue;
     }
     if (status != 200) {
-      co_return core::fail(problem(core::ProblemType::kUnauthorized, identifier,
-                                   fmt::format("invalid response from {}: HTTP {}", where, status)));
+      co_return core::fail(
+          problem(core::ProblemType::kUnauthorized, identifier,
+                  fmt::format("invalid response from {}: HTTP {}", where, status)));
     }
     if (trimTrailingWhitespace(res.body()) != key_authorization) {
       co_return core::fail(problem(
@@ -185,9 +193,9 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
     }
     co_return core::Status{};
   }
-  co_return core::fail(problem(core::ProblemType::kConnection, identifier,
-                               fmt::format("too many redirects (more than {}) from {}",
-                                           settings.max_redirects, first_url)));
+  co_return core::fail(problem(
+      core::ProblemType::kConnection, identifier,
+      fmt::format("too many redirects (more than {}) from {}", settings.max_redirects, first_url)));
 }
 
 }  // namespace akamu::validation

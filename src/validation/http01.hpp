@@ -11,10 +11,10 @@
 namespace akamu::validation {
 
 struct Http01Settings {
-  std::uint16_t port = 80;             // where to connect for the first request
-  bool allow_private_ips = false;      // loopback/private targets only when the operator says so
+  std::uint16_t port = 80;         // where to connect for the first request
+  bool allow_private_ips = false;  // loopback/private targets only when the operator says so
   std::chrono::milliseconds timeout{10000};  // for the whole validation, redirects included
-  std::size_t max_body_bytes = 8192;   // a key authorization is ~90 bytes
+  std::size_t max_body_bytes = 8192;         // a key authorization is ~90 bytes
   int max_redirects = 10;
 };
 
