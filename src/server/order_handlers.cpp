@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "acme/identifier_policy.hpp"
+#include "acme/order_state.hpp"
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "core/strict_json.hpp"
@@ -121,41 +122,17 @@ core::Result<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
 }
 
 core::Result<acme::Order> AcmeService::refreshOrder(acme::Order order) {
-  const auto now = deps_.clock.now();
   const auto before = order.status;
-  if ((order.status == acme::OrderStatus::kPending || order.status == acme::OrderStatus::kReady) &&
-      now >= order.expires) {
-    order.status = acme::OrderStatus::kInvalid;
-    order.error = core::makeProblem(core::ProblemType::kMalformed, "the order expired");
-  } else if (order.status == acme::OrderStatus::kPending) {
-    auto authzs = deps_.store.getAuthorizations(order.authz_ids);
-    if (!authzs) return core::fail(authzs.error());
-    bool all_valid = authzs->size() == order.authz_ids.size();
-    for (const auto& a : *authzs) {
-      const bool expired = a.status == acme::AuthzStatus::kPending && now >= a.expires;
-      if (a.status == acme::AuthzStatus::kInvalid || a.status == acme::AuthzStatus::kDeactivated ||
-          a.status == acme::AuthzStatus::kRevoked || a.status == acme::AuthzStatus::kExpired ||
-          expired) {
-        order.status = acme::OrderStatus::kInvalid;
-        for (const auto& c : a.challenges) {
-          if (c.error) {
-            order.error = *c.error;
-            break;
-          }
-        }
-        if (!order.error) {
-          order.error =
-              core::makeProblem(core::ProblemType::kUnauthorized,
-                                "authorization for " + a.identifier.value + " is " +
-                                    (expired ? std::string("expired") : acme::toString(a.status)));
-        }
-        all_valid = false;
-        break;
-      }
-      if (a.status != acme::AuthzStatus::kValid) all_valid = false;
-    }
-    if (all_valid) order.status = acme::OrderStatus::kReady;
+  if (before != acme::OrderStatus::kPending && before != acme::OrderStatus::kReady) return order;
+  std::vector<acme::Authorization> authzs;
+  if (before == acme::OrderStatus::kPending) {
+    auto loaded = deps_.store.getAuthorizations(order.authz_ids);
+    if (!loaded) return core::fail(loaded.error());
+    authzs = std::move(*loaded);
   }
+  auto next = acme::nextOrderStatus(order, authzs, deps_.clock.now());
+  order.status = next.status;
+  order.error = std::move(next.error);
   if (order.status != before) {
     auto ok = deps_.store.updateOrderIfStatus(order, before);
     if (!ok) return core::fail(ok.error());
@@ -205,8 +182,8 @@ core::Result<HttpResponse> AcmeService::authorization(const HttpRequest& request
   if (a.account_id != auth->account->id) {
     return core::fail(core::unauthorized("the authorization belongs to another account"));
   }
-  if (a.status == acme::AuthzStatus::kPending && deps_.clock.now() >= a.expires) {
-    a.status = acme::AuthzStatus::kExpired;
+  if (auto now_status = acme::effectiveAuthzStatus(a, deps_.clock.now()); now_status != a.status) {
+    a.status = now_status;
     if (auto s = deps_.store.updateAuthorization(a); !s) return core::fail(s.error());
   }
   if (!auth->jws.isPostAsGet()) {

@@ -1,0 +1,51 @@
+#pragma once
+// acme-bench's options (the table at the end of the performance chapter, plus the extensions
+// listed in --help) and their validation.
+#include <optional>
+#include <string>
+
+#include "crypto/key_type.hpp"
+
+namespace akamu::bench {
+
+struct Options {
+  std::string spawn = "inprocess";  // inprocess | process
+  int nodes = 1;
+  int clients = 10;
+  int requests = 100;
+  int warmup = 10;
+  std::string challenge = "http-01";
+  std::string key_type = "ec:P-256";     // CSR key
+  std::string ca_key_type = "ec:P-256";  // CA key (spawned servers)
+  std::string account_key_type = "ec:P-256";
+  std::string topology = "direct";
+  bool no_gossip = false;
+  std::string db = "sqlite::memory:";
+  int pool_connections = 1;
+  int ro_connections = 0;
+  bool wildcard = false;
+  std::string output = "text";
+  bool verify_cert = false;
+  int poll_ms = 100;
+  // Extensions.
+  std::string server_url;  // directory URL of an external ACME server: nothing is spawned
+  std::string ca_bundle;   // PEM trust anchors for https
+  bool floor = false;
+  int server_threads = 0;  // worker threads of a spawned server (0 = one per core)
+  int responder_port = 0;  // http-01 responder port (0 = ephemeral)
+  std::string akamu_bin;   // default: akamu next to acme-bench
+  std::string audit_log = "/tmp/akamu-bench-audit.jsonl";
+  bool no_raw = false;     // leave the per-issuance "raw" array empty
+
+  // Filled by validate().
+  crypto::KeyType csr_key;
+  crypto::KeyType ca_key;
+  crypto::KeyType account_key;
+  std::string db_url;  // the database URL given to the server
+};
+
+// Checks values, rejects features that are not built yet ("not supported yet: ..."), parses
+// key types and normalises --db. Returns the message for the user on failure (exit code 2).
+std::optional<std::string> validate(Options& options);
+
+}  // namespace akamu::bench
