@@ -10,7 +10,7 @@ if(OPENSSL_ROOT_DIR)
   add_link_options(-Wl,--disable-new-dtags)
 endif()
 
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json url)
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)

@@ -203,6 +203,7 @@ json::object toJson(const Options& o, const Environment& env, const Report& r,
       {"err", r.err},
       {"mean_ms", round3(r.latency.mean)},
       {"p99_ms", round3(r.latency.p99)},
+      {"connections_opened", env.connections_opened},
   }};
   json::array errors;
   for (const auto& g : r.errors) errors.push_back(json::object{{"message", g.message}, {"count", g.count}});

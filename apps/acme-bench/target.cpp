@@ -244,8 +244,8 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                                           : "was killed by signal " + std::to_string(WTERMSIG(status));
-      return core::fail(setupError("akamu " + why + " before serving; its log (" + log_file +
-                                   "):\n" + tail(log_file)));
+      return core::fail(setupError("akamu " + why + " before serving; its output:\n" +
+                                   tail(log_file)));
     }
     auto r = http.request("GET", base_url + "/acme/directory");
     if (r && r->status == 200) break;

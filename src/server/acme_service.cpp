@@ -1,6 +1,8 @@
 #include "server/acme_service.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "core/strict_json.hpp"
 #include "jose/jwk.hpp"
@@ -219,6 +221,21 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
   Authenticated out;
   out.jws = std::move(*jws);
   const auto& header = out.jws.header;
+  // An algorithm we cannot verify is reported as such before the key is even parsed, so a
+  // client learns what to use (RFC 8555 §6.2) rather than that its key is "bad".
+  const auto& algorithms = jose::supportedAlgorithms();
+  if (std::find(algorithms.begin(), algorithms.end(), header.alg) == algorithms.end()) {
+    const bool printable =
+        header.alg.size() <= 32 && std::all_of(header.alg.begin(), header.alg.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        });
+    core::Problem p =
+        core::makeProblem(core::ProblemType::kBadSignatureAlgorithm,
+                          printable ? "JWS algorithm \"" + header.alg + "\" is not supported here"
+                                    : std::string("unsupported JWS algorithm"));
+    p.algorithms = algorithms;
+    return core::fail(std::move(p));
+  }
   if (!header.nonce)
     return core::fail(core::makeProblem(core::ProblemType::kBadNonce, "the JWS has no nonce"));
   if (header.url != urls_.requestUrl(request.path)) {
