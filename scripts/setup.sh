@@ -44,5 +44,11 @@ if [[ "$(printf '%s\n3.5.0\n' "$sys_ver" | sort -V | head -n1)" != "3.5.0" ]]; t
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DAKAMU_WERROR=ON "${cmake_args[@]}"
+
+# An independent ML-DSA implementation for the post-quantum cross-check (npm registry).
+if [[ -f build/pq/package.json && ! -d build/pq/node_modules/@noble/post-quantum ]]; then
+  command -v npm >/dev/null || $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+  (cd build/pq && npm install --no-audit --no-fund --loglevel=error)
+fi
 cmake --build build -j"$(nproc)"
 echo "setup: done. Binaries are in build/bin/."
