@@ -91,10 +91,10 @@ void sqliteShutdown(void*) {}
 // memory functions once it has allocated anything.
 __attribute__((constructor(101))) void installHooks() {
   mem::g_enabled = true;
-  mem::g_openssl_counted = CRYPTO_set_mem_functions(opensslMalloc, opensslRealloc, opensslFree) == 1;
-  static const sqlite3_mem_methods methods = {sqliteMalloc,  sqliteFree, sqliteRealloc,
-                                              sqliteSize,    sqliteRoundup, sqliteInit,
-                                              sqliteShutdown, nullptr};
+  mem::g_openssl_counted =
+      CRYPTO_set_mem_functions(opensslMalloc, opensslRealloc, opensslFree) == 1;
+  static const sqlite3_mem_methods methods = {sqliteMalloc,  sqliteFree, sqliteRealloc,  sqliteSize,
+                                              sqliteRoundup, sqliteInit, sqliteShutdown, nullptr};
   mem::g_sqlite_counted = sqlite3_config(SQLITE_CONFIG_MALLOC, &methods) == SQLITE_OK;
 }
 

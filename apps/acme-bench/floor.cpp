@@ -72,8 +72,7 @@ core::Result<Floor> measureFloor(const Options& o) {
   sign_opts.url = "http://127.0.0.1:4000/acme/order/12345";
   sign_opts.nonce = "2b3f8c0d9a7e4f1b6c5d4e3f2a1b0c9d";
   sign_opts.kid = "http://127.0.0.1:4000/acme/account/1";
-  const std::string payload =
-      R"({"identifiers":[{"type":"dns","value":"bench-0.localhost"}]})";
+  const std::string payload = R"({"identifiers":[{"type":"dns","value":"bench-0.localhost"}]})";
   auto jws_text = jose::signJws(account->get(), sign_opts, payload);
   if (!jws_text) return core::fail(jws_text.error());
   auto jws = jose::parseJws(*jws_text);
@@ -111,13 +110,15 @@ core::Result<Floor> measureFloor(const Options& o) {
                                                        return {};
                                                      }}});
   ops.push_back({"client.csr_sign " + o.key_type, {1, [&]() -> core::Status {
-                                                     auto r = crypto::buildCsr(csr_key->get(), ids, cn);
+                                                     auto r =
+                                                         crypto::buildCsr(csr_key->get(), ids, cn);
                                                      if (!r) return core::fail(r.error());
                                                      return {};
                                                    }}});
   ops.push_back({"server.jws_verify " + o.account_key_type,
-                 {kSignedRequestsPerIssuance,
-                  [&]() -> core::Status { return jose::verifyJwsSignature(*jws, account->get()); }}});
+                 {kSignedRequestsPerIssuance, [&]() -> core::Status {
+                    return jose::verifyJwsSignature(*jws, account->get());
+                  }}});
   ops.push_back({"server.csr_parse_verify " + o.key_type, {1, [&]() -> core::Status {
                                                              auto r = crypto::parseCsr(*csr);
                                                              if (!r) return core::fail(r.error());
@@ -129,13 +130,12 @@ core::Result<Floor> measureFloor(const Options& o) {
                                                          return {};
                                                        }}});
   if (o.verify_cert) {
-    ops.push_back({"client.cert_verify " + o.ca_key_type, {1, [&]() -> core::Status {
-                                                             auto info = crypto::inspectCertificate(
-                                                                 sample_leaf->get());
-                                                             if (!info) return core::fail(info.error());
-                                                             return crypto::verifyChain(
-                                                                 sample_leaf->get(), ca_cert->get());
-                                                           }}});
+    ops.push_back({"client.cert_verify " + o.ca_key_type,
+                   {1, [&]() -> core::Status {
+                      auto info = crypto::inspectCertificate(sample_leaf->get());
+                      if (!info) return core::fail(info.error());
+                      return crypto::verifyChain(sample_leaf->get(), ca_cert->get());
+                    }}});
   }
 
   for (auto& [name, spec] : ops) {
@@ -145,9 +145,8 @@ core::Result<Floor> measureFloor(const Options& o) {
     floor.items.push_back(std::move(*item));
   }
   floor.cores = std::max(1u, std::thread::hardware_concurrency());
-  floor.bound_per_sec = floor.cpu_us_per_issuance > 0
-                            ? floor.cores * 1e6 / floor.cpu_us_per_issuance
-                            : 0;
+  floor.bound_per_sec =
+      floor.cpu_us_per_issuance > 0 ? floor.cores * 1e6 / floor.cpu_us_per_issuance : 0;
   return floor;
 }
 

@@ -8,7 +8,6 @@
 // feature that is not built yet.
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <iostream>
 #include <thread>
 
@@ -32,7 +31,8 @@ constexpr int kExitUsage = 2;
 void addOptions(CLI::App& app, Options& o) {
   app.add_option("--spawn", o.spawn, "inprocess or process (a child `akamu serve`)")
       ->capture_default_str();
-  app.add_option("--nodes", o.nodes, "number of akamu nodes (only 1 so far)")->capture_default_str();
+  app.add_option("--nodes", o.nodes, "number of akamu nodes (only 1 so far)")
+      ->capture_default_str();
   app.add_option("--clients", o.clients, "concurrent workers, one account each")
       ->capture_default_str();
   app.add_option("--requests", o.requests, "issuances to measure (warmup not counted)")
@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
     std::cerr << "acme-bench: " << work_dir.error().detail << "\n";
     return kExitFailures;
   }
-  auto responder = akamu::client::Http01Responder::start(static_cast<std::uint16_t>(o.responder_port));
+  auto responder =
+      akamu::client::Http01Responder::start(static_cast<std::uint16_t>(o.responder_port));
   if (!responder) {
     std::cerr << "acme-bench: http-01 responder: " << responder.error().detail << "\n";
     return kExitFailures;
@@ -141,8 +142,7 @@ int main(int argc, char** argv) {
   }
 
   bench::Environment env{(*target)->directoryUrl(), akamu::crypto::opensslVersion(),
-                         std::max(1u, std::thread::hardware_concurrency()),
-                         run.connections_opened};
+                         std::max(1u, std::thread::hardware_concurrency()), run.connections_opened};
   const bench::Report report = bench::summarize(o, run, milestones);
   if (o.output == "json") {
     std::cout << boost::json::serialize(bench::toJson(o, env, report, run, floor)) << "\n";

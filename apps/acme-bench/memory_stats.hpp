@@ -9,10 +9,10 @@
 namespace akamu::bench::memory {
 
 struct alignas(64) Counters {
-  std::atomic<std::int64_t> live_bytes{0};        // usable bytes currently allocated
-  std::atomic<std::int64_t> peak_live_bytes{0};   // highest live_bytes since resetPeak()
-  std::atomic<std::uint64_t> alloc_bytes{0};      // cumulative requested bytes
-  std::atomic<std::uint64_t> alloc_count{0};      // cumulative allocation calls
+  std::atomic<std::int64_t> live_bytes{0};       // usable bytes currently allocated
+  std::atomic<std::int64_t> peak_live_bytes{0};  // highest live_bytes since resetPeak()
+  std::atomic<std::uint64_t> alloc_bytes{0};     // cumulative requested bytes
+  std::atomic<std::uint64_t> alloc_count{0};     // cumulative allocation calls
 };
 
 extern Counters g_counters;
@@ -27,13 +27,12 @@ extern bool g_sqlite_counted;
 inline void onAlloc(std::size_t requested, std::size_t usable) {
   g_counters.alloc_bytes.fetch_add(requested, std::memory_order_relaxed);
   g_counters.alloc_count.fetch_add(1, std::memory_order_relaxed);
-  const std::int64_t live =
-      g_counters.live_bytes.fetch_add(static_cast<std::int64_t>(usable),
-                                      std::memory_order_relaxed) +
-      static_cast<std::int64_t>(usable);
+  const std::int64_t live = g_counters.live_bytes.fetch_add(static_cast<std::int64_t>(usable),
+                                                            std::memory_order_relaxed) +
+                            static_cast<std::int64_t>(usable);
   std::int64_t peak = g_counters.peak_live_bytes.load(std::memory_order_relaxed);
-  while (live > peak && !g_counters.peak_live_bytes.compare_exchange_weak(
-                            peak, live, std::memory_order_relaxed)) {
+  while (live > peak &&
+         !g_counters.peak_live_bytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
   }
 }
 

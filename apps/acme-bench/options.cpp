@@ -29,8 +29,9 @@ std::optional<std::string> validate(Options& o) {
     return "--spawn: expected inprocess or process, got '" + o.spawn + "'";
   }
   if (o.nodes < 1) return "--nodes must be at least 1";
-  if (o.nodes > 1) return "not supported yet: --nodes " + std::to_string(o.nodes) +
-                          " (multi-node clusters need the PostgreSQL store)";
+  if (o.nodes > 1)
+    return "not supported yet: --nodes " + std::to_string(o.nodes) +
+           " (multi-node clusters need the PostgreSQL store)";
   if (o.clients < 1) return "--clients must be at least 1";
   if (o.requests < 1) return "--requests must be at least 1";
   if (o.warmup < 0) return "--warmup must not be negative";

@@ -35,7 +35,7 @@ struct Options {
   int responder_port = 0;  // http-01 responder port (0 = ephemeral)
   std::string akamu_bin;   // default: akamu next to acme-bench
   std::string audit_log = "/tmp/akamu-bench-audit.jsonl";
-  bool no_raw = false;     // leave the per-issuance "raw" array empty
+  bool no_raw = false;  // leave the per-issuance "raw" array empty
 
   // Filled by validate().
   crypto::KeyType csr_key;

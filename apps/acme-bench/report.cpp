@@ -38,7 +38,8 @@ std::string normalizeError(const std::string& message) {
   out.reserve(message.size());
   std::size_t i = 0;
   while (i < message.size()) {
-    const bool url = message.compare(i, 7, "http://") == 0 || message.compare(i, 8, "https://") == 0;
+    const bool url =
+        message.compare(i, 7, "http://") == 0 || message.compare(i, 8, "https://") == 0;
     if (!url) {
       out += message[i++];
       continue;
@@ -104,7 +105,8 @@ Report summarize(const Options& o, const RunResult& run, const MemoryMilestones&
   }
   r.errors = groupErrors(errors);
 
-  r.window_issuances = static_cast<std::uint64_t>(o.warmup) + static_cast<std::uint64_t>(o.requests);
+  r.window_issuances =
+      static_cast<std::uint64_t>(o.warmup) + static_cast<std::uint64_t>(o.requests);
   const auto n = static_cast<std::int64_t>(std::max<std::uint64_t>(1, r.window_issuances));
   r.start_live_bytes = mem.start.live_bytes;
   r.server_ready_live_bytes = mem.server_ready.live_bytes;
@@ -135,8 +137,8 @@ std::string kb(double bytes) {
 
 }  // namespace
 
-json::object toJson(const Options& o, const Environment& env, const Report& r,
-                    const RunResult& run, const std::optional<Floor>& floor) {
+json::object toJson(const Options& o, const Environment& env, const Report& r, const RunResult& run,
+                    const std::optional<Floor>& floor) {
   json::object out;
   const bool external = !o.server_url.empty();
   out["config"] = json::object{
@@ -206,7 +208,8 @@ json::object toJson(const Options& o, const Environment& env, const Report& r,
       {"connections_opened", env.connections_opened},
   }};
   json::array errors;
-  for (const auto& g : r.errors) errors.push_back(json::object{{"message", g.message}, {"count", g.count}});
+  for (const auto& g : r.errors)
+    errors.push_back(json::object{{"message", g.message}, {"count", g.count}});
   out["errors"] = std::move(errors);
   if (floor) {
     json::array breakdown;
@@ -263,9 +266,10 @@ std::string toText(const Options& o, const Environment& env, const Report& r,
   s += fmt::format("  ok {}   err {}   wall {:.3f} s   throughput {:.1f} iss/s\n", r.ok, r.err,
                    r.wall_sec, r.throughput_per_sec);
   const auto& l = r.latency;
-  s += fmt::format("  latency ms   mean {:.2f}   p50 {:.2f}   p95 {:.2f}   p99 {:.2f}   min {:.2f}   "
-                   "max {:.2f}\n\n",
-                   l.mean, l.p50, l.p95, l.p99, l.min, l.max);
+  s += fmt::format(
+      "  latency ms   mean {:.2f}   p50 {:.2f}   p95 {:.2f}   p99 {:.2f}   min {:.2f}   "
+      "max {:.2f}\n\n",
+      l.mean, l.p50, l.p95, l.p99, l.min, l.max);
   s += "  phase          mean ms   share\n";
   const double sum = r.new_order_ms + r.authz_ms + r.challenge_ms + r.finalize_ms + r.download_ms;
   auto row = [&](const char* name, double v) {
@@ -276,26 +280,31 @@ std::string toText(const Options& o, const Environment& env, const Report& r,
   row("challenge", r.challenge_ms);
   row("finalize", r.finalize_ms);
   row("download", r.download_ms);
-  if (o.verify_cert) s += fmt::format("  {:<12} {:>9.3f}   (after download, not in latency)\n", "verify", r.verify_ms);
+  if (o.verify_cert)
+    s += fmt::format("  {:<12} {:>9.3f}   (after download, not in latency)\n", "verify",
+                     r.verify_ms);
 
-  s += fmt::format("\n  memory ({}{}): per issuance {} allocated, {} retained; peak live {}; "
-                   "server overhead {}; {} allocations in all\n",
-                   external || o.spawn == "process" ? "client side only" : "client + server",
-                   memory::g_openssl_counted ? "" : ", OpenSSL not counted",
-                   kb(static_cast<double>(r.per_issuance_alloc_bytes)),
-                   kb(static_cast<double>(r.per_issuance_growth_bytes)),
-                   kb(static_cast<double>(r.peak_live_bytes)),
-                   kb(static_cast<double>(r.server_overhead_bytes)), r.total_alloc_count);
+  s += fmt::format(
+      "\n  memory ({}{}): per issuance {} allocated, {} retained; peak live {}; "
+      "server overhead {}; {} allocations in all\n",
+      external || o.spawn == "process" ? "client side only" : "client + server",
+      memory::g_openssl_counted ? "" : ", OpenSSL not counted",
+      kb(static_cast<double>(r.per_issuance_alloc_bytes)),
+      kb(static_cast<double>(r.per_issuance_growth_bytes)),
+      kb(static_cast<double>(r.peak_live_bytes)), kb(static_cast<double>(r.server_overhead_bytes)),
+      r.total_alloc_count);
   if (floor) {
-    s += fmt::format("\n  crypto floor: {:.0f} CPU us per issuance -> bound {:.0f} iss/s on {} cores; "
-                     "efficiency {:.1f}%\n",
-                     floor->cpu_us_per_issuance, floor->bound_per_sec, floor->cores,
-                     floor->bound_per_sec > 0 ? 100.0 * r.throughput_per_sec / floor->bound_per_sec : 0.0);
+    s += fmt::format(
+        "\n  crypto floor: {:.0f} CPU us per issuance -> bound {:.0f} iss/s on {} cores; "
+        "efficiency {:.1f}%\n",
+        floor->cpu_us_per_issuance, floor->bound_per_sec, floor->cores,
+        floor->bound_per_sec > 0 ? 100.0 * r.throughput_per_sec / floor->bound_per_sec : 0.0);
     for (const auto& item : floor->items) {
       s += fmt::format("    {:<36} {} x {:>9.1f} us = {:>9.1f} us\n", item.name, item.per_issuance,
                        item.us_each, item.per_issuance * item.us_each);
     }
-    if (external) s += "    (server side estimated with this machine's OpenSSL and --ca-key-type)\n";
+    if (external)
+      s += "    (server side estimated with this machine's OpenSSL and --ca-key-type)\n";
   }
   if (!r.errors.empty()) {
     constexpr std::size_t kTop = 5;

@@ -30,9 +30,9 @@ TEST(LatencyStats, MeanMinMax) {
 }
 
 TEST(GroupErrors, UrlsDoNotSplitGroups) {
-  auto groups = groupErrors({"serverInternal: order http://127.0.0.1:1/acme/order/1 still 'pending'",
-                             "serverInternal: order http://127.0.0.1:1/acme/order/2 still 'pending'",
-                             "badNonce: x"});
+  auto groups = groupErrors(
+      {"serverInternal: order http://127.0.0.1:1/acme/order/1 still 'pending'",
+       "serverInternal: order http://127.0.0.1:1/acme/order/2 still 'pending'", "badNonce: x"});
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].count, 2u);
   EXPECT_EQ(groups[0].message, "serverInternal: order <url> still 'pending'");

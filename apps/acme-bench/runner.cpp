@@ -138,7 +138,8 @@ void worker(Shared& shared) {
     Issuance& rec = (*shared.out)[id];
     rec.id = id;
     rec.measured = id >= warmup;
-    const std::vector<core::Identifier> ids = {{"dns", "bench-" + std::to_string(id) + ".localhost"}};
+    const std::vector<core::Identifier> ids = {
+        {"dns", "bench-" + std::to_string(id) + ".localhost"}};
     rec.start_ns = shared.now();
     auto issued = client::issueCertificate(*client, shared.ctx.responder, ids, o.csr_key, max_poll);
     const std::int64_t downloaded = shared.now();

@@ -127,8 +127,8 @@ class ProcessTarget final : public Target {
       pid_t r = ::waitpid(pid_, &status, WNOHANG);
       if (r == pid_ || (r < 0 && errno != EINTR)) {
         if (r == pid_ && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-          spdlog::warn("akamu (pid {}) did not exit cleanly (status {}); its log: {}", pid_,
-                       status, log_);
+          spdlog::warn("akamu (pid {}) did not exit cleanly (status {}); its log: {}", pid_, status,
+                       log_);
         }
         break;
       }
@@ -166,12 +166,10 @@ std::string tail(const std::string& path, std::size_t max_bytes = 2000) {
   return text;
 }
 
-core::Result<std::unique_ptr<Target>> startInProcess(const Options& o,
-                                                     std::uint16_t responder_port,
+core::Result<std::unique_ptr<Target>> startInProcess(const Options& o, std::uint16_t responder_port,
                                                      const std::string& work_dir) {
   spdlog::set_level(spdlog::level::warn);
-  auto server =
-      server::Server::create(serverConfig(o, responder_port, work_dir, "127.0.0.1:0"));
+  auto server = server::Server::create(serverConfig(o, responder_port, work_dir, "127.0.0.1:0"));
   if (!server) return core::fail(setupError("cannot create the server: " + server.error().detail));
   if (auto s = (*server)->start(); !s) {
     return core::fail(setupError("cannot start the server: " + s.error().detail));
@@ -183,8 +181,8 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
                                                    const std::string& work_dir) {
   const std::string binary = o.akamu_bin.empty() ? defaultAkamuBinary() : o.akamu_bin;
   if (::access(binary.c_str(), X_OK) != 0) {
-    return core::fail(setupError("cannot execute " + binary +
-                                 " (build the akamu target, or pass --akamu-bin)"));
+    return core::fail(
+        setupError("cannot execute " + binary + " (build the akamu target, or pass --akamu-bin)"));
   }
   auto port = pickFreePort();
   if (!port) return core::fail(port.error());
@@ -242,10 +240,11 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
   for (;;) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
-      std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                          : "was killed by signal " + std::to_string(WTERMSIG(status));
-      return core::fail(setupError("akamu " + why + " before serving; its output:\n" +
-                                   tail(log_file)));
+      std::string why = WIFEXITED(status)
+                            ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                            : "was killed by signal " + std::to_string(WTERMSIG(status));
+      return core::fail(
+          setupError("akamu " + why + " before serving; its output:\n" + tail(log_file)));
     }
     auto r = http.request("GET", base_url + "/acme/directory");
     if (r && r->status == 200) break;
