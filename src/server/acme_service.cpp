@@ -11,6 +11,9 @@ namespace akamu::server {
 namespace {
 
 constexpr std::string_view kJoseJson = "application/jose+json";
+// How long a challenge POST waits for the validation it started before answering
+// "processing" (RFC 8555 lets the server answer with any current status).
+constexpr std::chrono::milliseconds kFastPathWait{10};
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -96,7 +99,23 @@ core::Status AcmeService::audit(std::string type, bool success, std::string subj
 }
 
 HttpResponse AcmeService::handle(const HttpRequest& request) {
-  auto result = route(request);
+  return finish(request, route(request));
+}
+
+boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
+  std::shared_ptr<ValidationSignal> started;
+  auto result = route(request, &started);
+  if (result && started) {
+    co_await started->waitFor(kFastPathWait);
+    if (started->finished()) {
+      auto segs = segmentsAfter(request.path, "/acme/chall/");
+      if (auto fresh = renderStoredChallenge(segs[0], segs[1])) result = std::move(*fresh);
+    }
+  }
+  co_return finish(request, std::move(result));
+}
+
+HttpResponse AcmeService::finish(const HttpRequest& request, core::Result<HttpResponse> result) {
   HttpResponse response = result ? std::move(*result) : problemResponse(result.error());
   // Every response carries a fresh nonce (so a client can always retry after badNonce) and
   // the directory link (RFC 8555 §7.1).
@@ -105,14 +124,17 @@ HttpResponse AcmeService::handle(const HttpRequest& request) {
   }
   response.addHeader("Link", "<" + urls_.directory() + ">;rel=\"index\"");
   if (response.status == 405) {
-    response.addHeader("Allow", request.path == "/acme/new-nonce"
-                                    ? "GET, HEAD"
-                                    : (request.path == "/acme/directory" ? "GET" : "POST"));
+    std::string_view allow = "POST";
+    if (request.path == "/acme/new-nonce") allow = "GET, HEAD";
+    if (request.path == "/acme/directory") allow = "GET, HEAD";
+    if (startsWith(request.path, "/acme/cert/")) allow = "GET, POST";
+    response.addHeader("Allow", std::string(allow));
   }
   return response;
 }
 
-core::Result<HttpResponse> AcmeService::route(const HttpRequest& request) {
+core::Result<HttpResponse> AcmeService::route(const HttpRequest& request,
+                                              std::shared_ptr<ValidationSignal>* started) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   const bool post = method == "POST";
@@ -171,7 +193,7 @@ core::Result<HttpResponse> AcmeService::route(const HttpRequest& request) {
   if (startsWith(path, "/acme/chall/")) {
     auto segs = segmentsAfter(path, "/acme/chall/");
     if (segs.size() == 2 && validId(segs[0]) && validId(segs[1])) {
-      return challenge(request, segs[0], segs[1]);
+      return challenge(request, segs[0], segs[1], started);
     }
     return core::fail(core::notFound("no such challenge"));
   }

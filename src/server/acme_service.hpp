@@ -3,6 +3,7 @@
 // handler and renders the response. Synchronous and thread-safe; challenge validation is
 // started on the executor it is given and finishes in the background.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "server/audit_log.hpp"
 #include "server/http_types.hpp"
 #include "server/nonce_pool.hpp"
+#include "server/validation_signal.hpp"
 #include "store/store.hpp"
 
 namespace akamu::server {
@@ -37,6 +39,9 @@ struct ServiceDeps {
 class AcmeService {
  public:
   AcmeService(ServiceDeps deps, std::string base_url);
+  // The whole request, including the short wait for a just-started validation.
+  boost::asio::awaitable<HttpResponse> handleAsync(HttpRequest request);
+  // Everything but that wait (tests and callers without an event loop).
   HttpResponse handle(const HttpRequest& request);
   const AcmeUrls& urls() const { return urls_; }
 
@@ -54,7 +59,9 @@ class AcmeService {
   core::Result<std::shared_ptr<EVP_PKEY>> accountKey(const acme::Account& account);
   void forgetAccountKey(const std::string& account_id);
 
-  core::Result<HttpResponse> route(const HttpRequest& request);
+  core::Result<HttpResponse> route(const HttpRequest& request,
+                                   std::shared_ptr<ValidationSignal>* started = nullptr);
+  HttpResponse finish(const HttpRequest& request, core::Result<HttpResponse> result);
   HttpResponse directory() const;
   core::Result<HttpResponse> newAccount(const HttpRequest& request);
   core::Result<HttpResponse> account(const HttpRequest& request, const std::string& id);
@@ -65,7 +72,10 @@ class AcmeService {
   core::Result<HttpResponse> finalize(const HttpRequest& request, const std::string& id);
   core::Result<HttpResponse> authorization(const HttpRequest& request, const std::string& id);
   core::Result<HttpResponse> challenge(const HttpRequest& request, const std::string& authz_id,
-                                       const std::string& chall_id);
+                                       const std::string& chall_id,
+                                       std::shared_ptr<ValidationSignal>* started);
+  core::Result<HttpResponse> renderStoredChallenge(const std::string& authz_id,
+                                                   const std::string& chall_id);
   core::Result<HttpResponse> certificate(const HttpRequest& request, const std::string& id);
   core::Result<HttpResponse> revokeCert(const HttpRequest& request);
 
@@ -73,8 +83,9 @@ class AcmeService {
   // outcomes) and persisting any change.
   core::Result<acme::Order> loadOwnedOrder(const std::string& id, const std::string& account_id);
   core::Result<acme::Order> refreshOrder(acme::Order order);
-  void startValidation(const acme::Authorization& authz, const acme::Challenge& challenge,
-                       const std::string& key_authorization);
+  std::shared_ptr<ValidationSignal> startValidation(const acme::Authorization& authz,
+                                                    const acme::Challenge& challenge,
+                                                    const std::string& key_authorization);
   void finishValidation(const std::string& authz_id, const std::string& challenge_id,
                         const core::Status& outcome, const std::string& principal);
   core::Status audit(std::string type, bool success, std::string subject, std::string principal,

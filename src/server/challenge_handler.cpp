@@ -13,7 +13,8 @@ namespace akamu::server {
 
 core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
                                                   const std::string& authz_id,
-                                                  const std::string& chall_id) {
+                                                  const std::string& chall_id,
+                                                  std::shared_ptr<ValidationSignal>* started) {
   auto auth = authenticate(request, KeyMode::kKid);
   if (!auth) return core::fail(auth.error());
   auto authz = deps_.store.getAuthorization(authz_id);
@@ -47,7 +48,9 @@ core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
       if (!claimed) return core::fail(claimed.error());
       if (*claimed) {
         c = processing;
-        startValidation(a, c, jose::keyAuthorization(c.token, auth->account->thumbprint));
+        auto signal =
+            startValidation(a, c, jose::keyAuthorization(c.token, auth->account->thumbprint));
+        if (started != nullptr) *started = std::move(signal);
       } else if (auto fresh = deps_.store.getAuthorization(authz_id); fresh && *fresh) {
         for (const auto& fc : (*fresh)->challenges)
           if (fc.id == chall_id) c = fc;
@@ -60,9 +63,25 @@ core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
   return r;
 }
 
-void AcmeService::startValidation(const acme::Authorization& authz,
-                                  const acme::Challenge& challenge,
-                                  const std::string& key_authorization) {
+core::Result<HttpResponse> AcmeService::renderStoredChallenge(const std::string& authz_id,
+                                                              const std::string& chall_id) {
+  auto authz = deps_.store.getAuthorization(authz_id);
+  if (!authz) return core::fail(authz.error());
+  if (!*authz) return core::fail(core::notFound("no such challenge"));
+  for (const auto& c : (*authz)->challenges) {
+    if (c.id != chall_id) continue;
+    HttpResponse r = json(200, renderChallenge(c, urls_));
+    r.addHeader("Link", "<" + urls_.authz(authz_id) + ">;rel=\"up\"");
+    if (c.status == acme::ChallengeStatus::kProcessing) r.addHeader("Retry-After", "1");
+    return r;
+  }
+  return core::fail(core::notFound("no such challenge"));
+}
+
+std::shared_ptr<ValidationSignal> AcmeService::startValidation(
+    const acme::Authorization& authz, const acme::Challenge& challenge,
+    const std::string& key_authorization) {
+  auto signal = std::make_shared<ValidationSignal>(deps_.validation_executor);
   validation::Http01Settings settings;
   settings.port = static_cast<std::uint16_t>(deps_.config.server.http_validation_port);
   settings.allow_private_ips = deps_.config.server.http_validation_allow_private_ips;

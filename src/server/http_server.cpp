@@ -78,9 +78,10 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     const bool head = req.method() == http::verb::head;
-    HttpResponse response = (*handler)(request);
-    spdlog::debug("request method={} path={} status={}", request.method, request.path,
-                  response.status);
+    std::string method = request.method;
+    std::string path = request.path;
+    HttpResponse response = co_await (*handler)(std::move(request));
+    spdlog::debug("request method={} path={} status={}", method, path, response.status);
     auto res = toBeast(std::move(response), version, keep_alive, head);
     stream.expires_after(kIdleTimeout);
     auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);

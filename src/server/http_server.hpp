@@ -1,6 +1,7 @@
 #pragma once
 // HTTP/1.1 transport on Beast: accepts connections on the given io_context, parses requests
 // within size limits, hands each to the handler and writes its response (keep-alive).
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace akamu::server {
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  using Handler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
   HttpServer(boost::asio::io_context& ioc, Handler handler, std::size_t max_body_bytes);
   // Binds and listens; returns the bound port (useful with port 0).
   core::Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);

@@ -53,7 +53,7 @@ core::Status Server::start() {
   auto split = config::splitListenAddr(config_.listen_addr);
   if (!split) return core::fail(core::malformed("invalid listen_addr " + config_.listen_addr));
   http_ = std::make_unique<HttpServer>(
-      ioc_, [this](const HttpRequest& r) { return service_->handle(r); },
+      ioc_, [this](HttpRequest r) { return service_->handleAsync(std::move(r)); },
       config_.server.max_body_bytes);
   auto port = http_->listen(split->first, split->second);
   if (!port) return core::fail(port.error());
