@@ -90,13 +90,15 @@ std::shared_ptr<ValidationSignal> AcmeService::startValidation(
   boost::asio::co_spawn(
       deps_.validation_executor,
       validation::validateHttp01(authz.identifier, challenge.token, key_authorization, settings),
-      [this, authz_id = authz.id, chall_id = challenge.id, principal](std::exception_ptr error,
-                                                                      core::Status outcome) {
+      [this, authz_id = authz.id, chall_id = challenge.id, principal, signal](
+          std::exception_ptr error, core::Status outcome) {
         if (error) {
           outcome = core::fail(core::serverInternal("validation failed unexpectedly"));
         }
         finishValidation(authz_id, chall_id, outcome, principal);
+        signal->notify();
       });
+  return signal;
 }
 
 void AcmeService::finishValidation(const std::string& authz_id, const std::string& challenge_id,
