@@ -93,12 +93,9 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
 }
 
 asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor, HttpServer::Handler* handler,
-                                 std::size_t max_body, HttpServer::LoopPicker* pick_loop) {
+                                 std::size_t max_body) {
   for (;;) {
-    asio::io_context& loop =
-        (*pick_loop) ? (*pick_loop)()
-                     : static_cast<asio::io_context&>(acceptor->get_executor().context());
-    auto [ec, socket] = co_await acceptor->async_accept(loop, kUseTuple);
+    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -111,13 +108,8 @@ asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor, HttpServer::Handler* h
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_body_bytes,
-                       LoopPicker pick_loop)
-    : ioc_(ioc),
-      handler_(std::move(handler)),
-      max_body_bytes_(max_body_bytes),
-      pick_loop_(std::move(pick_loop)),
-      acceptor_(ioc) {}
+HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_body_bytes)
+    : ioc_(ioc), handler_(std::move(handler)), max_body_bytes_(max_body_bytes), acceptor_(ioc) {}
 
 core::Result<std::uint16_t> HttpServer::listen(const std::string& host, std::uint16_t port) {
   beast::error_code ec;
@@ -136,8 +128,7 @@ core::Result<std::uint16_t> HttpServer::listen(const std::string& host, std::uin
 }
 
 void HttpServer::start() {
-  asio::co_spawn(ioc_, acceptLoop(&acceptor_, &handler_, max_body_bytes_, &pick_loop_),
-                 asio::detached);
+  asio::co_spawn(ioc_, acceptLoop(&acceptor_, &handler_, max_body_bytes_), asio::detached);
 }
 
 void HttpServer::stop() {

@@ -16,11 +16,7 @@ namespace akamu::server {
 class HttpServer {
  public:
   using Handler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
-  // Picks the event loop that will own a newly accepted connection.
-  using LoopPicker = std::function<boost::asio::io_context&()>;
-  // `ioc` runs the accept loop; without a picker connections stay on it.
-  HttpServer(boost::asio::io_context& ioc, Handler handler, std::size_t max_body_bytes,
-             LoopPicker pick_loop = {});
+  HttpServer(boost::asio::io_context& ioc, Handler handler, std::size_t max_body_bytes);
   // Binds and listens; returns the bound port (useful with port 0).
   core::Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
   void start();
@@ -30,7 +26,6 @@ class HttpServer {
   boost::asio::io_context& ioc_;
   Handler handler_;
   std::size_t max_body_bytes_;
-  LoopPicker pick_loop_;
   boost::asio::ip::tcp::acceptor acceptor_;
 };
 

@@ -52,16 +52,9 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
 core::Status Server::start() {
   auto split = config::splitListenAddr(config_.listen_addr);
   if (!split) return core::fail(core::malformed("invalid listen_addr " + config_.listen_addr));
-  const unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
-                                                : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) iocs_.push_back(std::make_unique<boost::asio::io_context>(1));
   http_ = std::make_unique<HttpServer>(
-      *iocs_[0], [this](HttpRequest r) { return service_->handleAsync(std::move(r)); },
-      config_.server.max_body_bytes,
-      [this]() -> boost::asio::io_context& {
-        // Only the accept loop calls this, one connection at a time.
-        return *iocs_[next_ioc_++ % iocs_.size()];
-      });
+      ioc_, [this](HttpRequest r) { return service_->handleAsync(std::move(r)); },
+      config_.server.max_body_bytes);
   auto port = http_->listen(split->first, split->second);
   if (!port) return core::fail(port.error());
   port_ = *port;
@@ -72,15 +65,17 @@ core::Status Server::start() {
         "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" + std::to_string(port_);
   }
   service_ = std::make_unique<AcmeService>(
-      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, iocs_[0]->get_executor()}, base_url_);
+      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, ioc_.get_executor()}, base_url_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
   http_->start();
-  for (auto& ioc : iocs_) {
-    threads_.emplace_back([ioc = ioc.get()] {
-      auto guard = boost::asio::make_work_guard(*ioc);
-      ioc->run();
+  unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(ioc_);
+      ioc_.run();
     });
   }
   return {};
@@ -91,7 +86,7 @@ void Server::stop() {
   stopped_ = true;
   if (http_) http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
-  for (auto& ioc : iocs_) ioc->stop();
+  ioc_.stop();
 }
 
 void Server::wait() {

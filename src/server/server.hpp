@@ -48,10 +48,7 @@ class Server {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
   bool created_ca_ = false;
-  // One event loop per worker thread; each connection lives on one of them for its whole life,
-  // so a request never hops threads (no cross-thread wakeups on the hot path).
-  std::vector<std::unique_ptr<boost::asio::io_context>> iocs_;
-  std::size_t next_ioc_ = 0;
+  boost::asio::io_context ioc_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
