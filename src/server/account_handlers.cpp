@@ -70,6 +70,11 @@ core::Result<HttpResponse> AcmeService::newAccount(const HttpRequest& request) {
   auto existing = deps_.store.findAccountByThumbprint(auth->thumbprint);
   if (!existing) return core::fail(existing.error());
   if (*existing) {
+    // RFC 8555 §7.3.6: a deactivated account's key authorizes nothing any more.
+    if ((*existing)->status != acme::AccountStatus::kValid) {
+      return core::fail(core::unauthorized("the account for this key is " +
+                                           std::string(acme::toString((*existing)->status))));
+    }
     // RFC 8555 §7.3.1: the same key again returns the existing account.
     HttpResponse r = json(200, renderAccount(**existing, urls_));
     r.addHeader("Location", urls_.account((*existing)->id));

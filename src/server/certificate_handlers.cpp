@@ -82,8 +82,19 @@ core::Result<HttpResponse> AcmeService::revokeCert(const HttpRequest& request) {
   if (!ours) return core::fail(core::notFound("this server did not issue that certificate"));
   const acme::Certificate& c = **stored;
   if (auth->account) {
+    // RFC 8555 §7.6: the issuing account, or any account that holds valid authorizations
+    // for every identifier in the certificate.
     if (c.account_id != auth->account->id) {
-      return core::fail(core::unauthorized("the certificate was issued to another account"));
+      auto info = crypto::inspectCertificate(x509->get());
+      if (!info) return core::fail(info.error());
+      auto authorized = deps_.store.hasValidAuthorizations(auth->account->id, info->identifiers,
+                                                           deps_.clock.now());
+      if (!authorized) return core::fail(authorized.error());
+      if (!*authorized) {
+        return core::fail(core::unauthorized(
+            "the certificate was issued to another account, and this account does not hold "
+            "valid authorizations for all of its identifiers"));
+      }
     }
   } else {
     auto info = crypto::inspectCertificate(x509->get());

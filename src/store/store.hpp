@@ -49,6 +49,11 @@ class Store {
       const std::vector<std::string>& ids) = 0;
   // Writes the authorization's status and every one of its challenges.
   virtual Status updateAuthorization(const acme::Authorization& authz) = 0;
+  // True when the account holds, for every identifier, a valid authorization that has not
+  // expired at `now`.
+  virtual Result<bool> hasValidAuthorizations(const std::string& account_id,
+                                              const std::vector<core::Identifier>& identifiers,
+                                              core::TimePoint now) = 0;
   // Writes one challenge only if its stored status is still `expected`.
   virtual Result<bool> updateChallengeIfStatus(const acme::Challenge& challenge,
                                                acme::ChallengeStatus expected) = 0;

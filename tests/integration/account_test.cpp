@@ -54,18 +54,18 @@ TEST(NewAccount, NonMailtoContactIsUnsupportedContact) {
   auto& ts = sharedServer();
   AcmeClient c = ts.client();
   EXPECT_TRUE(isProblem(c.newAccount({"tel:+15551234567"}), 400, ProblemType::kUnsupportedContact));
-  EXPECT_TRUE(isProblem(c.newAccount({"https://example.com/me"}), 400,
-                        ProblemType::kUnsupportedContact));
+  EXPECT_TRUE(
+      isProblem(c.newAccount({"https://example.com/me"}), 400, ProblemType::kUnsupportedContact));
 }
 
 TEST(NewAccount, BadEmailAddressIsInvalidContact) {
   auto& ts = sharedServer();
   AcmeClient c = ts.client();
   EXPECT_TRUE(isProblem(c.newAccount({"mailto:no-at-sign"}), 400, ProblemType::kInvalidContact));
-  EXPECT_TRUE(isProblem(c.newAccount({"mailto:a@b@example.com"}), 400,
-                        ProblemType::kInvalidContact));
-  EXPECT_TRUE(isProblem(c.newAccount({"mailto:someone@bad_domain!"}), 400,
-                        ProblemType::kInvalidContact));
+  EXPECT_TRUE(
+      isProblem(c.newAccount({"mailto:a@b@example.com"}), 400, ProblemType::kInvalidContact));
+  EXPECT_TRUE(
+      isProblem(c.newAccount({"mailto:someone@bad_domain!"}), 400, ProblemType::kInvalidContact));
   // None of those created the account.
   EXPECT_TRUE(isProblem(c.newAccount({}, true, true), 400, ProblemType::kAccountDoesNotExist));
 }
@@ -114,20 +114,22 @@ TEST(Account, AnotherAccountsUrlIsUnauthorized) {
   AcmeClient a = ts.account();
   AcmeClient b = ts.account();
   EXPECT_TRUE(isProblem(b.post(a.accountUrl(), ""), 403, ProblemType::kUnauthorized));
-  EXPECT_TRUE(isProblem(b.post(a.accountUrl(), R"({"contact":[]})"), 403,
-                        ProblemType::kUnauthorized));
+  EXPECT_TRUE(
+      isProblem(b.post(a.accountUrl(), R"({"contact":[]})"), 403, ProblemType::kUnauthorized));
 }
 
 TEST(Account, UpdateContact) {
   auto& ts = sharedServer();
   AcmeClient c = ts.account();
-  auto r = c.post(c.accountUrl(), R"({"contact":["mailto:new@example.com","mailto:b@example.org"]})");
+  auto r =
+      c.post(c.accountUrl(), R"({"contact":["mailto:new@example.com","mailto:b@example.org"]})");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << describe(*r);
   EXPECT_EQ(jsonBody(*r).at("contact"),
             json::parse(R"(["mailto:new@example.com","mailto:b@example.org"])"));
   auto again = fetch(c, c.accountUrl());
-  EXPECT_EQ(again.at("contact"), json::parse(R"(["mailto:new@example.com","mailto:b@example.org"])"));
+  EXPECT_EQ(again.at("contact"),
+            json::parse(R"(["mailto:new@example.com","mailto:b@example.org"])"));
   // An invalid update is refused and changes nothing.
   EXPECT_TRUE(isProblem(c.post(c.accountUrl(), R"({"contact":["tel:123"]})"), 400,
                         ProblemType::kUnsupportedContact));
@@ -150,9 +152,9 @@ TEST(Account, DeactivateThenEveryRequestIsUnauthorized) {
                                R"({"identifiers":[{"type":"dns","value":"x.localhost"}]})"),
                         403, ProblemType::kUnauthorized));
   EXPECT_TRUE(isProblem(c.post(order->url, ""), 403, ProblemType::kUnauthorized));
-  EXPECT_TRUE(isProblem(
-      c.post(std::string(order->json.at("authorizations").as_array()[0].as_string()), ""), 403,
-      ProblemType::kUnauthorized));
+  EXPECT_TRUE(
+      isProblem(c.post(std::string(order->json.at("authorizations").as_array()[0].as_string()), ""),
+                403, ProblemType::kUnauthorized));
   // RFC 8555 §7.3.6: the server MUST NOT accept further requests authorized by that
   // account's key -- newAccount with it included (neither a new account nor the old one back).
   EXPECT_TRUE(isProblem(c.newAccount({}), 403, ProblemType::kUnauthorized));
@@ -201,8 +203,8 @@ TEST(KeyChange, OldKeyStopsWorkingNewKeyWorks) {
   EXPECT_TRUE(isProblem(old, 403, ProblemType::kUnauthorized));
   // The old key no longer finds the account; the new one does.
   AcmeClient old_client(ts.directoryUrl(), std::move(*old_copy));
-  EXPECT_TRUE(isProblem(old_client.newAccount({}, true, true), 400,
-                        ProblemType::kAccountDoesNotExist));
+  EXPECT_TRUE(
+      isProblem(old_client.newAccount({}, true, true), 400, ProblemType::kAccountDoesNotExist));
   auto lookup = c.newAccount({}, true, true);
   ASSERT_TRUE(lookup);
   EXPECT_EQ(lookup->status, 200);
@@ -250,6 +252,68 @@ TEST(KeyChange, InnerJwsMustBeSignedByTheNewKey) {
   auto still = a.post(a.accountUrl(), "");
   ASSERT_TRUE(still);
   EXPECT_EQ(still->status, 200);
+}
+
+// RFC 8555 §7.3.5: the inner JWS carries the new key's jwk, the outer url and no nonce; its
+// payload names this account and its current key. Any violation leaves the account's key as is.
+TEST(KeyChange, InnerJwsRulesAreEnforced) {
+  auto& ts = sharedServer();
+  AcmeClient a = ts.account();
+  AcmeClient other = ts.account();
+  const std::string url = ts.url("/acme/key-change");
+  auto new_key = makeKey();
+  const auto old_jwk = jose::publicKeyToJwk(a.accountKey()).value();
+  auto inner = [&](std::string_view header, const json::object& payload) {
+    return craftJws(new_key.get(), header, json::serialize(payload));
+  };
+  const json::object good_payload{{"account", a.accountUrl()}, {"oldKey", old_jwk}};
+  const std::string good_header = protectedHeader("ES256", new_key.get(), "", std::nullopt, url);
+
+  struct Case {
+    const char* what;
+    std::string body;
+    std::optional<ProblemType> type;  // nullopt: any 4xx
+  };
+  std::vector<Case> cases{
+      {"inner url differs",
+       inner(protectedHeader("ES256", new_key.get(), "", std::nullopt, ts.url("/acme/new-order")),
+             good_payload),
+       ProblemType::kMalformed},
+      {"inner has a nonce",
+       inner(protectedHeader("ES256", new_key.get(), "", a.fetchNonce().value(), url),
+             good_payload),
+       ProblemType::kMalformed},
+      {"inner uses kid",
+       inner(protectedHeader("ES256", new_key.get(), a.accountUrl(), std::nullopt, url),
+             good_payload),
+       ProblemType::kMalformed},
+      {"inner names another account",
+       inner(good_header, json::object{{"account", other.accountUrl()}, {"oldKey", old_jwk}}),
+       std::nullopt},
+      {"oldKey is not the account key",
+       inner(good_header,
+             json::object{{"account", a.accountUrl()},
+                          {"oldKey", jose::publicKeyToJwk(other.accountKey()).value()}}),
+       std::nullopt},
+      {"payload lacks oldKey", inner(good_header, json::object{{"account", a.accountUrl()}}),
+       ProblemType::kMalformed},
+      {"payload is not a JWS", R"({"account":"x"})", ProblemType::kMalformed},
+  };
+  for (const auto& c : cases) {
+    auto r = a.post(url, c.body);
+    ASSERT_TRUE(r) << c.what;
+    EXPECT_GE(r->status, 400) << c.what << ": " << describe(*r);
+    EXPECT_LT(r->status, 500) << c.what << ": " << describe(*r);
+    if (c.type) {
+      EXPECT_TRUE(isProblem(*r, 400, *c.type)) << c.what;
+    }
+  }
+  // The account still answers to its old key and not to the new one.
+  auto still = a.post(a.accountUrl(), "");
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200) << describe(*still);
+  AcmeClient by_new(ts.directoryUrl(), std::move(new_key));
+  EXPECT_TRUE(isProblem(by_new.newAccount({}, true, true), 400, ProblemType::kAccountDoesNotExist));
 }
 
 }  // namespace

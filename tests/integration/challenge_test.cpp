@@ -56,7 +56,9 @@ TEST(Challenge, RespondValidatesOverHttpAndOrderBecomesReady) {
   EXPECT_EQ(str(ch, "token"), pc.token);
   EXPECT_TRUE(hasLink(*r, pc.authz_url, "up")) << describe(*r);
   EXPECT_TRUE(hasIndexLink(*r, ts.directoryUrl()));
-  if (status == "processing") EXPECT_FALSE(r->header("retry-after").empty());
+  if (status == "processing") {
+    EXPECT_FALSE(r->header("retry-after").empty());
+  }
 
   auto ready = c.pollOrder(pc.order.url, {"ready"}, std::chrono::milliseconds(20));
   ASSERT_TRUE(ready) << ready.error().detail;
@@ -67,7 +69,8 @@ TEST(Challenge, RespondValidatesOverHttpAndOrderBecomesReady) {
   auto final_ch = challengeOf(c, pc.authz_url);
   EXPECT_EQ(str(final_ch, "status"), "valid");
   core::TimePoint validated;
-  EXPECT_TRUE(core::parseRfc3339(str(final_ch, "validated"), validated)) << json::serialize(final_ch);
+  EXPECT_TRUE(core::parseRfc3339(str(final_ch, "validated"), validated))
+      << json::serialize(final_ch);
   EXPECT_FALSE(final_ch.contains("error"));
 }
 
@@ -113,7 +116,8 @@ TEST(Challenge, WrongKeyAuthorizationIsIncorrectResponse) {
   ASSERT_FALSE(pc.url.empty());
   // Right token, thumbprint of some other key.
   auto other = makeKey();
-  ts.responder().set(pc.token, jose::keyAuthorization(pc.token, jose::jwkThumbprint(other.get()).value()));
+  ts.responder().set(pc.token,
+                     jose::keyAuthorization(pc.token, jose::jwkThumbprint(other.get()).value()));
   const std::size_t before = ts.responder().requestCount();
   ASSERT_TRUE(c.respondChallenge(pc.url));
   auto done = c.pollOrder(pc.order.url, {"ready"}, std::chrono::milliseconds(20));

@@ -109,8 +109,8 @@ TEST(ResponseHeaders, EveryPostResponseHasReplayNonceAndIndexLink) {
   keep("account POST-as-GET", c.post(c.accountUrl(), ""));
   keep("orders list", c.post(c.accountUrl() + "/orders", ""));
   auto dir_new_order = ts.url("/acme/new-order");
-  keep("newOrder 201",
-       c.post(dir_new_order, R"({"identifiers":[{"type":"dns","value":")" + uniqueName() + "\"}]}"));
+  keep("newOrder 201", c.post(dir_new_order, R"({"identifiers":[{"type":"dns","value":")" +
+                                                 uniqueName() + "\"}]}"));
   const auto order = jsonBody(responses.back().second);
   keep("newOrder malformed", c.post(dir_new_order, R"({"identifiers":[]})"));
   ASSERT_TRUE(order.contains("authorizations")) << responses.back().second.body;
@@ -135,8 +135,8 @@ TEST(ResponseHeaders, EveryPostResponseHasReplayNonceAndIndexLink) {
 TEST(Routing, PostOnlyResourcesRefuseGet) {
   auto& ts = sharedServer();
   client::HttpClient http;
-  for (const char* path : {"/acme/new-account", "/acme/new-order", "/acme/revoke-cert",
-                           "/acme/key-change"}) {
+  for (const char* path :
+       {"/acme/new-account", "/acme/new-order", "/acme/revoke-cert", "/acme/key-change"}) {
     auto r = http.request("GET", ts.url(path));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 405) << path;

@@ -19,8 +19,8 @@ class Finalize : public ::testing::Test {
     EXPECT_EQ(o->status(), "ready") << json::serialize(o->json);
     return *o;
   }
-  std::vector<std::uint8_t> csrFor(const std::vector<Identifier>& ids, const EVP_PKEY* key = nullptr,
-                                   bool request_ca = false) {
+  std::vector<std::uint8_t> csrFor(const std::vector<Identifier>& ids,
+                                   const EVP_PKEY* key = nullptr, bool request_ca = false) {
     if (key == nullptr) {
       keys_.push_back(makeKey());
       key = keys_.back().get();
@@ -135,8 +135,8 @@ TEST_F(Finalize, CsrKeyEqualToAccountKeyIsBadCsr) {
   const std::vector<Identifier> ids{dns(uniqueName())};
   auto order = ready(ids);
   ASSERT_FALSE(order.url.empty());
-  EXPECT_TRUE(isProblem(finalizeRaw(c, order, csrFor(ids, c.accountKey())), 400,
-                        ProblemType::kBadCsr));
+  EXPECT_TRUE(
+      isProblem(finalizeRaw(c, order, csrFor(ids, c.accountKey())), 400, ProblemType::kBadCsr));
   expectStillReady(order);
 }
 

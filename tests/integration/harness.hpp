@@ -84,7 +84,8 @@ inline json::object jsonBody(const HttpResponse& r) {
 }
 
 inline std::string str(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v != nullptr && v->is_string()) return std::string(v->as_string());
+  if (auto* v = o.if_contains(key); v != nullptr && v->is_string())
+    return std::string(v->as_string());
   return {};
 }
 
@@ -99,8 +100,8 @@ inline ::testing::AssertionResult isProblem(const HttpResponse& r, int status, P
   auto p = client::parseProblem(r);
   if (!p) return ::testing::AssertionFailure() << "not a problem document: " << describe(r);
   if (r.status != status || p->type != type) {
-    return ::testing::AssertionFailure() << "expected " << status << " " << problemName(type)
-                                         << ", got " << describe(r);
+    return ::testing::AssertionFailure()
+           << "expected " << status << " " << problemName(type) << ", got " << describe(r);
   }
   return ::testing::AssertionSuccess();
 }
@@ -223,6 +224,26 @@ inline std::string protectedHeader(std::string_view alg, const EVP_PKEY* key,
   return json::serialize(h);
 }
 
+// A temp directory removed with everything in it when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/akamu-itest-XXXXXX";
+    if (char* d = ::mkdtemp(tmpl)) path_ = d;
+    EXPECT_FALSE(path_.empty());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // The server under test
 
@@ -251,19 +272,8 @@ class TestServer {
     }
     ts->responder_ = std::move(*responder);
 
-    config::Config cfg;
-    cfg.listen_addr = "127.0.0.1:0";
-    cfg.base_url = "";
-    cfg.database.url = "sqlite::memory:";
-    cfg.ca.key_file = ts->dir_ + "/ca.key";
-    cfg.ca.cert_file = ts->dir_ + "/ca.pem";
+    config::Config cfg = baseConfig(ts->dir_, ts->responder_->port());
     cfg.ca.key_type = options.ca_key_type;
-    cfg.server.audit_log_file = ts->dir_ + "/audit.log";
-    cfg.server.http_validation_port = ts->responder_->port();
-    cfg.server.http_validation_allow_private_ips = true;
-    cfg.server.validation_timeout_secs = 3;
-    cfg.server.threads = 2;
-    cfg.log.level = "off";
     if (options.configure) options.configure(cfg);
     ts->audit_path_ = cfg.server.audit_log_file;
 
@@ -278,6 +288,23 @@ class TestServer {
       return nullptr;
     }
     return ts;
+  }
+
+  // The configuration every test server starts from: port 0, SQLite in memory, files in `dir`.
+  static config::Config baseConfig(const std::string& dir, int validation_port) {
+    config::Config cfg;
+    cfg.listen_addr = "127.0.0.1:0";
+    cfg.base_url = "";
+    cfg.database.url = "sqlite::memory:";
+    cfg.ca.key_file = dir + "/ca.key";
+    cfg.ca.cert_file = dir + "/ca.pem";
+    cfg.server.audit_log_file = dir + "/audit.log";
+    cfg.server.http_validation_port = validation_port;
+    cfg.server.http_validation_allow_private_ips = true;
+    cfg.server.validation_timeout_secs = 3;
+    cfg.server.threads = 2;
+    cfg.log.level = "off";
+    return cfg;
   }
 
   ~TestServer() {
@@ -359,8 +386,7 @@ inline core::Result<OrderInfo> completeChallenges(AcmeClient& c, client::Http01R
       if (!r) return tl::unexpected(r.error());
     }
   }
-  return c.pollOrder(order.url, {"ready"}, std::chrono::milliseconds(20),
-                     std::chrono::seconds(15));
+  return c.pollOrder(order.url, {"ready"}, std::chrono::milliseconds(20), std::chrono::seconds(15));
 }
 
 inline core::Result<OrderInfo> readyOrder(AcmeClient& c, client::Http01Responder& responder,

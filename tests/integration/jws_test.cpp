@@ -181,8 +181,8 @@ TEST_F(Jws, ReusedNonceIsBadNonce) {
 
 TEST_F(Jws, MadeUpNonceIsBadNonceAndTheFreshNonceWorks) {
   AcmeClient c = ts.client();
-  for (std::string made_up : {std::string("AAAAAAAAAAAAAAAAAAAAAA"), std::string("not-a-nonce"),
-                              std::string("")}) {
+  for (std::string made_up :
+       {std::string("AAAAAAAAAAAAAAAAAAAAAA"), std::string("not-a-nonce"), std::string("")}) {
     auto r = c.postRaw(newAccountUrl(),
                        signedBody(c.accountKey(), newAccountUrl(), kNewAccountPayload, made_up));
     ASSERT_TRUE(isProblem(r, 400, ProblemType::kBadNonce)) << "nonce '" << made_up << "'";
@@ -215,7 +215,8 @@ TEST_F(Jws, BadlySignedRequestDoesNotSpendTheNonce) {
   AcmeClient c = ts.client();
   const std::string n = nonce(c);
   auto header = protectedHeader("ES256", c.accountKey(), "", n, newAccountUrl());
-  auto forged = c.postRaw(newAccountUrl(), craftJws(c.accountKey(), header, kNewAccountPayload, true));
+  auto forged =
+      c.postRaw(newAccountUrl(), craftJws(c.accountKey(), header, kNewAccountPayload, true));
   EXPECT_TRUE(isProblem(forged, 403, ProblemType::kUnauthorized));
   auto ok = c.postRaw(newAccountUrl(),
                       signedBody(c.accountKey(), newAccountUrl(), kNewAccountPayload, n));
@@ -225,8 +226,8 @@ TEST_F(Jws, BadlySignedRequestDoesNotSpendTheNonce) {
 
 TEST_F(Jws, KidOnNewAccountIsMalformed) {
   AcmeClient a = ts.account();
-  auto body = signedBody(a.accountKey(), newAccountUrl(), kNewAccountPayload, nonce(a),
-                         a.accountUrl());
+  auto body =
+      signedBody(a.accountKey(), newAccountUrl(), kNewAccountPayload, nonce(a), a.accountUrl());
   EXPECT_TRUE(isProblem(a.postRaw(newAccountUrl(), body), 400, ProblemType::kMalformed));
 }
 
@@ -266,8 +267,8 @@ TEST_F(Jws, DuplicateMemberInJwsBodyIsMalformed) {
   // Re-serialize by hand with "payload" twice (second copy differs).
   std::string dup = "{\"protected\":" + json::serialize(obj.at("protected")) +
                     ",\"payload\":" + json::serialize(obj.at("payload")) +
-                    ",\"signature\":" + json::serialize(obj.at("signature")) +
-                    ",\"payload\":\"" + core::base64urlEncode(std::string_view("{}")) + "\"}";
+                    ",\"signature\":" + json::serialize(obj.at("signature")) + ",\"payload\":\"" +
+                    core::base64urlEncode(std::string_view("{}")) + "\"}";
   EXPECT_TRUE(isProblem(c.postRaw(newAccountUrl(), dup), 400, ProblemType::kMalformed));
   EXPECT_TRUE(isProblem(c.newAccount({}, true, true), 400, ProblemType::kAccountDoesNotExist));
 }

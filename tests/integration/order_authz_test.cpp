@@ -73,7 +73,8 @@ TEST(NewOrder, NamesAreNormalisedAndDeduplicated) {
 TEST(NewOrder, NotBeforeNotAfterEchoedAndInCertificate) {
   auto& ts = sharedServer();
   AcmeClient c = ts.account();
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   const auto nb = now - std::chrono::hours(1);
   const auto na = now + std::chrono::hours(24 * 10);
   const std::string nb_s = core::formatRfc3339(nb);
@@ -289,8 +290,8 @@ TEST(CrossAccount, AnotherAccountsOrderAuthzChallengeAreUnauthorized) {
 
   EXPECT_TRUE(isProblem(b.post(order->url, ""), 403, ProblemType::kUnauthorized));
   EXPECT_TRUE(isProblem(b.post(authz_url, ""), 403, ProblemType::kUnauthorized));
-  EXPECT_TRUE(isProblem(b.post(authz_url, R"({"status":"deactivated"})"), 403,
-                        ProblemType::kUnauthorized));
+  EXPECT_TRUE(
+      isProblem(b.post(authz_url, R"({"status":"deactivated"})"), 403, ProblemType::kUnauthorized));
   EXPECT_TRUE(isProblem(b.post(chall_url, ""), 403, ProblemType::kUnauthorized));
   EXPECT_TRUE(isProblem(b.post(chall_url, "{}"), 403, ProblemType::kUnauthorized));
   auto key = makeKey();

@@ -74,8 +74,16 @@ CREATE TABLE certificates (
 ) STRICT;
 )sql";
 
+// Revocation by an account that holds authorizations for every name of a certificate
+// (RFC 8555 §7.6) looks authorizations up by account and identifier.
+constexpr const char* kAuthzByAccountIdentifier = R"sql(
+CREATE INDEX authorizations_account_identifier
+  ON authorizations(account_id, identifier_type, identifier_value);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
+    {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
 };
 
 }  // namespace

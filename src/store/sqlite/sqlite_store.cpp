@@ -57,6 +57,9 @@ constexpr std::string_view kListOrderIds =
 constexpr std::string_view kInsertAuthz =
     "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
     "status, expires, wildcard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr std::string_view kSelectValidAuthzForIdentifier =
+    "SELECT 1 FROM authorizations WHERE account_id = ?1 AND identifier_type = ?2 AND "
+    "identifier_value = ?3 AND status = 'valid' AND expires > ?4 LIMIT 1";
 constexpr std::string_view kUpdateAuthzStatus =
     "UPDATE authorizations SET status = ?2 WHERE id = ?1";
 constexpr std::string_view kSelectAuthz =
@@ -510,6 +513,25 @@ class SqliteStore final : public Store {
       }
       if (auto st = tx->commit(); !st) return fail(st.error());
       return out;
+    });
+  }
+
+  Result<bool> hasValidAuthorizations(const std::string& account_id,
+                                      const std::vector<core::Identifier>& identifiers,
+                                      TimePoint now) override {
+    return read([&](Database& db) -> Result<bool> {
+      for (const auto& id : identifiers) {
+        auto s = db.prepare(kSelectValidAuthzForIdentifier);
+        if (!s) return fail(s.error());
+        s->bindText(1, account_id)
+            .bindText(2, id.type)
+            .bindText(3, id.value)
+            .bindInt(4, seconds(now));
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) return false;
+      }
+      return !identifiers.empty();
     });
   }
 
