@@ -18,6 +18,12 @@ find_package(tomlplusplus REQUIRED)
 find_package(tl-expected REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# libunbound's pkg-config file drags in libevent's; the library itself is all we link.
+find_library(UNBOUND_LIBRARY unbound REQUIRED)
+find_path(UNBOUND_INCLUDE_DIR unbound.h REQUIRED)
+add_library(Unbound::unbound UNKNOWN IMPORTED)
+set_target_properties(Unbound::unbound PROPERTIES IMPORTED_LOCATION "${UNBOUND_LIBRARY}"
+                                                  INTERFACE_INCLUDE_DIRECTORIES "${UNBOUND_INCLUDE_DIR}")
 if(AKAMU_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -128,11 +128,13 @@ authz_expiry_secs = 604800
 # Largest accepted request body, in bytes (1024..10485760).
 max_body_bytes = 65536
 # Port that http-01 validation connects to (1..65535); 80 except in tests.
-http_validation_port = )" + std::to_string(options.http_validation_port) + R"(
+http_validation_port = )" +
+         std::to_string(options.http_validation_port) + R"(
 # Allow http-01 validation to connect to private and loopback addresses. Off by default so
 # that the CA cannot be used to probe the network it sits in (SSRF); turn it on when the
 # machines you issue for live on private addresses.
-http_validation_allow_private_ips = )" + (options.allow_private_ips ? "true" : "false") + R"(
+http_validation_allow_private_ips = )" +
+         (options.allow_private_ips ? "true" : "false") + R"(
 # Timeout of one challenge validation attempt, in seconds (1..120).
 validation_timeout_secs = 10
 # Worker threads; 0 means one per CPU core (0..1024).
