@@ -19,7 +19,10 @@ if grep -q '^OPENSSL_ROOT_DIR:' build/CMakeCache.txt 2>/dev/null && [[ "${AKAMU_
   echo "test: building and testing against the system OpenSSL (build-system-openssl/)"
   cmake -S . -B build-system-openssl -G Ninja -DCMAKE_BUILD_TYPE=Release -DAKAMU_WERROR=ON >/dev/null
   cmake --build build-system-openssl -j"$(nproc)"
-  (cd build-system-openssl && ctest --output-on-failure --no-tests=error -j"$(nproc)" -E '^style\.' "$@")
+  # ML-DSA cases cannot run on OpenSSL 3.0 (ossl30.mldsa_refusal checks the refusal instead);
+  # they are excluded rather than reported as skipped. Style is checked once, below.
+  ossl30_exclude='^style\.|MlDsa|MLDSA|ml_dsa|Mldsa'
+  (cd build-system-openssl && ctest --output-on-failure --no-tests=error -j"$(nproc)" -E "$ossl30_exclude" "$@")
 fi
 
 echo "test: main build ($(build/bin/akamu version | tail -n1))"

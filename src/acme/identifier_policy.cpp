@@ -1,5 +1,7 @@
 #include "acme/identifier_policy.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -32,10 +34,15 @@ core::Result<std::string> normalizeDnsName(std::string_view name) {
     return core::fail(refuse(core::ProblemType::kRejectedIdentifier, id,
                              "DNS name \"" + out + "\" must not end with a dot"));
   }
+  // A wildcard is "*." followed by a name with at least two labels (RFC 8555 §7.1.3).
   if (out.rfind("*.", 0) == 0) {
-    return core::fail(refuse(core::ProblemType::kRejectedIdentifier, id,
-                             "wildcard names need dns-01 validation, which this server does not "
-                             "offer yet"));
+    auto base = normalizeDnsName(std::string_view(out).substr(2));
+    if (!base) return core::fail(base.error());
+    if (base->find('.') == std::string::npos) {
+      return core::fail(refuse(core::ProblemType::kRejectedIdentifier, id,
+                               "a wildcard must cover a name with at least two labels"));
+    }
+    return "*." + *base;
   }
   if (looksLikeIpv4(out) || out.find(':') != std::string::npos) {
     return core::fail(refuse(core::ProblemType::kRejectedIdentifier, id,
@@ -66,6 +73,32 @@ core::Result<std::string> normalizeDnsName(std::string_view name) {
   return out;
 }
 
+core::Result<std::string> normalizeIpAddress(std::string_view text) {
+  const core::Identifier id{"ip", std::string(text)};
+  // RFC 8738 §3: the textual form of RFC 791 / RFC 4291 addresses; no zone ids, no prefixes.
+  if (text.empty() || text.size() > 45 || text.find_first_of("%/[]") != std::string_view::npos) {
+    return core::fail(refuse(core::ProblemType::kMalformed, id,
+                             "\"" + std::string(text) + "\" is not an IP address"));
+  }
+  unsigned char buf[16];
+  char canonical[64];
+  const std::string s(text);
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
+    inet_ntop(AF_INET, buf, canonical, sizeof canonical);
+    return std::string(canonical);
+  }
+  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+    inet_ntop(AF_INET6, buf, canonical, sizeof canonical);
+    return std::string(canonical);
+  }
+  return core::fail(refuse(core::ProblemType::kMalformed, id,
+                           "\"" + std::string(text) + "\" is not an IP address"));
+}
+
+bool isWildcard(const core::Identifier& id) {
+  return id.type == "dns" && id.value.rfind("*.", 0) == 0;
+}
+
 core::Result<std::vector<core::Identifier>> checkOrderIdentifiers(
     const std::vector<core::Identifier>& requested, std::size_t max_identifiers) {
   if (requested.empty()) return core::fail(core::malformed("the order has no identifiers"));
@@ -77,6 +110,16 @@ core::Result<std::vector<core::Identifier>> checkOrderIdentifiers(
   std::vector<core::Identifier> out;
   std::vector<core::Subproblem> refused;
   for (const auto& id : requested) {
+    if (id.type == "ip") {
+      auto ip = normalizeIpAddress(id.value);
+      if (!ip) {
+        refused.push_back({ip.error().type, ip.error().detail, id});
+        continue;
+      }
+      core::Identifier norm{"ip", *ip};
+      if (std::find(out.begin(), out.end(), norm) == out.end()) out.push_back(std::move(norm));
+      continue;
+    }
     if (id.type != "dns") {
       refused.push_back({core::ProblemType::kUnsupportedIdentifier,
                          "identifier type \"" + id.type + "\" is not supported", id});

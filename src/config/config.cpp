@@ -424,6 +424,32 @@ void readListen(Section& s, std::string& out) {
   out = std::move(value);
 }
 
+// "192.0.2.53", "192.0.2.53:5353", "::1" or "[::1]:5353": where to send DNS queries.
+void readResolverAddr(Section& s, std::string_view key, std::string& out) {
+  std::string value;
+  const toml::node* node = s.string(key, value);
+  if (node == nullptr || value.empty()) return;
+  in_addr v4{};
+  in6_addr v6{};
+  bool ok = inet_pton(AF_INET, value.c_str(), &v4) == 1 || validIpv6(value);
+  if (!ok) {
+    auto colon = value.rfind(':');
+    if (colon != std::string::npos && parsePort(std::string_view(value).substr(colon + 1))) {
+      std::string host = value.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        ok = inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1;
+      } else {
+        ok = inet_pton(AF_INET, host.c_str(), &v4) == 1;
+      }
+    }
+  }
+  if (!ok) {
+    s.invalid(*node, key, value, "an IP address with an optional port, e.g. \"127.0.0.1:53\"");
+    return;
+  }
+  out = std::move(value);
+}
+
 void readPath(Section& s, std::string_view key, const fs::path& base, std::string& out) {
   std::string value;
   if (s.nonEmptyString(key, value) == nullptr) return;
@@ -473,7 +499,9 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.rejectUnknown({"audit_log_file", "terms_of_service_url", "website_url", "caa_identities",
                    "external_account_required", "order_expiry_secs", "authz_expiry_secs",
                    "max_body_bytes", "http_validation_port", "http_validation_allow_private_ips",
-                   "validation_timeout_secs", "threads", "nonce_capacity"});
+                   "validation_timeout_secs", "threads", "nonce_capacity", "dns_resolver_addr",
+                   "dns_persist01_resolver_addr", "dns_trust_anchor_file", "dns_timeout_secs",
+                   "dns_persist_issuer_domains", "tls_alpn_validation_port"});
   s.require("audit_log_file");
   readPath(s, "audit_log_file", base, server.audit_log_file);
   readUrl(s, "terms_of_service_url", server.terms_of_service_url);
@@ -501,6 +529,26 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.integer("validation_timeout_secs", server.validation_timeout_secs, 1, 120);
   s.integer("threads", server.threads, 0, 1024);
   s.integer("nonce_capacity", server.nonce_capacity, 1, 10000000);
+  readResolverAddr(s, "dns_resolver_addr", server.dns_resolver_addr);
+  readResolverAddr(s, "dns_persist01_resolver_addr", server.dns_persist01_resolver_addr);
+  readPath(s, "dns_trust_anchor_file", base, server.dns_trust_anchor_file);
+  s.integer("dns_timeout_secs", server.dns_timeout_secs, 1, 60);
+  std::vector<std::string> issuers;
+  s.stringArray("dns_persist_issuer_domains", issuers);
+  for (std::size_t i = 0; i < issuers.size(); ++i) {
+    std::string lower = issuers[i];
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!lower.empty() && lower.back() == '.') lower.pop_back();
+    if (!validHost(lower) || lower.find('.') == std::string::npos) {
+      s.invalid(*s.find("dns_persist_issuer_domains"),
+                "dns_persist_issuer_domains[" + std::to_string(i) + "]", issuers[i],
+                "a domain name such as \"ca.example.com\"");
+      continue;
+    }
+    server.dns_persist_issuer_domains.push_back(std::move(lower));
+  }
+  s.integer("tls_alpn_validation_port", server.tls_alpn_validation_port, 1, 65535);
 }
 
 fs::path absoluteDir(const std::string& dir) {

@@ -50,6 +50,15 @@ struct ServerConfig {
   int validation_timeout_secs = 10;     // 1..120
   int threads = 0;                      // worker threads, 0 = one per core; 0..1024
   std::size_t nonce_capacity = 100000;  // outstanding nonces kept in memory, 1..10000000
+  // DNS for dns-01, dns-persist-01 and CAA: "ip" or "ip:port" of a resolver to forward to;
+  // empty = recursive resolution from the root servers.
+  std::string dns_resolver_addr;
+  std::string dns_persist01_resolver_addr;  // empty = dns_resolver_addr
+  std::string dns_trust_anchor_file;        // DNSSEC trust anchor; empty = no DNSSEC validation
+  int dns_timeout_secs = 10;                // per DNS query, 1..60
+  // Issuer domain names this CA answers to in dns-persist-01 records; empty = not offered.
+  std::vector<std::string> dns_persist_issuer_domains;
+  int tls_alpn_validation_port = 443;  // 1..65535
 };
 
 struct LogConfig {

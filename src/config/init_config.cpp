@@ -141,6 +141,21 @@ validation_timeout_secs = 10
 threads = 0
 # Outstanding nonces kept in memory, a bound on memory use (1..10000000).
 nonce_capacity = 100000
+# DNS resolver for dns-01, dns-persist-01 and CAA lookups: "ip" or "ip:port". Empty means
+# recursive resolution from the root servers; inside a private network point it at your
+# internal resolver.
+dns_resolver_addr = ""
+# A separate resolver for dns-persist-01 lookups; empty means dns_resolver_addr.
+dns_persist01_resolver_addr = ""
+# DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty disables DNSSEC validation.
+# dns_trust_anchor_file = "/usr/share/dns/root.key"
+# Timeout of one DNS query, in seconds (1..60).
+dns_timeout_secs = 10
+# Issuer domain names that dns-persist-01 records must name; empty means dns-persist-01 is
+# not offered.
+dns_persist_issuer_domains = []
+# Port that tls-alpn-01 validation connects to (1..65535); 443 except in tests.
+tls_alpn_validation_port = 443
 
 [log]
 # trace, debug, info, warn, error or off.

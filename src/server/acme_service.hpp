@@ -24,6 +24,7 @@
 #include "server/nonce_pool.hpp"
 #include "server/validation_signal.hpp"
 #include "store/store.hpp"
+#include "validation/resolver.hpp"
 
 namespace akamu::server {
 
@@ -34,6 +35,8 @@ struct ServiceDeps {
   AuditLog& audit;
   const core::Clock& clock;
   boost::asio::any_io_executor validation_executor;
+  validation::Resolver& resolver;          // dns-01 and CAA
+  validation::Resolver& persist_resolver;  // dns-persist-01
 };
 
 class AcmeService {

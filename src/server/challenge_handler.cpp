@@ -7,7 +7,11 @@
 #include "jose/jwk.hpp"
 #include "server/acme_service.hpp"
 #include "server/render.hpp"
+#include "validation/caa.hpp"
+#include "validation/dns01.hpp"
+#include "validation/dns_persist01.hpp"
 #include "validation/http01.hpp"
+#include "validation/tls_alpn01.hpp"
 
 namespace akamu::server {
 
@@ -57,7 +61,8 @@ core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
       }
     }
   }
-  HttpResponse r = json(200, renderChallenge(c, urls_));
+  HttpResponse r =
+      json(200, renderChallenge(c, urls_, deps_.config.server.dns_persist_issuer_domains));
   r.addHeader("Link", "<" + urls_.authz(a.id) + ">;rel=\"up\"");
   if (c.status == acme::ChallengeStatus::kProcessing) r.addHeader("Retry-After", "1");
   return r;
@@ -70,7 +75,8 @@ core::Result<HttpResponse> AcmeService::renderStoredChallenge(const std::string&
   if (!*authz) return core::fail(core::notFound("no such challenge"));
   for (const auto& c : (*authz)->challenges) {
     if (c.id != chall_id) continue;
-    HttpResponse r = json(200, renderChallenge(c, urls_));
+    HttpResponse r =
+        json(200, renderChallenge(c, urls_, deps_.config.server.dns_persist_issuer_domains));
     r.addHeader("Link", "<" + urls_.authz(authz_id) + ">;rel=\"up\"");
     if (c.status == acme::ChallengeStatus::kProcessing) r.addHeader("Retry-After", "1");
     return r;
@@ -78,26 +84,90 @@ core::Result<HttpResponse> AcmeService::renderStoredChallenge(const std::string&
   return core::fail(core::notFound("no such challenge"));
 }
 
+namespace {
+
+// Everything one validation needs, by value: it outlives the request that started it.
+struct ValidationJob {
+  std::string type;
+  core::Identifier identifier;  // the authorization's (a wildcard's base domain)
+  bool wildcard = false;
+  std::string token;
+  std::string key_authorization;
+  std::string account_url;
+  validation::Http01Settings http;
+  validation::TlsAlpnSettings tls;
+  std::vector<std::string> issuer_domains;
+  std::vector<std::string> caa_identities;
+  validation::Resolver* resolver = nullptr;
+  validation::Resolver* persist_resolver = nullptr;
+  core::TimePoint now{};
+};
+
+// Proves control with the chosen challenge, then (when the CA has CAA identities) checks CAA
+// for the name, with the validation method and account the records may restrict
+// (RFC 8659, RFC 8657). CAA is checked here, at validation time, as RFC 8659 §3 permits.
+boost::asio::awaitable<core::Status> runValidation(ValidationJob job) {
+  core::Identifier as_ordered = job.identifier;
+  if (job.wildcard) as_ordered.value = "*." + job.identifier.value;
+  core::Status outcome;
+  if (job.type == "http-01") {
+    outcome = co_await validation::validateHttp01(job.identifier, job.token, job.key_authorization,
+                                                  job.http);
+  } else if (job.type == "dns-01") {
+    outcome =
+        co_await validation::validateDns01(*job.resolver, job.identifier, job.key_authorization);
+  } else if (job.type == "tls-alpn-01") {
+    outcome =
+        co_await validation::validateTlsAlpn01(job.identifier, job.key_authorization, job.tls);
+  } else if (job.type == "dns-persist-01") {
+    outcome = co_await validation::validateDnsPersist01(
+        *job.persist_resolver, as_ordered, job.account_url, job.issuer_domains, job.now);
+  } else {
+    outcome = core::fail(core::serverInternal("unknown challenge type " + job.type));
+  }
+  if (outcome && !job.caa_identities.empty() && job.identifier.type == "dns") {
+    outcome = co_await validation::checkCaa(*job.resolver, as_ordered, job.account_url, job.type,
+                                            job.caa_identities);
+  }
+  co_return outcome;
+}
+
+}  // namespace
+
 std::shared_ptr<ValidationSignal> AcmeService::startValidation(
     const acme::Authorization& authz, const acme::Challenge& challenge,
     const std::string& key_authorization) {
   auto signal = std::make_shared<ValidationSignal>(deps_.validation_executor);
-  validation::Http01Settings settings;
-  settings.port = static_cast<std::uint16_t>(deps_.config.server.http_validation_port);
-  settings.allow_private_ips = deps_.config.server.http_validation_allow_private_ips;
-  settings.timeout = std::chrono::seconds(deps_.config.server.validation_timeout_secs);
+  const auto& cfg = deps_.config.server;
+  ValidationJob job;
+  job.type = challenge.type;
+  job.identifier = authz.identifier;
+  job.wildcard = authz.wildcard;
+  job.token = challenge.token;
+  job.key_authorization = key_authorization;
+  job.account_url = urls_.account(authz.account_id);
+  job.http.port = static_cast<std::uint16_t>(cfg.http_validation_port);
+  job.http.allow_private_ips = cfg.http_validation_allow_private_ips;
+  job.http.timeout = std::chrono::seconds(cfg.validation_timeout_secs);
+  job.tls.port = static_cast<std::uint16_t>(cfg.tls_alpn_validation_port);
+  job.tls.allow_private_ips = cfg.http_validation_allow_private_ips;
+  job.tls.timeout = std::chrono::seconds(cfg.validation_timeout_secs);
+  job.issuer_domains = cfg.dns_persist_issuer_domains;
+  job.caa_identities = cfg.caa_identities;
+  job.resolver = &deps_.resolver;
+  job.persist_resolver = &deps_.persist_resolver;
+  job.now = deps_.clock.now();
   std::string principal = "acme:" + key_authorization.substr(key_authorization.find('.') + 1);
-  boost::asio::co_spawn(
-      deps_.validation_executor,
-      validation::validateHttp01(authz.identifier, challenge.token, key_authorization, settings),
-      [this, authz_id = authz.id, chall_id = challenge.id, principal, signal](
-          std::exception_ptr error, core::Status outcome) {
-        if (error) {
-          outcome = core::fail(core::serverInternal("validation failed unexpectedly"));
-        }
-        finishValidation(authz_id, chall_id, outcome, principal);
-        signal->notify();
-      });
+  boost::asio::co_spawn(deps_.validation_executor, runValidation(std::move(job)),
+                        [this, authz_id = authz.id, chall_id = challenge.id, principal, signal](
+                            std::exception_ptr error, core::Status outcome) {
+                          if (error) {
+                            outcome =
+                                core::fail(core::serverInternal("validation failed unexpectedly"));
+                          }
+                          finishValidation(authz_id, chall_id, outcome, principal);
+                          signal->notify();
+                        });
   return signal;
 }
 

@@ -24,6 +24,20 @@ core::Result<std::optional<core::TimePoint>> optionalTime(const boost::json::obj
   return std::optional<core::TimePoint>(t);
 }
 
+// Which challenges prove control of an identifier (RFC 8555 §8, RFC 8737, RFC 8738):
+// wildcards only through DNS, IP addresses never through DNS.
+std::vector<const char*> challengeTypesFor(const core::Identifier& id, bool persist_enabled) {
+  if (id.type == "ip") return {"http-01", "tls-alpn-01"};
+  std::vector<const char*> types;
+  if (acme::isWildcard(id)) {
+    types = {"dns-01"};
+  } else {
+    types = {"http-01", "dns-01", "tls-alpn-01"};
+  }
+  if (persist_enabled) types.push_back("dns-persist-01");
+  return types;
+}
+
 bool sameIdentifierSet(std::vector<core::Identifier> a, std::vector<core::Identifier> b) {
   auto less = [](const core::Identifier& x, const core::Identifier& y) {
     return std::tie(x.type, x.value) < std::tie(y.type, y.value);
@@ -97,16 +111,22 @@ core::Result<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
     a.id = core::randomToken(12);
     a.account_id = order.account_id;
     a.order_id = order.id;
-    a.identifier = id;
+    // RFC 8555 §7.1.3: a wildcard's authorization names the base domain, flagged wildcard.
+    a.wildcard = acme::isWildcard(id);
+    a.identifier = a.wildcard ? core::Identifier{"dns", id.value.substr(2)} : id;
     a.status = acme::AuthzStatus::kPending;
     a.expires =
         std::min(order.expires, now + std::chrono::seconds(deps_.config.server.authz_expiry_secs));
-    acme::Challenge c;
-    c.id = core::randomToken(9);
-    c.authz_id = a.id;
-    c.type = "http-01";
-    c.token = core::randomToken(32);
-    a.challenges.push_back(std::move(c));
+    const bool persist = !deps_.config.server.dns_persist_issuer_domains.empty();
+    for (const char* type : challengeTypesFor(id, persist)) {
+      acme::Challenge c;
+      c.id = core::randomToken(9);
+      c.authz_id = a.id;
+      c.type = type;
+      // 256 bits; dns-persist-01 has no token (its record is keyed by the account).
+      if (c.type != "dns-persist-01") c.token = core::randomToken(32);
+      a.challenges.push_back(std::move(c));
+    }
     order.authz_ids.push_back(a.id);
     authzs.push_back(std::move(a));
   }
@@ -204,7 +224,7 @@ core::Result<HttpResponse> AcmeService::authorization(const HttpRequest& request
     if (auto s = deps_.store.updateAuthorization(a); !s) return core::fail(s.error());
     if (auto o = deps_.store.getOrder(a.order_id); o && *o) (void)refreshOrder(std::move(**o));
   }
-  return json(200, renderAuthorization(a, urls_));
+  return json(200, renderAuthorization(a, urls_, deps_.config.server.dns_persist_issuer_domains));
 }
 
 core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request,

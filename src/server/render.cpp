@@ -42,24 +42,34 @@ boost::json::object renderOrder(const acme::Order& order, const AcmeUrls& urls) 
   return obj;
 }
 
-boost::json::object renderChallenge(const acme::Challenge& challenge, const AcmeUrls& urls) {
+boost::json::object renderChallenge(const acme::Challenge& challenge, const AcmeUrls& urls,
+                                    const std::vector<std::string>& issuer_domains) {
   boost::json::object obj;
   obj["type"] = challenge.type;
   obj["url"] = urls.challenge(challenge.authz_id, challenge.id);
   obj["status"] = acme::toString(challenge.status);
-  obj["token"] = challenge.token;
+  if (challenge.type == "dns-persist-01") {
+    // No token: the client publishes a standing record naming this CA and its account.
+    boost::json::array names;
+    for (const auto& d : issuer_domains) names.emplace_back(d);
+    obj["issuer-domain-names"] = std::move(names);
+  } else {
+    obj["token"] = challenge.token;
+  }
   if (challenge.validated) obj["validated"] = core::formatRfc3339(*challenge.validated);
   if (challenge.error) obj["error"] = renderProblem(*challenge.error);
   return obj;
 }
 
-boost::json::object renderAuthorization(const acme::Authorization& authz, const AcmeUrls& urls) {
+boost::json::object renderAuthorization(const acme::Authorization& authz, const AcmeUrls& urls,
+                                        const std::vector<std::string>& issuer_domains) {
   boost::json::object obj;
   obj["identifier"] = renderIdentifier(authz.identifier);
   obj["status"] = acme::toString(authz.status);
   obj["expires"] = core::formatRfc3339(authz.expires);
   boost::json::array challenges;
-  for (const auto& c : authz.challenges) challenges.emplace_back(renderChallenge(c, urls));
+  for (const auto& c : authz.challenges)
+    challenges.emplace_back(renderChallenge(c, urls, issuer_domains));
   obj["challenges"] = std::move(challenges);
   if (authz.wildcard) obj["wildcard"] = true;
   return obj;

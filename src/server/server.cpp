@@ -46,6 +46,20 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   auto ca = ca::CertificateAuthority::loadOrCreate(ca_settings, *s->clock_, &s->created_ca_);
   if (!ca) return core::fail(ca.error());
   s->ca_ = std::move(*ca);
+
+  validation::ResolverSettings dns;
+  dns.upstream = cfg.server.dns_resolver_addr;
+  dns.timeout = std::chrono::seconds(cfg.server.dns_timeout_secs);
+  dns.trust_anchor_file = cfg.server.dns_trust_anchor_file;
+  auto resolver = validation::UnboundResolver::create(s->ioc_.get_executor(), dns);
+  if (!resolver) return core::fail(resolver.error());
+  s->resolver_ = std::move(*resolver);
+  if (!cfg.server.dns_persist01_resolver_addr.empty()) {
+    dns.upstream = cfg.server.dns_persist01_resolver_addr;
+    auto persist = validation::UnboundResolver::create(s->ioc_.get_executor(), dns);
+    if (!persist) return core::fail(persist.error());
+    s->persist_resolver_ = std::move(*persist);
+  }
   return s;
 }
 
@@ -65,7 +79,9 @@ core::Status Server::start() {
         "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" + std::to_string(port_);
   }
   service_ = std::make_unique<AcmeService>(
-      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, ioc_.get_executor()}, base_url_);
+      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, ioc_.get_executor(), *resolver_,
+                  persist_resolver_ ? *persist_resolver_ : *resolver_},
+      base_url_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -98,6 +114,9 @@ void Server::wait() {
 Server::~Server() {
   stop();
   wait();
+  service_.reset();
+  persist_resolver_.reset();
+  resolver_.reset();
 }
 
 }  // namespace akamu::server

@@ -14,6 +14,7 @@
 #include "server/audit_log.hpp"
 #include "server/http_server.hpp"
 #include "store/store.hpp"
+#include "validation/resolver.hpp"
 
 namespace akamu::server {
 
@@ -49,6 +50,9 @@ class Server {
   std::unique_ptr<ca::CertificateAuthority> ca_;
   bool created_ca_ = false;
   boost::asio::io_context ioc_;
+  // Declared after ioc_: resolvers must be destroyed before the io_context they run on.
+  std::unique_ptr<validation::Resolver> resolver_;
+  std::unique_ptr<validation::Resolver> persist_resolver_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;

@@ -241,8 +241,12 @@ TEST(Resolver, ManyConcurrentLookupsFromAnotherThread) {
                      if (r && r->txt == std::vector<std::string>{std::to_string(i)}) ++ok;
                    });
   }
+  // The guard keeps the resolver's loop running even before the first lookup reaches it;
+  // without it run_for() may return at once and the lookups never complete.
+  auto guard = asio::make_work_guard(f.io);
   std::thread t([&] { f.io.run_for(std::chrono::seconds(5)); });
   other.run_for(std::chrono::seconds(5));
+  guard.reset();
   f.io.stop();
   t.join();
   EXPECT_EQ(ok, 20);

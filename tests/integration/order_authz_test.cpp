@@ -228,14 +228,20 @@ TEST(Authorization, TokensAreUnique) {
   auto order = c.newOrder({dns(uniqueName()), dns(uniqueName()), dns(uniqueName())});
   ASSERT_TRUE(order);
   std::set<std::string> tokens;
+  std::size_t challenges = 0;
   for (const auto& u : order->json.at("authorizations").as_array()) {
     auto a = c.getAuthorization(std::string(u.as_string()));
     ASSERT_TRUE(a);
     for (const auto& ch : a->at("challenges").as_array()) {
-      EXPECT_TRUE(tokens.insert(str(ch.as_object(), "token")).second);
+      ++challenges;
+      const std::string token = str(ch.as_object(), "token");
+      EXPECT_GE(token.size(), 22u);  // >= 128 bits of base64url
+      EXPECT_TRUE(tokens.insert(token).second);
     }
   }
-  EXPECT_EQ(tokens.size(), 3u);
+  // http-01, dns-01 and tls-alpn-01 for each of the three names, every token distinct.
+  EXPECT_EQ(challenges, 9u);
+  EXPECT_EQ(tokens.size(), 9u);
 }
 
 TEST(Authorization, DeactivationMakesTheOrderInvalid) {
