@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
@@ -36,6 +37,16 @@ using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG_free>>;
 using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, OsslDeleter<BASIC_CONSTRAINTS_free>>;
 using OsslParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OsslDeleter<OSSL_PARAM_BLD_free>>;
 using OsslParamPtr = std::unique_ptr<OSSL_PARAM, OsslDeleter<OSSL_PARAM_free>>;
+
+// Restores OpenSSL's error queue on scope exit: a failed verification of untrusted input is an
+// ordinary outcome and must not leave stale errors for unrelated code to misreport.
+class OsslErrorMark {
+ public:
+  OsslErrorMark() { ERR_set_mark(); }
+  ~OsslErrorMark() { ERR_pop_to_mark(); }
+  OsslErrorMark(const OsslErrorMark&) = delete;
+  OsslErrorMark& operator=(const OsslErrorMark&) = delete;
+};
 
 // Takes an extra reference: for sharing a key that something else owns.
 inline PKey sharePKey(EVP_PKEY* key) {

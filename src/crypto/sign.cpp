@@ -46,16 +46,6 @@ bool isPss(SignatureScheme scheme) {
          scheme == SignatureScheme::kRsaPssSha512;
 }
 
-// Restores the OpenSSL error queue on scope exit: a failed verification is an ordinary
-// outcome here and must not leave stale errors for unrelated code to misreport.
-class ErrorMark {
- public:
-  ErrorMark() { ERR_set_mark(); }
-  ~ErrorMark() { ERR_pop_to_mark(); }
-  ErrorMark(const ErrorMark&) = delete;
-  ErrorMark& operator=(const ErrorMark&) = delete;
-};
-
 // Sets up `ctx` for a one-shot sign or verify. Returns false when the key does not fit, the
 // algorithm is unavailable, or OpenSSL refuses.
 bool initContext(EVP_MD_CTX* ctx, const EVP_PKEY* key, SignatureScheme scheme, bool sign) {
@@ -113,7 +103,7 @@ bool keyFitsScheme(const EVP_PKEY* key, SignatureScheme scheme) {
 bool signatureSchemeAvailable(SignatureScheme scheme) {
   if (scheme == SignatureScheme::kMlDsa) {
     static const bool available = [] {
-      ErrorMark mark;
+      OsslErrorMark mark;
       EVP_SIGNATURE* sig = EVP_SIGNATURE_fetch(nullptr, "ML-DSA-65", nullptr);
       EVP_KEYMGMT* km = EVP_KEYMGMT_fetch(nullptr, "ML-DSA-65", nullptr);
       bool ok = sig != nullptr && km != nullptr;
@@ -125,7 +115,7 @@ bool signatureSchemeAvailable(SignatureScheme scheme) {
   }
   if (scheme == SignatureScheme::kEd25519) {
     static const bool available = [] {
-      ErrorMark mark;
+      OsslErrorMark mark;
       EVP_SIGNATURE* sig = EVP_SIGNATURE_fetch(nullptr, "ED25519", nullptr);
       bool ok = sig != nullptr;
       EVP_SIGNATURE_free(sig);
@@ -138,7 +128,7 @@ bool signatureSchemeAvailable(SignatureScheme scheme) {
 
 core::Result<std::vector<std::uint8_t>> signMessage(const EVP_PKEY* key, SignatureScheme scheme,
                                                     std::span<const std::uint8_t> message) {
-  ErrorMark mark;
+  OsslErrorMark mark;
   MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx) return core::fail(core::serverInternal("out of memory"));
   if (key == nullptr || !keyFitsScheme(key, scheme)) {
@@ -161,7 +151,7 @@ core::Result<std::vector<std::uint8_t>> signMessage(const EVP_PKEY* key, Signatu
 
 bool verifyMessage(const EVP_PKEY* key, SignatureScheme scheme,
                    std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature) {
-  ErrorMark mark;
+  OsslErrorMark mark;
   MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx || !initContext(ctx.get(), key, scheme, /*sign=*/false)) return false;
   return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),

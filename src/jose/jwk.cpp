@@ -31,15 +31,6 @@ core::Problem badPublicKey(std::string detail) {
   return core::makeProblem(ProblemType::kBadPublicKey, std::move(detail));
 }
 
-// Keeps OpenSSL's error queue clean after expected failures on untrusted keys.
-class ErrorMark {
- public:
-  ErrorMark() { ERR_set_mark(); }
-  ~ErrorMark() { ERR_pop_to_mark(); }
-  ErrorMark(const ErrorMark&) = delete;
-  ErrorMark& operator=(const ErrorMark&) = delete;
-};
-
 core::Result<std::string_view> stringMember(const boost::json::object& jwk, std::string_view name) {
   const boost::json::value* v = jwk.if_contains(name);
   if (v == nullptr)
@@ -106,7 +97,7 @@ core::Result<crypto::PKey> ecFromJwk(const boost::json::object& jwk) {
   point.insert(point.end(), x->begin(), x->end());
   point.insert(point.end(), y->begin(), y->end());
 
-  ErrorMark mark;
+  crypto::OsslErrorMark mark;
   std::string group(*crv);
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
@@ -147,7 +138,7 @@ core::Result<crypto::PKey> rsaFromJwk(const boost::json::object& jwk) {
     return fail(badPublicKey("RSA exponent must be odd and greater than 1"));
   }
 
-  ErrorMark mark;
+  crypto::OsslErrorMark mark;
   crypto::BnPtr bn_n(BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
   crypto::BnPtr bn_e(BN_bin2bn(e->data(), static_cast<int>(e->size()), nullptr));
   crypto::OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
@@ -175,7 +166,7 @@ core::Result<crypto::PKey> okpFromJwk(const boost::json::object& jwk) {
   auto x = bytesMember(jwk, "x");
   if (!x) return fail(x.error());
   if (x->size() != 32) return fail(core::malformed("Ed25519 public key must be 32 bytes"));
-  ErrorMark mark;
+  crypto::OsslErrorMark mark;
   EVP_PKEY* raw = EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, x->data(), x->size());
   if (raw == nullptr) return fail(badPublicKey("invalid Ed25519 public key"));
   return crypto::PKey(raw);
@@ -204,7 +195,7 @@ core::Result<crypto::PKey> akpFromJwk(const boost::json::object& jwk) {
     return fail(core::malformed(std::string(*alg) + " public key must be " +
                                 std::to_string(expected) + " bytes"));
   }
-  ErrorMark mark;
+  crypto::OsslErrorMark mark;
   std::string name(*alg);
   EVP_PKEY* raw =
       EVP_PKEY_new_raw_public_key_ex(nullptr, name.c_str(), nullptr, pub->data(), pub->size());
@@ -259,7 +250,7 @@ core::Result<crypto::PKey> publicKeyFromJwk(const boost::json::object& jwk) {
 }
 
 core::Result<boost::json::object> publicKeyToJwk(const EVP_PKEY* key) {
-  ErrorMark mark;
+  crypto::OsslErrorMark mark;
   const KeyKind kind = detail::classifyKey(key);
   boost::json::object jwk;
   if (detail::isEc(kind)) {
