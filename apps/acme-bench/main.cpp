@@ -4,8 +4,8 @@
 // external ACME server (--server), and reports throughput, latency, per-phase means, heap
 // figures and, with --floor, how far the run is from the cryptographic bound of this machine.
 //
-// Exit codes: 0 no failed issuance, 1 a failed issuance or a setup failure, 2 usage error or a
-// feature that is not built yet.
+// Exit codes: 0 no failed issuance, 1 a failed issuance or a setup failure, 2 usage error, an
+// impossible combination of options or a feature that is not built yet.
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 #include <iostream>
@@ -19,6 +19,7 @@
 #include "report.hpp"
 #include "runner.hpp"
 #include "target.hpp"
+#include "validation/test_dns_server.hpp"
 
 namespace {
 
@@ -39,7 +40,9 @@ void addOptions(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--warmup", o.warmup, "issuances run and discarded before measurement")
       ->capture_default_str();
-  app.add_option("--challenge", o.challenge, "http-01 or dns-persist-01")->capture_default_str();
+  app.add_option("--challenge", o.challenge,
+                 "http-01 or dns-persist-01 (records in a loopback DNS server the bench runs)")
+      ->capture_default_str();
   app.add_option("--key-type", o.key_type, "CSR key type")->capture_default_str();
   app.add_option("--ca-key-type", o.ca_key_type, "CA key type of a spawned server")
       ->capture_default_str();
@@ -53,7 +56,8 @@ void addOptions(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--ro-connections", o.ro_connections, "read-only connections (0 = no split)")
       ->capture_default_str();
-  app.add_flag("--wildcard", o.wildcard, "issue *.bench-N names (dns-persist-01 only)");
+  app.add_flag("--wildcard", o.wildcard,
+               "issue *.bench-N.acme-bench.test (needs --challenge dns-persist-01)");
   app.add_option("--output", o.output, "text or json")->capture_default_str();
   app.add_flag("--verify-cert", o.verify_cert,
                "check SAN, key and signature of every issued certificate");
@@ -112,7 +116,19 @@ int main(int argc, char** argv) {
     std::cerr << "acme-bench: http-01 responder: " << responder.error().detail << "\n";
     return kExitFailures;
   }
-  auto target = bench::startTarget(o, (*responder)->port(), work_dir->path());
+  // dns-persist-01: a loopback DNS server holds the workers' standing records; the spawned
+  // server's dns-persist-01 resolver points at it.
+  std::unique_ptr<akamu::validation::TestDnsServer> dns;
+  if (o.challenge == "dns-persist-01") {
+    auto started = akamu::validation::TestDnsServer::start();
+    if (!started) {
+      std::cerr << "acme-bench: DNS server for dns-persist-01: " << started.error().detail << "\n";
+      return kExitFailures;
+    }
+    dns = std::move(*started);
+  }
+  auto target =
+      bench::startTarget(o, (*responder)->port(), dns ? dns->address() : "", work_dir->path());
   if (!target) {
     std::cerr << "acme-bench: " << target.error().detail << "\n";
     return kExitFailures;
@@ -121,7 +137,7 @@ int main(int argc, char** argv) {
   milestones.start = start_memory;
   milestones.server_ready = bench::memory::snapshot();
 
-  bench::RunContext ctx{o, (*target)->directoryUrl(), **responder,
+  bench::RunContext ctx{o, (*target)->directoryUrl(), **responder, dns.get(),
                         o.verify_cert ? (*target)->caCertificatePem() : std::nullopt};
   bench::RunResult run = bench::runWorkers(ctx);
   milestones.after_bench = bench::memory::snapshot();

@@ -36,10 +36,7 @@ std::optional<std::string> validate(Options& o) {
   if (o.requests < 1) return "--requests must be at least 1";
   if (o.warmup < 0) return "--warmup must not be negative";
   if (o.poll_ms < 1) return "--poll-ms must be at least 1";
-  if (o.challenge == "dns-persist-01") {
-    return "not supported yet: --challenge dns-persist-01 (the server validates http-01 only)";
-  }
-  if (o.challenge != "http-01") {
+  if (o.challenge != "http-01" && o.challenge != "dns-persist-01") {
     return "--challenge: expected http-01 or dns-persist-01, got '" + o.challenge + "'";
   }
   if (o.topology == "proxy") return "not supported yet: --topology proxy (needs --nodes > 1)";
@@ -47,7 +44,11 @@ std::optional<std::string> validate(Options& o) {
     return "--topology: expected direct or proxy, got '" + o.topology + "'";
   }
   if (o.no_gossip) return "not supported yet: --no-gossip (multi-node runs)";
-  if (o.wildcard) return "not supported yet: --wildcard (needs dns-persist-01)";
+  if (o.wildcard && o.challenge != "dns-persist-01") {
+    return "--wildcard needs --challenge dns-persist-01: wildcard names can only be validated "
+           "through DNS (the server offers no " +
+           o.challenge + " challenge for *.bench-N names)";
+  }
   if (o.output != "text" && o.output != "json") {
     return "--output: expected text or json, got '" + o.output + "'";
   }
@@ -88,6 +89,11 @@ std::optional<std::string> validate(Options& o) {
   if (!o.server_url.empty() && o.server_url.rfind("http://", 0) != 0 &&
       o.server_url.rfind("https://", 0) != 0) {
     return "--server: expected the http(s):// URL of an ACME directory, got '" + o.server_url + "'";
+  }
+  if (!o.server_url.empty() && o.challenge == "dns-persist-01") {
+    return "--challenge dns-persist-01 cannot be used with --server: the bench publishes the "
+           "records in its own loopback DNS server, and an external server's resolver cannot be "
+           "pointed at it (use --spawn inprocess or --spawn process)";
   }
   return std::nullopt;
 }

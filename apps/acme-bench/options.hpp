@@ -8,6 +8,11 @@
 
 namespace akamu::bench {
 
+// dns-persist-01 runs: the issuer domain name a spawned server is configured with and the bench's
+// records name, and the zone the issued names live in (bench-N.<zone>, *.bench-N.<zone>).
+inline constexpr const char* kPersistIssuerDomain = "acme-bench.test";
+inline constexpr const char* kPersistZone = "acme-bench.test";
+
 struct Options {
   std::string spawn = "inprocess";  // inprocess | process
   int nodes = 1;
@@ -23,7 +28,7 @@ struct Options {
   std::string db = "sqlite::memory:";
   int pool_connections = 1;
   int ro_connections = 0;
-  bool wildcard = false;
+  bool wildcard = false;  // *.bench-N.<kPersistZone>; dns-persist-01 only
   std::string output = "text";
   bool verify_cert = false;
   int poll_ms = 100;
@@ -44,8 +49,10 @@ struct Options {
   std::string db_url;  // the database URL given to the server
 };
 
-// Checks values, rejects features that are not built yet ("not supported yet: ..."), parses
-// key types and normalises --db. Returns the message for the user on failure (exit code 2).
+// Checks values, rejects features that are not built yet ("not supported yet: ...") and
+// combinations that cannot work (--wildcard without dns-persist-01, dns-persist-01 against an
+// external --server), parses key types and normalises --db. Returns the message for the user on
+// failure (exit code 2).
 std::optional<std::string> validate(Options& options);
 
 }  // namespace akamu::bench

@@ -22,12 +22,38 @@ TEST(Options, UnbuiltFeaturesAreRefusedNotIgnored) {
     auto e = validate(o);
     return e && e->rfind("not supported yet", 0) == 0;
   };
-  EXPECT_TRUE(refused([](Options& o) { o.challenge = "dns-persist-01"; }));
-  EXPECT_TRUE(refused([](Options& o) { o.wildcard = true; }));
   EXPECT_TRUE(refused([](Options& o) { o.nodes = 3; }));
   EXPECT_TRUE(refused([](Options& o) { o.topology = "proxy"; }));
   EXPECT_TRUE(refused([](Options& o) { o.no_gossip = true; }));
   EXPECT_TRUE(refused([](Options& o) { o.db = "postgresql://localhost/akamu"; }));
+}
+
+TEST(Options, DnsPersistAndWildcard) {
+  Options persist;
+  persist.challenge = "dns-persist-01";
+  EXPECT_EQ(validate(persist), std::nullopt);
+  persist.wildcard = true;
+  EXPECT_EQ(validate(persist), std::nullopt);
+
+  // Wildcards need DNS validation: refused with http-01, and not as "not supported yet".
+  Options http;
+  http.wildcard = true;
+  auto e = validate(http);
+  ASSERT_NE(e, std::nullopt);
+  EXPECT_EQ(e->rfind("not supported yet", 0), std::string::npos);
+  EXPECT_NE(e->find("dns-persist-01"), std::string::npos);
+
+  // An external server cannot be pointed at the bench's DNS server.
+  Options external;
+  external.challenge = "dns-persist-01";
+  external.server_url = "https://127.0.0.1:14000/dir";
+  auto x = validate(external);
+  ASSERT_NE(x, std::nullopt);
+  EXPECT_NE(x->find("--server"), std::string::npos);
+
+  Options other;
+  other.challenge = "dns-01";
+  EXPECT_NE(validate(other), std::nullopt);
 }
 
 TEST(Options, DbSpellings) {

@@ -260,7 +260,8 @@ std::string toText(const Options& o, const Environment& env, const Report& r,
                    o.requests, o.warmup, o.clients, env.directory_url,
                    external ? "external server" : "spawn " + o.spawn);
   s += fmt::format("  CSR key {}, account key {}, CA key {}, {}, db {}{}\n", o.key_type,
-                   o.account_key_type, external ? "(server's)" : o.ca_key_type, o.challenge,
+                   o.account_key_type, external ? "(server's)" : o.ca_key_type,
+                   o.wildcard ? o.challenge + " (wildcard)" : o.challenge,
                    external ? "(server's)" : o.db_url, o.verify_cert ? ", --verify-cert" : "");
   s += fmt::format("  {}, {} cores\n\n", env.openssl, env.cores);
   s += fmt::format("  ok {}   err {}   wall {:.3f} s   throughput {:.1f} iss/s\n", r.ok, r.err,

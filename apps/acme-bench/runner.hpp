@@ -1,6 +1,8 @@
 #pragma once
 // The load: --clients worker threads, each with its own account and keep-alive connection,
-// draining one shared queue of warmup + requests issuance ids.
+// draining one shared queue of warmup + requests issuance ids. Issuance N requests
+// bench-N.localhost (http-01), bench-N.acme-bench.test or, with --wildcard,
+// *.bench-N.acme-bench.test (dns-persist-01).
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -11,6 +13,7 @@
 #include "client/http01_responder.hpp"
 #include "memory_stats.hpp"
 #include "options.hpp"
+#include "validation/test_dns_server.hpp"
 
 namespace akamu::bench {
 
@@ -44,6 +47,8 @@ struct RunContext {
   const Options& options;
   std::string directory_url;
   client::Http01Responder& responder;
+  // dns-persist-01: where each worker publishes its standing records (null for http-01).
+  validation::TestDnsServer* dns = nullptr;
   std::optional<std::string> ca_pem;  // trust anchor for --verify-cert (else the chain's issuer)
 };
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke test of acme-bench: a few dozen issuances in both spawn modes with --output json; asserts
+# Smoke test of acme-bench: a few dozen issuances in both spawn modes with --output json, over
+# http-01 and dns-persist-01 (plain and --wildcard names); asserts
 # that every issuance succeeded, that ok equals the number requested, and that every top-level
 # key of the report exists. Usage: smoke_test.sh [path/to/acme-bench] (default: next to the
 # akamu build in build/bin). Needs jq.
@@ -57,10 +58,18 @@ run "inprocess" --spawn inprocess
 run "process" --spawn process
 run "inprocess --verify-cert" --spawn inprocess --verify-cert --key-type ed25519
 run "process --verify-cert" --spawn process --verify-cert --ca-key-type rsa:2048
+run "inprocess dns-persist-01" --spawn inprocess --challenge dns-persist-01
+run "process dns-persist-01" --spawn process --challenge dns-persist-01
+run "inprocess dns-persist-01 --wildcard --verify-cert" --spawn inprocess \
+  --challenge dns-persist-01 --wildcard --verify-cert
+run "process dns-persist-01 --wildcard" --spawn process --challenge dns-persist-01 --wildcard
 
-# Features that are not built must be refused with exit code 2, never silently replaced.
-for args in "--challenge dns-persist-01" "--wildcard" "--nodes 2" "--topology proxy" \
-            "--no-gossip" "--db postgresql://localhost/x" "--clients 0"; do
+# Features that are not built, and combinations that cannot work (wildcards need DNS validation;
+# an external server cannot use the bench's DNS server), must be refused with exit code 2, never
+# silently replaced.
+for args in "--wildcard" "--challenge dns-01" \
+            "--challenge dns-persist-01 --server http://127.0.0.1:9/dir" "--nodes 2" \
+            "--topology proxy" "--no-gossip" "--db postgresql://localhost/x" "--clients 0"; do
   rc=0
   # shellcheck disable=SC2086
   "$BENCH" $args --requests 1 >/dev/null 2>&1 || rc=$?

@@ -36,7 +36,8 @@ constexpr auto kStopTimeout = std::chrono::seconds(10);
 core::Problem setupError(std::string detail) { return core::serverInternal(std::move(detail)); }
 
 config::Config serverConfig(const Options& o, std::uint16_t responder_port,
-                            const std::string& work_dir, const std::string& listen) {
+                            const std::string& dns_addr, const std::string& work_dir,
+                            const std::string& listen) {
   config::Config c;
   c.listen_addr = listen;
   c.base_url = "";  // derived from the bound port (in-process) or set by the caller
@@ -50,6 +51,10 @@ config::Config serverConfig(const Options& o, std::uint16_t responder_port,
   c.server.http_validation_port = responder_port;
   c.server.http_validation_allow_private_ips = true;
   c.server.threads = o.server_threads;
+  if (!dns_addr.empty()) {
+    c.server.dns_persist_issuer_domains = {kPersistIssuerDomain};
+    c.server.dns_persist01_resolver_addr = dns_addr;
+  }
   c.log.level = "warn";
   return c;
 }
@@ -167,9 +172,11 @@ std::string tail(const std::string& path, std::size_t max_bytes = 2000) {
 }
 
 core::Result<std::unique_ptr<Target>> startInProcess(const Options& o, std::uint16_t responder_port,
+                                                     const std::string& dns_addr,
                                                      const std::string& work_dir) {
   spdlog::set_level(spdlog::level::warn);
-  auto server = server::Server::create(serverConfig(o, responder_port, work_dir, "127.0.0.1:0"));
+  auto server =
+      server::Server::create(serverConfig(o, responder_port, dns_addr, work_dir, "127.0.0.1:0"));
   if (!server) return core::fail(setupError("cannot create the server: " + server.error().detail));
   if (auto s = (*server)->start(); !s) {
     return core::fail(setupError("cannot start the server: " + s.error().detail));
@@ -178,6 +185,7 @@ core::Result<std::unique_ptr<Target>> startInProcess(const Options& o, std::uint
 }
 
 core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16_t responder_port,
+                                                   const std::string& dns_addr,
                                                    const std::string& work_dir) {
   const std::string binary = o.akamu_bin.empty() ? defaultAkamuBinary() : o.akamu_bin;
   if (::access(binary.c_str(), X_OK) != 0) {
@@ -188,7 +196,7 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
   if (!port) return core::fail(port.error());
   const std::string listen = "127.0.0.1:" + std::to_string(*port);
   const std::string base_url = "http://" + listen;
-  const auto c = serverConfig(o, responder_port, work_dir, listen);
+  const auto c = serverConfig(o, responder_port, dns_addr, work_dir, listen);
 
   std::ostringstream toml;
   toml << "# written by acme-bench --spawn process\n"
@@ -203,7 +211,16 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
        << "[server]\naudit_log_file = " << tomlString(c.server.audit_log_file)
        << "\nhttp_validation_port = " << c.server.http_validation_port
        << "\nhttp_validation_allow_private_ips = true"
-       << "\nthreads = " << c.server.threads << "\n\n"
+       << "\nthreads = " << c.server.threads << "\n";
+  if (!c.server.dns_persist_issuer_domains.empty()) {
+    toml << "dns_persist_issuer_domains = [";
+    for (std::size_t i = 0; i < c.server.dns_persist_issuer_domains.size(); ++i) {
+      toml << (i > 0 ? ", " : "") << tomlString(c.server.dns_persist_issuer_domains[i]);
+    }
+    toml << "]\ndns_persist01_resolver_addr = " << tomlString(c.server.dns_persist01_resolver_addr)
+         << "\n";
+  }
+  toml << "\n"
        << "[log]\nlevel = " << tomlString(c.log.level) << "\n";
   const std::string config_file = work_dir + "/akamu.toml";
   const std::string log_file = work_dir + "/akamu.log";
@@ -284,10 +301,11 @@ std::string defaultAkamuBinary() {
 }
 
 core::Result<std::unique_ptr<Target>> startTarget(const Options& o, std::uint16_t responder_port,
+                                                  const std::string& dns_addr,
                                                   const std::string& work_dir) {
   if (!o.server_url.empty()) return std::unique_ptr<Target>(new ExternalTarget(o.server_url));
-  if (o.spawn == "process") return startProcess(o, responder_port, work_dir);
-  return startInProcess(o, responder_port, work_dir);
+  if (o.spawn == "process") return startProcess(o, responder_port, dns_addr, work_dir);
+  return startInProcess(o, responder_port, dns_addr, work_dir);
 }
 
 }  // namespace akamu::bench

@@ -37,9 +37,13 @@ class TempDir {
   std::string path_;
 };
 
-// `work_dir` holds the CA key/certificate, the config and the child's log.
+// `work_dir` holds the CA key/certificate, the config and the child's log. A spawned server
+// validates http-01 against `responder_port` on loopback; when `dns_addr` ("127.0.0.1:N" of the
+// bench's DNS server) is non-empty it also offers dns-persist-01 for the issuer domain
+// kPersistIssuerDomain and looks the records up there.
 core::Result<std::unique_ptr<Target>> startTarget(const Options& options,
                                                   std::uint16_t responder_port,
+                                                  const std::string& dns_addr,
                                                   const std::string& work_dir);
 
 // The akamu executable next to /proc/self/exe.
