@@ -19,6 +19,8 @@
 #   DIR_URL   ACME directory URL
 #   NAMES     the two names requested in every certificate
 #   PY        a python3 interpreter
+#   DNSPORT, MPORT  pebble-challtestsrv's DNS and management ports (after
+#             start_challtestsrv; set TXT records with write_txt_tool)
 
 # The machine exports these for its own proxy; they would make clients trust
 # the wrong bundle (and our server speaks plain http anyway).
@@ -148,6 +150,8 @@ start_akamu() {
     --listen "127.0.0.1:$PORT" --http-validation-port "$HPORT" \
     --allow-private-ips >"$WORK/akamu-init.log" 2>&1 ||
     { cat "$WORK/akamu-init.log" >&2; fail "akamu init failed"; }
+  # A script that needs more settings defines akamu_configure (see akamu_set).
+  if declare -F akamu_configure >/dev/null; then akamu_configure "$WORK/akamu.toml"; fi
   log "akamu serve"
   bg akamu "$AKAMU" serve -c "$WORK/akamu.toml"
   AKAMU_PID=$BG_PID
@@ -258,6 +262,80 @@ sys.exit(0 if ok else 1)
 PYEOF
     fail "audit.log has no successful cert.revoke event for serial $serial"
   log "audit.log records the revocation of serial $serial"
+}
+
+# akamu_set KEY VALUE: replace the `KEY = ...` line of $WORK/akamu.toml (as
+# written by `akamu init`, which lists every key) with `KEY = VALUE`; VALUE is
+# TOML (quote strings yourself). Call it from akamu_configure.
+akamu_set() {
+  local key=$1 value=$2 conf=$WORK/akamu.toml
+  grep -q "^$key = " "$conf" || fail "akamu init wrote no '$key = ' line in $conf"
+  sed -i "s|^$key = .*|$key = $value|" "$conf"
+  grep -qxF "$key = $value" "$conf" || fail "could not set $key in $conf"
+  log "config: $key = $value"
+}
+
+# start_challtestsrv: run pebble-challtestsrv as a loopback DNS server (every
+# name's A record is 127.0.0.1, TXT records set through its management API)
+# and wait for its management API. Sets DNSPORT (UDP and TCP) and MPORT.
+start_challtestsrv() {
+  command -v pebble-challtestsrv >/dev/null ||
+    fail "pebble-challtestsrv not installed (Debian package pebble)"
+  DNSPORT=$(free_port)
+  MPORT=$(free_port)
+  while [[ $MPORT == "$DNSPORT" || $DNSPORT == "$PORT" || $MPORT == "$PORT" ||
+    $DNSPORT == "$HPORT" || $MPORT == "$HPORT" ]]; do
+    DNSPORT=$(free_port)
+    MPORT=$(free_port)
+  done
+  bg challtestsrv pebble-challtestsrv -dns01 "127.0.0.1:$DNSPORT" -http01 "" -https01 "" \
+    -tlsalpn01 "" -management "127.0.0.1:$MPORT" -defaultIPv4 127.0.0.1 -defaultIPv6 ""
+  local pid=$BG_PID i
+  for ((i = 0; i < 80; i++)); do
+    # Any HTTP answer (404 for /) means the management API is up.
+    if curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$MPORT/"; then
+      log "pebble-challtestsrv: DNS 127.0.0.1:$DNSPORT, management 127.0.0.1:$MPORT"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null ||
+      { cat "$WORK/challtestsrv.log" >&2; fail "pebble-challtestsrv exited"; }
+    sleep 0.25
+  done
+  fail "pebble-challtestsrv management API on port $MPORT not answering"
+}
+
+# write_txt_tool FILE: write FILE, an executable `FILE set|clear FQDN [VALUE]`
+# that adds a TXT record to FQDN (set) or removes FQDN's TXT records (clear)
+# in pebble-challtestsrv, logging each call to $WORK/txt-calls.log. The DNS
+# hooks of the clients call it.
+write_txt_tool() {
+  local file=$1
+  {
+    printf '#!/usr/bin/env bash\nset -euo pipefail\n'
+    printf 'MPORT=%q\nCALLS=%q\n' "$MPORT" "$WORK/txt-calls.log"
+    cat <<'TOOL'
+op=$1 host=$2 value=${3:-}
+[[ $host == *. ]] || host=$host.
+printf '%s %s %s\n' "$op" "$host" "$value" >>"$CALLS"
+case $op in
+  set) path=set-txt body=$(printf '{"host":"%s","value":"%s"}' "$host" "$value") ;;
+  clear) path=clear-txt body=$(printf '{"host":"%s"}' "$host") ;;
+  *) echo "usage: $0 set|clear FQDN [VALUE]" >&2; exit 2 ;;
+esac
+curl -sf --max-time 5 -X POST -d "$body" "http://127.0.0.1:$MPORT/$path" >/dev/null
+TOOL
+  } >"$file"
+  chmod +x "$file"
+}
+
+# assert_txt_calls OP FQDN COUNT: the TXT tool was called at least COUNT
+# times with OP (set|clear) for FQDN (with its trailing dot).
+assert_txt_calls() {
+  local op=$1 host=$2 want=$3 got
+  got=$(awk -v op="$op" -v h="$host" '$1 == op && $2 == h' "$WORK/txt-calls.log" 2>/dev/null |
+    wc -l)
+  [[ $got -ge $want ]] ||
+    fail "expected >= $want '$op' TXT calls for $host, got $got: $(cat "$WORK/txt-calls.log" 2>/dev/null)"
 }
 
 pass() {
