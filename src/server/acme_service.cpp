@@ -6,6 +6,7 @@
 
 #include "core/strict_json.hpp"
 #include "jose/jwk.hpp"
+#include "validation/caa.hpp"
 
 namespace akamu::server {
 namespace {
@@ -104,7 +105,18 @@ HttpResponse AcmeService::handle(const HttpRequest& request) {
 
 boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
   std::shared_ptr<ValidationSignal> started;
-  auto result = route(request, &started);
+  std::shared_ptr<PendingFinalize> pending;
+  auto result = route(request, &started, &pending);
+  if (result && pending) {
+    core::Status caa;
+    for (const auto& [identifier, method] : pending->caa_rechecks) {
+      caa = co_await validation::checkCaa(deps_.resolver, identifier, pending->account_url, method,
+                                          deps_.config.server.caa_identities);
+      if (!caa) break;
+    }
+    result = caa ? issueForOrder(pending->order, pending->csr, pending->principal)
+                 : core::Result<HttpResponse>(core::fail(caa.error()));
+  }
   if (result && started) {
     co_await started->waitFor(kFastPathWait);
     if (started->finished()) {
@@ -134,7 +146,8 @@ HttpResponse AcmeService::finish(const HttpRequest& request, core::Result<HttpRe
 }
 
 core::Result<HttpResponse> AcmeService::route(const HttpRequest& request,
-                                              std::shared_ptr<ValidationSignal>* started) {
+                                              std::shared_ptr<ValidationSignal>* started,
+                                              std::shared_ptr<PendingFinalize>* pending) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   const bool post = method == "POST";
@@ -181,7 +194,7 @@ core::Result<HttpResponse> AcmeService::route(const HttpRequest& request,
     auto segs = segmentsAfter(path, "/acme/order/");
     if (segs.size() == 1 && validId(segs[0])) return order(request, segs[0]);
     if (segs.size() == 2 && validId(segs[0]) && segs[1] == "finalize") {
-      return finalize(request, segs[0]);
+      return finalize(request, segs[0], pending);
     }
     return core::fail(core::notFound("no such order resource"));
   }

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "crypto/csr.hpp"
 #include "crypto/handles.hpp"
 #include "jose/jws.hpp"
 #include "server/acme_urls.hpp"
@@ -62,8 +63,19 @@ class AcmeService {
   core::Result<std::shared_ptr<EVP_PKEY>> accountKey(const acme::Account& account);
   void forgetAccountKey(const std::string& account_id);
 
+  // A finalize whose CAA checks are older than RFC 8659 §3 allows (8 hours): authenticated and
+  // checked synchronously, then CAA is looked up again before anything is signed.
+  struct PendingFinalize {
+    acme::Order order;
+    crypto::ParsedCsr csr;
+    std::string principal;
+    std::string account_url;
+    std::vector<std::pair<core::Identifier, std::string>> caa_rechecks;  // identifier, method
+  };
+
   core::Result<HttpResponse> route(const HttpRequest& request,
-                                   std::shared_ptr<ValidationSignal>* started = nullptr);
+                                   std::shared_ptr<ValidationSignal>* started = nullptr,
+                                   std::shared_ptr<PendingFinalize>* pending = nullptr);
   HttpResponse finish(const HttpRequest& request, core::Result<HttpResponse> result);
   HttpResponse directory() const;
   core::Result<HttpResponse> newAccount(const HttpRequest& request);
@@ -72,7 +84,10 @@ class AcmeService {
   core::Result<HttpResponse> keyChange(const HttpRequest& request);
   core::Result<HttpResponse> newOrder(const HttpRequest& request);
   core::Result<HttpResponse> order(const HttpRequest& request, const std::string& id);
-  core::Result<HttpResponse> finalize(const HttpRequest& request, const std::string& id);
+  core::Result<HttpResponse> finalize(const HttpRequest& request, const std::string& id,
+                                      std::shared_ptr<PendingFinalize>* pending);
+  core::Result<HttpResponse> issueForOrder(const acme::Order& order, const crypto::ParsedCsr& csr,
+                                           const std::string& principal);
   core::Result<HttpResponse> authorization(const HttpRequest& request, const std::string& id);
   core::Result<HttpResponse> challenge(const HttpRequest& request, const std::string& authz_id,
                                        const std::string& chall_id,

@@ -24,6 +24,8 @@ core::Result<std::optional<core::TimePoint>> optionalTime(const boost::json::obj
   return std::optional<core::TimePoint>(t);
 }
 
+constexpr auto kCaaReuseWindow = std::chrono::hours(8);
+
 // Which challenges prove control of an identifier (RFC 8555 §8, RFC 8737, RFC 8738):
 // wildcards only through DNS, IP addresses never through DNS.
 std::vector<const char*> challengeTypesFor(const core::Identifier& id, bool persist_enabled) {
@@ -227,8 +229,8 @@ core::Result<HttpResponse> AcmeService::authorization(const HttpRequest& request
   return json(200, renderAuthorization(a, urls_, deps_.config.server.dns_persist_issuer_domains));
 }
 
-core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request,
-                                                 const std::string& id) {
+core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request, const std::string& id,
+                                                 std::shared_ptr<PendingFinalize>* pending) {
   auto auth = authenticate(request, KeyMode::kKid);
   if (!auth) return core::fail(auth.error());
   if (auth->jws.isPostAsGet()) return core::fail(core::malformed("finalize needs a CSR"));
@@ -264,6 +266,40 @@ core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request,
                                         "the certificate key must differ from the account key"));
   }
   const std::string principal = "acme:" + auth->thumbprint;
+  // RFC 8659 §3: a CAA check may be relied on for 8 hours. Authorizations validated earlier
+  // are looked up again (asynchronously, by handleAsync) before signing.
+  std::vector<std::pair<core::Identifier, std::string>> rechecks;
+  if (!deps_.config.server.caa_identities.empty()) {
+    auto authzs = deps_.store.getAuthorizations(order->authz_ids);
+    if (!authzs) return core::fail(authzs.error());
+    const auto now = deps_.clock.now();
+    for (const auto& a : *authzs) {
+      if (a.identifier.type != "dns") continue;
+      for (const auto& c : a.challenges) {
+        if (c.status != acme::ChallengeStatus::kValid || !c.validated) continue;
+        if (now - *c.validated <= kCaaReuseWindow) continue;
+        core::Identifier as_ordered = a.identifier;
+        if (a.wildcard) as_ordered.value = "*." + as_ordered.value;
+        rechecks.emplace_back(std::move(as_ordered), c.type);
+      }
+    }
+  }
+  if (!rechecks.empty()) {
+    if (pending == nullptr) {
+      return core::fail(core::serverInternal("CAA must be re-checked before issuance"));
+    }
+    *pending = std::make_shared<PendingFinalize>(
+        PendingFinalize{std::move(*order), std::move(*csr), principal,
+                        urls_.account(auth->account->id), std::move(rechecks)});
+    return HttpResponse{};  // completed by handleAsync after the lookups
+  }
+  return issueForOrder(*order, *csr, principal);
+}
+
+core::Result<HttpResponse> AcmeService::issueForOrder(const acme::Order& ready_order,
+                                                      const crypto::ParsedCsr& csr,
+                                                      const std::string& principal) {
+  const acme::Order* order = &ready_order;
   if (auto s = audit("order.finalize", true, urls_.order(order->id), principal, ""); !s) {
     return core::fail(s.error());
   }
@@ -282,7 +318,7 @@ core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request,
     (void)deps_.store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
     return core::fail(std::move(why));
   };
-  auto issued = deps_.ca.issue(csr->public_key.get(), order->identifiers, csr->common_name,
+  auto issued = deps_.ca.issue(csr.public_key.get(), order->identifiers, csr.common_name,
                                order->not_before, order->not_after);
   if (!issued) return revert(issued.error(), acme::OrderStatus::kInvalid);
 

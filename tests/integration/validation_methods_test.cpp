@@ -923,5 +923,62 @@ TEST(ValidationMethods, LoopbackTargetsRefusedWithoutPrivateIpPermission) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// CAA is relied on for at most 8 hours after validation (RFC 8659 §3); a later finalize looks
+// it up again.
+
+TEST(ValidationMethods, CaaIsRecheckedAtFinalizeAfterEightHours) {
+  auto& e = env();
+  auto clock = std::make_shared<core::FakeClock>(std::chrono::system_clock::now());
+  auto ts = TestServer::start({.configure =
+                                   [&e](config::Config& cfg) {
+                                     configureValidation(cfg, e);
+                                     cfg.server.caa_identities = {kIssuerDomain};
+                                   },
+                               .clock = clock});
+  ASSERT_TRUE(ts);
+  AcmeClient c = ts->account();
+
+  // Validated now, CAA changes to forbid us, finalized 9 hours later: refused with `caa`.
+  const std::string stale = testName("caastale");
+  auto order = c.newOrder({dns(stale)});
+  ASSERT_TRUE(order);
+  auto ready = validateOrder(c, *order, "dns-01", dns01Publisher(*e.dns));
+  ASSERT_TRUE(ready);
+  ASSERT_EQ(ready->status(), "ready");
+  e.dns->setCaa(stale, {CaaRecord{0, "issue", "other.example"}});
+  clock->advance(std::chrono::hours(9));
+  auto key = makeKey();
+  auto csr = crypto::buildCsr(key.get(), {dns(stale)}, std::nullopt);
+  ASSERT_TRUE(csr);
+  auto refused = c.finalize(*ready, *csr);
+  EXPECT_TRUE(failedWith(refused, ProblemType::kCaa));
+  auto after = c.pollOrder(ready->url, {"ready", "valid"}, std::chrono::milliseconds(5));
+  ASSERT_TRUE(after);
+  EXPECT_NE(after->status(), "valid") << "a certificate was issued despite CAA";
+
+  // The same change within the 8-hour window does not stop issuance (the check is reused).
+  const std::string fresh = testName("caafresh");
+  auto order2 = c.newOrder({dns(fresh)});
+  ASSERT_TRUE(order2);
+  auto ready2 = validateOrder(c, *order2, "dns-01", dns01Publisher(*e.dns));
+  ASSERT_TRUE(ready2);
+  e.dns->setCaa(fresh, {CaaRecord{0, "issue", "other.example"}});
+  clock->advance(std::chrono::hours(1));
+  auto issued = finalizeAndDownload(c, *ready2, {dns(fresh)});
+  EXPECT_TRUE(issued.has_value()) << (issued ? "" : issued.error().detail);
+
+  // And a stale check that still permits us issues after the fresh lookup.
+  const std::string permitted = testName("caarecheckok");
+  auto order3 = c.newOrder({dns(permitted)});
+  ASSERT_TRUE(order3);
+  auto ready3 = validateOrder(c, *order3, "dns-01", dns01Publisher(*e.dns));
+  ASSERT_TRUE(ready3);
+  e.dns->setCaa(permitted, {CaaRecord{0, "issue", kIssuerDomain}});
+  clock->advance(std::chrono::hours(9));
+  auto issued3 = finalizeAndDownload(c, *ready3, {dns(permitted)});
+  EXPECT_TRUE(issued3.has_value()) << (issued3 ? "" : issued3.error().detail);
+}
+
 }  // namespace
 }  // namespace akamu::itest
