@@ -5,12 +5,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
 #include "validation/address_policy.hpp"
@@ -27,6 +29,7 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 struct Target {
+  bool tls = false;
   std::string host;  // DNS name or IP literal (no brackets)
   std::uint16_t port = 80;
   std::string path;
@@ -36,7 +39,7 @@ std::string hostHeader(const Target& t) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(t.host, ec);
   std::string host = (!ec && addr.is_v6()) ? "[" + t.host + "]" : t.host;
-  return t.port == 80 ? host : fmt::format("{}:{}", host, t.port);
+  return t.port == (t.tls ? 443 : 80) ? host : fmt::format("{}:{}", host, t.port);
 }
 
 core::Problem problem(core::ProblemType type, const core::Identifier& id, std::string detail) {
@@ -65,12 +68,13 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
     return left.count() > 0 ? left : std::chrono::milliseconds(1);
   };
 
-  Target target{identifier.value, settings.port, "/.well-known/acme-challenge/" + token};
+  Target target{false, identifier.value, settings.port, "/.well-known/acme-challenge/" + token};
   const std::string first_url =
       fmt::format("http://{}/.well-known/acme-challenge/{}", hostHeader(target), token);
 
   for (int hop = 0; hop <= settings.max_redirects; ++hop) {
-    const std::string where = fmt::format("http://{}{}", hostHeader(target), target.path);
+    const std::string where =
+        fmt::format("{}://{}{}", target.tls ? "https" : "http", hostHeader(target), target.path);
 
     // RFC 6761 §6.3: "localhost" and names below it are loopback by definition; no lookup.
     const bool loopback_name =
@@ -119,23 +123,48 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
     req.set(http::field::user_agent, "akamu-validation/1");
     req.set(http::field::accept, "*/*");
     req.set(http::field::connection, "close");
-    stream.expires_after(remaining());
-    auto [wec, wn] = co_await http::async_write(stream, req, kUseTuple);
-    (void)wn;
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(settings.max_body_bytes);
+    parser.header_limit(16 * 1024);
+    beast::error_code wec, rdec;
+    if (!target.tls) {
+      stream.expires_after(remaining());
+      std::tie(wec, std::ignore) = co_await http::async_write(stream, req, kUseTuple);
+      if (!wec) {
+        stream.expires_after(remaining());
+        std::tie(rdec, std::ignore) = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      }
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    } else {
+      asio::ssl::context ctx(asio::ssl::context::tls_client);
+      ctx.set_verify_mode(asio::ssl::verify_none);
+      beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), ctx);
+      boost::system::error_code parse_ec;
+      asio::ip::make_address(target.host, parse_ec);
+      if (parse_ec) SSL_set_tlsext_host_name(tls.native_handle(), target.host.c_str());
+      beast::get_lowest_layer(tls).expires_after(remaining());
+      auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kUseTuple);
+      if (hec) {
+        co_return core::fail(
+            problem(core::ProblemType::kTls, identifier,
+                    fmt::format("TLS handshake with {} failed: {}", where, hec.message())));
+      }
+      beast::get_lowest_layer(tls).expires_after(remaining());
+      std::tie(wec, std::ignore) = co_await http::async_write(tls, req, kUseTuple);
+      if (!wec) {
+        beast::get_lowest_layer(tls).expires_after(remaining());
+        std::tie(rdec, std::ignore) = co_await http::async_read(tls, buffer, parser, kUseTuple);
+      }
+      beast::error_code ignored;
+      beast::get_lowest_layer(tls).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
     if (wec) {
       co_return core::fail(
           problem(core::ProblemType::kConnection, identifier,
                   fmt::format("error sending request to {}: {}", where, wec.message())));
     }
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(settings.max_body_bytes);
-    parser.header_limit(16 * 1024);
-    stream.expires_after(remaining());
-    auto [rdec, rn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-    (void)rn;
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     if (rdec == http::error::body_limit) {
       co_return core::fail(problem(
           core::ProblemType::kUnauthorized, identifier,
@@ -156,15 +185,19 @@ asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::s
                                      fmt::format("invalid redirect from {}", where)));
       }
       if (parsed->has_scheme()) {
-        if (parsed->scheme() != "http") {
+        if (parsed->scheme() != "http" && parsed->scheme() != "https") {
           co_return core::fail(problem(core::ProblemType::kConnection, identifier,
                                        fmt::format("redirect from {} to unsupported scheme '{}'",
                                                    where, std::string(parsed->scheme()))));
         }
         Target next;
+        next.tls = parsed->scheme() == "https";
         next.host = std::string(parsed->host_address());
-        next.port = parsed->has_port() ? static_cast<std::uint16_t>(parsed->port_number()) : 80;
-        if (next.port != 80 && next.port != settings.port) {
+        const std::uint16_t default_port = next.tls ? 443 : 80;
+        const std::uint16_t allowed_port = next.tls ? settings.https_port : settings.port;
+        next.port =
+            parsed->has_port() ? static_cast<std::uint16_t>(parsed->port_number()) : default_port;
+        if (next.port != default_port && next.port != allowed_port) {
           co_return core::fail(
               problem(core::ProblemType::kConnection, identifier,
                       fmt::format("redirect from {} to port {} refused", where, next.port)));

@@ -16,11 +16,16 @@ struct Http01Settings {
   std::chrono::milliseconds timeout{10000};  // for the whole validation, redirects included
   std::size_t max_body_bytes = 8192;         // a key authorization is ~90 bytes
   int max_redirects = 10;
+  // Redirects may go to http on port 80 or `port`, and to https on 443 or `https_port`
+  // (tests move both off the privileged ports). Certificates are not checked on https
+  // redirects: the key authorization in the body is what proves control.
+  std::uint16_t https_port = 443;
 };
 
 // Fetches http://<identifier>:<port>/.well-known/acme-challenge/<token> and checks that the
 // body (trailing whitespace trimmed) equals `key_authorization`. Follows at most
-// `max_redirects` redirects, only to http on port 80 or the configured port. Failures are
+// `max_redirects` redirects, only to http (port 80 or the configured port) or https (443 or
+// `https_port`). Failures are
 // problems of type connection, dns, unauthorized or incorrectResponse, naming the target.
 boost::asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::string token,
                                                     std::string key_authorization,
