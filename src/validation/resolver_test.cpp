@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/ip/udp.hpp>
@@ -284,3 +285,48 @@ TEST(Resolver, DestroyedWhileALookupIsPending) {
   ASSERT_FALSE(*got);
   EXPECT_EQ(got->error().type, core::ProblemType::kDns);
 }
+
+namespace akamu::validation {
+namespace {
+
+// With a trust anchor for the zone, answers that cannot be validated (here: an unsigned zone
+// under a DS that nothing matches) are refused as `dns` problems; without one they are used.
+TEST(ResolverDnssec, UnsignedAnswersUnderATrustAnchorAreRefused) {
+  auto server = TestDnsServer::start().value();
+  server->setTxt("_acme-challenge.signed.test", {"value"});
+  char path[] = "/tmp/akamu-ta-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string anchor =
+      "signed.test. 3600 IN DS 12345 13 2 "
+      "2BB183AF5F22588179A53B0A98631FAD1A292118A5D7F2A1B3C4D5E6F7A8B9C0\n";
+  ASSERT_EQ(::write(fd, anchor.data(), anchor.size()), static_cast<ssize_t>(anchor.size()));
+  ::close(fd);
+
+  for (bool with_anchor : {false, true}) {
+    asio::io_context io;
+    ResolverSettings s;
+    s.upstream = server->address();
+    s.timeout = std::chrono::seconds(3);
+    if (with_anchor) s.trust_anchor_file = path;
+    auto resolver = UnboundResolver::create(io.get_executor(), s);
+    ASSERT_TRUE(resolver.has_value()) << resolver.error().detail;
+    auto r = testing::run(io, (*resolver)->lookup("_acme-challenge.signed.test", RrType::kTxt));
+    if (with_anchor) {
+      ASSERT_FALSE(r.has_value()) << "an unvalidatable answer was accepted";
+      EXPECT_EQ(r.error().type, core::ProblemType::kDns);
+      EXPECT_NE(r.error().detail.find("DNSSEC"), std::string::npos) << r.error().detail;
+    } else {
+      ASSERT_TRUE(r.has_value()) << r.error().detail;
+      EXPECT_EQ(r->txt, std::vector<std::string>{"value"});
+      EXPECT_FALSE(r->secure);
+    }
+    resolver->reset();
+    io.restart();
+    io.poll();
+  }
+  ::unlink(path);
+}
+
+}  // namespace
+}  // namespace akamu::validation
