@@ -76,7 +76,8 @@ std::optional<std::string> commonNameFor(const std::vector<core::Identifier>& id
 
 }  // namespace
 
-core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& responder,
+core::Result<IssueResult> issueCertificate(AcmeClient& client, std::string_view challenge_type,
+                                           const ChallengeSolver& solve,
                                            const std::vector<core::Identifier>& identifiers,
                                            const crypto::KeyType& csr_key_type,
                                            std::chrono::milliseconds max_poll) {
@@ -96,7 +97,6 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& 
   auto thumbprint = client.thumbprint();
   if (!thumbprint) return tl::unexpected(std::move(thumbprint.error()));
 
-  TokenGuard tokens(responder);
   std::vector<std::string> challenge_urls;
   if (const auto* authzs = order->json.if_contains("authorizations");
       authzs != nullptr && authzs->is_array()) {
@@ -105,36 +105,41 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& 
       if (!url_value.is_string()) {
         return core::fail(core::serverInternal("order lists a non-string authorization"));
       }
-      auto authz = client.getAuthorization(std::string(url_value.get_string()));
+      const std::string authz_url(url_value.get_string());
+      auto authz = client.getAuthorization(authz_url);
       if (!authz) return tl::unexpected(std::move(authz.error()));
       std::string_view authz_status = stringMember(*authz, "status");
       if (authz_status == "valid") continue;  // reused from an earlier order
       if (authz_status != "pending") {
-        return core::fail(core::serverInternal("authorization " +
-                                               std::string(url_value.get_string()) + " is '" +
+        return core::fail(core::serverInternal("authorization " + authz_url + " is '" +
                                                std::string(authz_status) + "'"));
       }
-      const json::object* http01 = nullptr;
+      const json::object* chosen = nullptr;
       if (const auto* challenges = authz->if_contains("challenges");
           challenges != nullptr && challenges->is_array()) {
         for (const auto& challenge : challenges->get_array()) {
-          if (challenge.is_object() && stringMember(challenge.get_object(), "type") == "http-01") {
-            http01 = &challenge.get_object();
+          if (challenge.is_object() &&
+              stringMember(challenge.get_object(), "type") == challenge_type) {
+            chosen = &challenge.get_object();
             break;
           }
         }
       }
-      if (http01 == nullptr) {
-        return core::fail(core::serverInternal("authorization " +
-                                               std::string(url_value.get_string()) +
-                                               " offers no http-01 challenge"));
+      if (chosen == nullptr) {
+        return core::fail(core::serverInternal("authorization " + authz_url + " offers no " +
+                                               std::string(challenge_type) + " challenge"));
       }
-      std::string_view token = stringMember(*http01, "token");
-      std::string_view challenge_url = stringMember(*http01, "url");
-      if (token.empty() || challenge_url.empty()) {
-        return core::fail(core::serverInternal("http-01 challenge without token or url"));
+      std::string_view challenge_url = stringMember(*chosen, "url");
+      if (challenge_url.empty()) {
+        return core::fail(core::serverInternal("challenge without a url"));
       }
-      tokens.publish(std::string(token), jose::keyAuthorization(token, *thumbprint));
+      // dns-persist-01 has no token; its record is keyed by the account instead.
+      std::string_view token = stringMember(*chosen, "token");
+      const std::string key_authorization =
+          token.empty() ? std::string() : jose::keyAuthorization(token, *thumbprint);
+      if (auto st = solve(*authz, *chosen, key_authorization); !st) {
+        return tl::unexpected(std::move(st.error()));
+      }
       challenge_urls.emplace_back(challenge_url);
     }
   }
@@ -172,6 +177,21 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& 
   result.certificate_pem = std::move(*pem);
   lap(result.timings.download);
   return result;
+}
+
+core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& responder,
+                                           const std::vector<core::Identifier>& identifiers,
+                                           const crypto::KeyType& csr_key_type,
+                                           std::chrono::milliseconds max_poll) {
+  TokenGuard tokens(responder);
+  auto publish = [&tokens](const json::object&, const json::object& challenge,
+                           const std::string& key_authorization) -> core::Status {
+    std::string_view token = stringMember(challenge, "token");
+    if (token.empty()) return core::fail(core::serverInternal("http-01 challenge without token"));
+    tokens.publish(std::string(token), key_authorization);
+    return {};
+  };
+  return issueCertificate(client, "http-01", publish, identifiers, csr_key_type, max_poll);
 }
 
 }  // namespace akamu::client

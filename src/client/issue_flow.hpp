@@ -1,8 +1,11 @@
 #pragma once
 // One complete issuance over http-01, shared by the integration tests and acme-bench, with
 // per-phase durations so the benchmark can say where the time goes.
+#include <boost/json/object.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/acme_client.hpp"
@@ -35,6 +38,20 @@ struct IssueResult {
 // `csr_key_type` key, build the CSR, finalize -> poll until valid if needed -> download.
 // The client must already have an account. Tokens are removed from the responder afterwards.
 // An order that turns invalid fails with the order's (or an authorization's) error.
+// Called for each pending authorization with the chosen challenge (by type) before it is
+// answered: publish what the challenge needs (a token, a DNS record) here. A failure stops the
+// flow with that problem.
+using ChallengeSolver = std::function<core::Status(const boost::json::object& authorization,
+                                                   const boost::json::object& challenge,
+                                                   const std::string& key_authorization)>;
+
+// One full issuance answering challenges of `challenge_type`.
+core::Result<IssueResult> issueCertificate(
+    AcmeClient& client, std::string_view challenge_type, const ChallengeSolver& solve,
+    const std::vector<core::Identifier>& identifiers, const crypto::KeyType& csr_key_type,
+    std::chrono::milliseconds max_poll = std::chrono::milliseconds(50));
+
+// The same with http-01 through `responder`; its tokens are withdrawn however the flow ends.
 core::Result<IssueResult> issueCertificate(
     AcmeClient& client, Http01Responder& responder,
     const std::vector<core::Identifier>& identifiers, const crypto::KeyType& csr_key_type,
