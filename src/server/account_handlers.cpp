@@ -111,7 +111,6 @@ core::Result<HttpResponse> AcmeService::newAccount(const HttpRequest& request) {
   }
   acme::Account account;
   account.id = core::randomToken(12);
-  account.jwk_json = boost::json::serialize(*auth->jws.header.jwk);
   auto canonical = jose::canonicalJwkJson(*auth->jws.header.jwk);
   if (!canonical) return core::fail(canonical.error());
   account.jwk_json = *canonical;
