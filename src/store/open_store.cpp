@@ -34,7 +34,8 @@ core::Result<std::unique_ptr<Store>> openStore(const std::string& url,
     return core::fail(core::malformed("unsupported database url: query strings are not supported"));
   }
   sqlite::SqliteOptions sqlite_options;
-  sqlite_options.read_connections = options.read_connections;
+  sqlite_options.pool_connections = options.pool_connections;
+  sqlite_options.ro_connections = options.ro_connections;
   return sqlite::openSqliteStore(std::string(rest), sqlite_options);
 }
 

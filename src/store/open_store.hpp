@@ -10,8 +10,13 @@
 namespace akamu::store {
 
 struct StoreOptions {
-  // File databases: read-only connections (opened SQLITE_OPEN_READONLY) for the lookups.
-  std::size_t read_connections = 4;
+  // SQLite files: connections serving lookups; PostgreSQL: the connection pool.
+  std::size_t pool_connections = 4;
+  // A separate pool for the read-only handlers (order, authorization, certificate GETs);
+  // 0 = no split. SQLite opens them SQLITE_OPEN_READONLY, PostgreSQL read-only sessions.
+  std::size_t ro_connections = 0;
+  // PostgreSQL: refuse connections that do not use TLS.
+  bool require_tls = false;
 };
 
 // url: "sqlite:///abs/path/file.db", "sqlite://relative/path.db", "sqlite:path.db",

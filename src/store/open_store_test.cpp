@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "store/blocking_store.hpp"
+
 namespace akamu::store {
 namespace {
 
@@ -64,7 +66,7 @@ TEST(OpenStore, OpensInMemory) {
   auto store = openStore("sqlite::memory:");
   ASSERT_TRUE(store) << store.error().detail;
   ASSERT_NE(store->get(), nullptr);
-  auto missing = (*store)->getAccount("x");
+  auto missing = runBlocking((*store)->getAccount("x"));
   ASSERT_TRUE(missing);
   EXPECT_FALSE(missing->has_value());
 }
@@ -80,7 +82,7 @@ TEST(OpenStore, AbsoluteAndRelativePaths) {
 
   ChangeDir cd(scratch.path());
   for (const char* url : {"sqlite://rel1.db", "sqlite:rel2.db"}) {
-    auto store = openStore(url, StoreOptions{.read_connections = 1});
+    auto store = openStore(url, StoreOptions{.pool_connections = 1});
     ASSERT_TRUE(store) << url << ": " << store.error().detail;
   }
   EXPECT_TRUE(std::filesystem::exists(scratch.path() / "rel1.db"));
@@ -93,18 +95,29 @@ TEST(OpenStore, UnopenableFileIsServerInternal) {
   EXPECT_EQ(store.error().type, ProblemType::kServerInternal);
 }
 
-TEST(OpenStore, ZeroReadConnectionsStillServesReads) {
+TEST(OpenStore, ReadOnlySplitServesReadsAndForwardsWrites) {
   ScratchDir scratch;
-  auto store = openStore("sqlite://" + (scratch.path() / "z.db").string(),
-                         StoreOptions{.read_connections = 0});
-  ASSERT_TRUE(store) << store.error().detail;
-  acme::Account a;
-  a.id = "acct";
-  a.thumbprint = "thumb";
-  ASSERT_TRUE((*store)->insertAccount(a));
-  auto got = (*store)->findAccountByThumbprint("thumb");
-  ASSERT_TRUE(got && got->has_value());
-  EXPECT_EQ((*got)->id, "acct");
+  for (std::size_t ro : {0u, 2u}) {
+    auto opened =
+        openStore("sqlite://" + (scratch.path() / ("z" + std::to_string(ro) + ".db")).string(),
+                  StoreOptions{.pool_connections = 1, .ro_connections = ro});
+    ASSERT_TRUE(opened) << opened.error().detail;
+    BlockingStore store(**opened);
+    acme::Account a;
+    a.id = "acct";
+    a.thumbprint = "thumb";
+    ASSERT_TRUE(store.insertAccount(a));
+    auto got = store.readOnly().findAccountByThumbprint("thumb");
+    ASSERT_TRUE(got && got->has_value()) << ro;
+    EXPECT_EQ((*got)->id, "acct");
+    // A write through the read-only view lands in the database all the same.
+    a.contacts = {"mailto:x@example.com"};
+    ASSERT_TRUE(store.readOnly().updateAccount(a)) << ro;
+    auto again = store.getAccount("acct");
+    ASSERT_TRUE(again && again->has_value());
+    EXPECT_EQ((*again)->contacts, a.contacts);
+    EXPECT_EQ(&store.readOnly().async() == &**opened, ro == 0) << ro;
+  }
 }
 
 }  // namespace

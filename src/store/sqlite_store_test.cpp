@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/blocking_store.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite/migrations.hpp"
 
@@ -27,6 +31,19 @@ using acme::Order;
 using acme::OrderStatus;
 using core::ProblemType;
 using core::TimePoint;
+
+// The store with every call run to completion, so the contract reads as plain calls.
+struct OwnedStore : BlockingStore {
+  explicit OwnedStore(std::unique_ptr<Store> s) : BlockingStore(*s), owned(std::move(s)) {}
+  std::unique_ptr<Store> owned;
+};
+
+core::Result<std::unique_ptr<OwnedStore>> openBlocking(const std::string& url,
+                                                       const StoreOptions& options = {}) {
+  auto store = openStore(url, options);
+  if (!store) return core::fail(store.error());
+  return std::make_unique<OwnedStore>(std::move(*store));
+}
 
 TimePoint at(std::int64_t unix_seconds) { return core::fromUnixSeconds(unix_seconds); }
 
@@ -199,7 +216,7 @@ core::Problem richProblem() {
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto store = openStore(GetParam() == "memory" ? "sqlite::memory:" : file_.url());
+    auto store = openBlocking(GetParam() == "memory" ? "sqlite::memory:" : file_.url());
     ASSERT_TRUE(store) << store.error().detail;
     store_ = std::move(*store);
     ASSERT_TRUE(store_->insertAccount(makeAccount("acct1", "thumb1")));
@@ -216,7 +233,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   TempDatabase file_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<OwnedStore> store_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("memory", "file"),
@@ -597,6 +614,133 @@ TEST_P(StoreTest, ConcurrentWritersAllLand) {
   }
 }
 
+// Many coroutines on a multi-threaded event loop, as in the server: every write completes on
+// its caller's executor, the ones that conflict fail alone, the others all land.
+TEST_P(StoreTest, CoroutineWritesFromManyThreadsFailAlone) {
+  constexpr int kCalls = 300;
+  boost::asio::io_context io;
+  std::atomic<int> ok{0};
+  std::atomic<int> conflicts{0};
+  std::atomic<int> other{0};
+  Store& async = store_->async();
+  for (int i = 0; i < kCalls; ++i) {
+    // Every tenth account reuses the thumbprint of the one before it.
+    std::string id = "c" + std::to_string(i);
+    std::string thumb = "thumb-c" + std::to_string(i % 10 == 9 ? i - 1 : i);
+    boost::asio::co_spawn(
+        io,
+        [](Store* store, Account account, std::atomic<int>* ok, std::atomic<int>* conflicts,
+           std::atomic<int>* other) -> boost::asio::awaitable<void> {
+          auto st = co_await store->insertAccount(account);
+          if (st) {
+            ++*ok;
+          } else if (st.error().type == ProblemType::kConflict) {
+            ++*conflicts;
+          } else {
+            ++*other;
+          }
+        }(&async, makeAccount(id, thumb), &ok, &conflicts, &other),
+        boost::asio::detached);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) threads.emplace_back([&io] { io.run(); });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kCalls - kCalls / 10);
+  EXPECT_EQ(conflicts.load(), kCalls / 10);
+  EXPECT_EQ(other.load(), 0);
+  // Which of two accounts sharing a thumbprint wins depends on scheduling; exactly one does.
+  for (int i = 0; i < kCalls; ++i) {
+    auto got = store_->getAccount("c" + std::to_string(i));
+    ASSERT_TRUE(got);
+    if (i % 10 == 8) {
+      auto twin = store_->getAccount("c" + std::to_string(i + 1));
+      ASSERT_TRUE(twin);
+      EXPECT_NE(got->has_value(), twin->has_value()) << i;
+    } else if (i % 10 != 9) {
+      EXPECT_TRUE(got->has_value()) << i;
+    }
+  }
+}
+
+TEST_P(StoreTest, PruneRemovesExpiredUncertifiedOrdersAndKeepsCertificates) {
+  // Orders expire at created + 1 day; authorizations at 1'700'086'400.
+  Order old_pending = seedOrder("old-pending", OrderStatus::kPending, 1'700'000'000);
+  Order old_invalid = seedOrder("old-invalid", OrderStatus::kInvalid, 1'700'000'000);
+  Order issued = seedOrder("issued", OrderStatus::kProcessing, 1'700'000'000);
+  Order fresh = seedOrder("fresh", OrderStatus::kPending, 1'800'000'000);
+  Order valid = issued;
+  valid.status = OrderStatus::kValid;
+  valid.certificate_id = "cert-issued";
+  auto won = store_->insertCertificateForOrder(makeCert("cert-issued", "0a0b", issued), valid);
+  ASSERT_TRUE(won && *won);
+  ASSERT_TRUE(store_->revokeCertificate("cert-issued", 4, at(1'700'000'100)));
+
+  // Before anything expired: nothing to do.
+  auto none = store_->pruneExpired(at(1'700'000'000), 100);
+  ASSERT_TRUE(none) << none.error().detail;
+  EXPECT_EQ(none->orders + none->authorizations + none->challenges, 0u);
+  EXPECT_FALSE(none->more);
+
+  const TimePoint cutoff = at(1'700'200'000);
+  auto pruned = store_->pruneExpired(cutoff, 100);
+  ASSERT_TRUE(pruned) << pruned.error().detail;
+  EXPECT_EQ(pruned->orders, 2u);
+  EXPECT_EQ(pruned->authorizations, 6u);  // two per order, three orders
+  EXPECT_EQ(pruned->challenges, 18u);
+  EXPECT_FALSE(pruned->more);
+
+  for (const Order* gone : {&old_pending, &old_invalid}) {
+    auto o = store_->getOrder(gone->id);
+    ASSERT_TRUE(o);
+    EXPECT_FALSE(o->has_value()) << gone->id;
+    auto a = store_->getAuthorization(gone->authz_ids[0]);
+    ASSERT_TRUE(a);
+    EXPECT_FALSE(a->has_value()) << gone->id;
+  }
+  // The certified order and its certificate (with its revocation) stay; its authorizations,
+  // expired, are gone.
+  auto kept = store_->getOrder("issued");
+  ASSERT_TRUE(kept && kept->has_value());
+  EXPECT_EQ(describe(**kept), describe(valid));
+  auto cert = store_->getCertificate("cert-issued");
+  ASSERT_TRUE(cert && cert->has_value());
+  EXPECT_TRUE((*cert)->revoked);
+  EXPECT_EQ((*cert)->revocation_reason, 4);
+  auto issued_authz = store_->getAuthorization(issued.authz_ids[0]);
+  ASSERT_TRUE(issued_authz);
+  EXPECT_FALSE(issued_authz->has_value());
+  // The account and the order that has not expired are untouched.
+  auto account = store_->getAccount("acct1");
+  ASSERT_TRUE(account && account->has_value());
+  auto f = store_->getOrder("fresh");
+  ASSERT_TRUE(f && f->has_value());
+  auto fa = store_->getAuthorizations(fresh.authz_ids);
+  ASSERT_TRUE(fa);
+  EXPECT_EQ(fa->size(), 2u);
+
+  // A second pass finds nothing left.
+  auto again = store_->pruneExpired(cutoff, 100);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->orders + again->authorizations + again->challenges, 0u);
+}
+
+TEST_P(StoreTest, PruneDrainsABacklogInBoundedPasses) {
+  for (int i = 0; i < 5; ++i) seedOrder("old" + std::to_string(i));
+  std::size_t orders = 0;
+  int passes = 0;
+  for (;;) {
+    auto pruned = store_->pruneExpired(at(1'800'000'000), 2);
+    ASSERT_TRUE(pruned) << pruned.error().detail;
+    ASSERT_LE(pruned->orders, 2u);
+    orders += pruned->orders;
+    ++passes;
+    if (!pruned->more) break;
+    ASSERT_LT(passes, 10);
+  }
+  EXPECT_EQ(orders, 5u);
+  EXPECT_EQ(passes, 3);  // 2 + 2 + 1
+}
+
 TEST_P(StoreTest, ConcurrentFinalizeHasExactlyOneWinner) {
   Order o = seedOrder("o1", OrderStatus::kProcessing);
   constexpr int kThreads = 8;
@@ -672,14 +816,14 @@ TEST(SqliteFileStore, DataSurvivesReopenByteForByte) {
   valid.status = OrderStatus::kValid;
   valid.certificate_id = "cert1";
   {
-    auto store = openStore(file.url());
+    auto store = openBlocking(file.url());
     ASSERT_TRUE(store) << store.error().detail;
     ASSERT_TRUE((*store)->insertAccount(makeAccount("acct1", "thumb1")));
     ASSERT_TRUE((*store)->insertOrder(o, authzsFor(o)));
     auto won = (*store)->insertCertificateForOrder(cert, valid);
     ASSERT_TRUE(won && *won);
   }
-  auto store = openStore(file.url());
+  auto store = openBlocking(file.url());
   ASSERT_TRUE(store) << store.error().detail;
   auto account = (*store)->getAccount("acct1");
   ASSERT_TRUE(account && account->has_value());
@@ -699,7 +843,7 @@ TEST(SqliteFileStore, DataSurvivesReopenByteForByte) {
 
 TEST(SqliteFileStore, UsesWalAndRecordsSchemaVersion) {
   TempDatabase file;
-  auto store = openStore(file.url());
+  auto store = openBlocking(file.url());
   ASSERT_TRUE(store) << store.error().detail;
   EXPECT_EQ(queryRaw(file.path(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(queryRaw(file.path(), "SELECT max(version) FROM schema_migrations"),
@@ -708,7 +852,7 @@ TEST(SqliteFileStore, UsesWalAndRecordsSchemaVersion) {
             "<null>");
   store->reset();
   // Reopening applies nothing twice.
-  store = openStore(file.url());
+  store = openBlocking(file.url());
   ASSERT_TRUE(store) << store.error().detail;
   EXPECT_EQ(queryRaw(file.path(), "SELECT count(*) FROM schema_migrations"),
             std::to_string(sqlite::migrations().size()));
@@ -716,11 +860,11 @@ TEST(SqliteFileStore, UsesWalAndRecordsSchemaVersion) {
 
 TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {
   TempDatabase file;
-  ASSERT_TRUE(openStore(file.url()));
+  ASSERT_TRUE(openBlocking(file.url()));
   const int newer = sqlite::latestSchemaVersion() + 1;
   ASSERT_TRUE(execRaw(file.path(), "INSERT INTO schema_migrations VALUES (" +
                                        std::to_string(newer) + ", '2030-01-01T00:00:00Z')"));
-  auto store = openStore(file.url());
+  auto store = openBlocking(file.url());
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().detail, "database schema version " + std::to_string(newer) +
                                       " is newer than this akamu supports (" +
@@ -730,9 +874,9 @@ TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {
 
 TEST(SqliteFileStore, ReadConnectionsSeeEveryCommittedWrite) {
   TempDatabase file;
-  auto opened = openStore(file.url(), StoreOptions{.read_connections = 4});
+  auto opened = openBlocking(file.url(), StoreOptions{.pool_connections = 4});
   ASSERT_TRUE(opened) << opened.error().detail;
-  Store& store = **opened;
+  BlockingStore& store = **opened;
   Account account = makeAccount("acct1", "thumb1");
   account.contacts = {"-1"};
   ASSERT_TRUE(store.insertAccount(account));
@@ -770,8 +914,8 @@ TEST(SqliteFileStore, ReadConnectionsSeeEveryCommittedWrite) {
 }
 
 TEST(SqliteMemoryStore, EachOpenIsItsOwnDatabase) {
-  auto first = openStore("sqlite::memory:");
-  auto second = openStore("sqlite::memory:");
+  auto first = openBlocking("sqlite::memory:");
+  auto second = openBlocking("sqlite::memory:");
   ASSERT_TRUE(first && second);
   ASSERT_TRUE((*first)->insertAccount(makeAccount("acct1", "thumb1")));
   auto there = (*first)->getAccount("acct1");

@@ -2,12 +2,21 @@
 // The persistence seam. Handlers talk only to this interface; the SQLite backend is the
 // embedded default and the PostgreSQL backend plugs in behind the same calls.
 //
+// Every call is a coroutine: `co_await store.getOrder(id)`. A backend never blocks the calling
+// event-loop thread on I/O it does not control: SQLite writes go to one writer thread that
+// batches them, PostgreSQL queries run on non-blocking libpq connections watched by the loop.
+// Reference parameters are only read while the returned awaitable is being awaited, so pass
+// temporaries freely but always co_await the call in the same full expression.
+//
 // Contract for every implementation:
 //  - each call is one transaction: it either happens entirely or not at all;
-//  - a call returns only after its transaction is durable (committed);
-//  - calls are safe from any thread;
+//  - a call completes only after its transaction is durable (committed);
+//  - calls are safe from any thread and any executor; completion resumes the caller on its own
+//    executor;
 //  - failures are Problems: kServerInternal for database errors, kConflict for a uniqueness
 //    violation, kNotFound never (lookups return std::nullopt instead).
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,53 +29,83 @@ namespace akamu::store {
 
 using core::Result;
 using core::Status;
+template <class T>
+using Awaitable = boost::asio::awaitable<T>;
+
+// What one pruning pass removed.
+struct PruneCounts {
+  std::size_t orders = 0;
+  std::size_t authorizations = 0;
+  std::size_t challenges = 0;
+  // A limit was reached: there may be more to prune; call again.
+  bool more = false;
+};
 
 class Store {
  public:
   virtual ~Store() = default;
 
   // Accounts. The thumbprint is unique: inserting or changing to a taken one is kConflict.
-  virtual Status insertAccount(const acme::Account& account) = 0;
-  virtual Result<std::optional<acme::Account>> getAccount(const std::string& id) = 0;
-  virtual Result<std::optional<acme::Account>> findAccountByThumbprint(
+  virtual Awaitable<Status> insertAccount(const acme::Account& account) = 0;
+  virtual Awaitable<Result<std::optional<acme::Account>>> getAccount(const std::string& id) = 0;
+  virtual Awaitable<Result<std::optional<acme::Account>>> findAccountByThumbprint(
       const std::string& thumbprint) = 0;
-  virtual Status updateAccount(const acme::Account& account) = 0;
+  virtual Awaitable<Status> updateAccount(const acme::Account& account) = 0;
 
   // Orders with their authorizations and challenges, inserted together.
-  virtual Status insertOrder(const acme::Order& order,
-                             const std::vector<acme::Authorization>& authorizations) = 0;
-  virtual Result<std::optional<acme::Order>> getOrder(const std::string& id) = 0;
+  virtual Awaitable<Status> insertOrder(const acme::Order& order,
+                                        const std::vector<acme::Authorization>& authorizations) = 0;
+  virtual Awaitable<Result<std::optional<acme::Order>>> getOrder(const std::string& id) = 0;
   // Oldest first, at most `limit` after skipping `offset`.
-  virtual Result<std::vector<std::string>> listOrderIds(const std::string& account_id,
-                                                        std::size_t offset, std::size_t limit) = 0;
+  virtual Awaitable<Result<std::vector<std::string>>> listOrderIds(const std::string& account_id,
+                                                                   std::size_t offset,
+                                                                   std::size_t limit) = 0;
   // Writes `order` only if the stored status is still `expected`; false if it was not.
-  virtual Result<bool> updateOrderIfStatus(const acme::Order& order,
-                                           acme::OrderStatus expected) = 0;
+  virtual Awaitable<Result<bool>> updateOrderIfStatus(const acme::Order& order,
+                                                      acme::OrderStatus expected) = 0;
 
   // Authorizations are returned with their challenges.
-  virtual Result<std::optional<acme::Authorization>> getAuthorization(const std::string& id) = 0;
-  virtual Result<std::vector<acme::Authorization>> getAuthorizations(
+  virtual Awaitable<Result<std::optional<acme::Authorization>>> getAuthorization(
+      const std::string& id) = 0;
+  // In the order of `ids`; ids that do not exist are left out.
+  virtual Awaitable<Result<std::vector<acme::Authorization>>> getAuthorizations(
       const std::vector<std::string>& ids) = 0;
   // Writes the authorization's status and every one of its challenges.
-  virtual Status updateAuthorization(const acme::Authorization& authz) = 0;
+  virtual Awaitable<Status> updateAuthorization(const acme::Authorization& authz) = 0;
   // True when the account holds, for every identifier, a valid authorization that has not
-  // expired at `now`.
-  virtual Result<bool> hasValidAuthorizations(const std::string& account_id,
-                                              const std::vector<core::Identifier>& identifiers,
-                                              core::TimePoint now) = 0;
+  // expired at `now` (false for an empty list).
+  virtual Awaitable<Result<bool>> hasValidAuthorizations(
+      const std::string& account_id, const std::vector<core::Identifier>& identifiers,
+      core::TimePoint now) = 0;
   // Writes one challenge only if its stored status is still `expected`.
-  virtual Result<bool> updateChallengeIfStatus(const acme::Challenge& challenge,
-                                               acme::ChallengeStatus expected) = 0;
+  virtual Awaitable<Result<bool>> updateChallengeIfStatus(const acme::Challenge& challenge,
+                                                          acme::ChallengeStatus expected) = 0;
 
   // Issuance: the certificate and the order that now points at it, in one transaction, and
   // only if the order is still `processing` (false otherwise; nothing written).
-  virtual Result<bool> insertCertificateForOrder(const acme::Certificate& cert,
-                                                 const acme::Order& order) = 0;
-  virtual Result<std::optional<acme::Certificate>> getCertificate(const std::string& id) = 0;
-  virtual Result<std::optional<acme::Certificate>> findCertificateBySerial(
+  virtual Awaitable<Result<bool>> insertCertificateForOrder(const acme::Certificate& cert,
+                                                            const acme::Order& order) = 0;
+  virtual Awaitable<Result<std::optional<acme::Certificate>>> getCertificate(
+      const std::string& id) = 0;
+  virtual Awaitable<Result<std::optional<acme::Certificate>>> findCertificateBySerial(
       const std::string& serial_hex) = 0;
   // Marks the certificate revoked if it is not yet; false if it already was.
-  virtual Result<bool> revokeCertificate(const std::string& id, int reason, core::TimePoint at) = 0;
+  virtual Awaitable<Result<bool>> revokeCertificate(const std::string& id, int reason,
+                                                    core::TimePoint at) = 0;
+
+  // Retention. Deletes, in one transaction, at most `max_orders` orders that expired before
+  // `cutoff` and never got a certificate, with their authorizations and challenges; then the
+  // authorizations (at most `max_orders` of them, with their challenges) that expired before
+  // `cutoff` and belong to orders that are kept (those with a certificate). Accounts,
+  // certificates, revocation records and orders with a certificate are never deleted. Callers
+  // repeat while `more` is set, so a backlog drains in bounded transactions.
+  virtual Awaitable<Result<PruneCounts>> pruneExpired(core::TimePoint cutoff,
+                                                      std::size_t max_orders) = 0;
+
+  // The same store for the read-only handlers (order, authorization and certificate GETs):
+  // lookups through the returned reference use the read-only pool when one is configured
+  // (`[database] ro_connections`); writes through it go to the main store as usual.
+  virtual Store& readOnly() { return *this; }
 };
 
 }  // namespace akamu::store

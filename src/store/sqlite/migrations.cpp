@@ -81,9 +81,17 @@ CREATE INDEX authorizations_account_identifier
   ON authorizations(account_id, identifier_type, identifier_value);
 )sql";
 
+// Retention (pruneExpired) finds expired orders that never got a certificate, and expired
+// authorizations, without scanning the tables.
+constexpr const char* kExpiryIndexes = R"sql(
+CREATE INDEX orders_expires_uncertified ON orders(expires) WHERE certificate_id IS NULL;
+CREATE INDEX authorizations_expires ON authorizations(expires);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
+    {3, "expiry indexes for retention", kExpiryIndexes},
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 #pragma once
-// The SQLite implementation of Store. File databases run in WAL mode with one writer
-// connection (serialised by a mutex; each write call is one BEGIN IMMEDIATE ... COMMIT) and a
-// pool of read-only connections for lookups. ":memory:" uses a single connection for
-// everything, since a second connection would open a different, empty database.
+// The SQLite implementation of Store. File databases run in WAL mode (synchronous=FULL) with
+// one writer connection owned by a batching writer thread (write_batcher.hpp), a pool of
+// connections for lookups, and optionally a separate pool of read-only connections for the
+// read-only handlers (Store::readOnly()). ":memory:" uses a single connection for everything,
+// since a second connection would open a different, empty database; its lookups share it with
+// the writer between batches.
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -13,8 +15,13 @@
 namespace akamu::store::sqlite {
 
 struct SqliteOptions {
-  // Read-only connections for file databases; 0 sends reads through the writer connection.
-  std::size_t read_connections = 4;
+  // Connections serving lookups of file databases (`[database] pool_connections`).
+  std::size_t pool_connections = 4;
+  // Connections opened SQLITE_OPEN_READONLY for the read-only handlers
+  // (`[database] ro_connections`); 0 sends those lookups to the pool above.
+  std::size_t ro_connections = 0;
+  // Most write calls committed in one transaction.
+  std::size_t max_write_batch = 256;
   // How long a connection waits for a lock held by another process before failing.
   int busy_timeout_ms = 5000;
 };
