@@ -390,12 +390,16 @@ void readDatabaseUrl(Section& s, const fs::path& base, std::string& out) {
   if (node == nullptr) return;
   const std::string accepted =
       "accepted: sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory:, "
-      "postgresql://...";
+      "postgresql://..., or a PostgreSQL key=value conninfo";
   if (value == kSqliteMemory) {
     out = std::move(value);
     return;
   }
-  if (value.rfind("postgresql://", 0) == 0 || value.rfind("postgres://", 0) == 0) {
+  // A key=value conninfo ("host=db dbname=akamu ...") has an '=' before any ':'.
+  const bool conninfo = value.find('=') != std::string::npos &&
+                        value.find('=') < value.find(':') &&
+                        value.find("://") == std::string::npos;
+  if (value.rfind("postgresql://", 0) == 0 || value.rfind("postgres://", 0) == 0 || conninfo) {
     // The PostgreSQL store parses its own connection URI; only the scheme is ours to check.
     out = std::move(value);
     return;
@@ -488,11 +492,15 @@ void readCa(Section& s, const fs::path& base, CaConfig& ca) {
 }
 
 void readDatabase(Section& s, const fs::path& base, DatabaseConfig& db) {
-  s.rejectUnknown({"url", "pool_connections", "ro_connections"});
+  s.rejectUnknown({"url", "pool_connections", "ro_connections", "require_tls",
+                   "prune_interval_secs", "prune_after_expiry_secs"});
   s.require("url");
   readDatabaseUrl(s, base, db.url);
   s.integer("pool_connections", db.pool_connections, 1, 256);
   s.integer("ro_connections", db.ro_connections, 0, 256);
+  s.boolean("require_tls", db.require_tls);
+  s.integer("prune_interval_secs", db.prune_interval_secs, 0, 604800);
+  s.integer("prune_after_expiry_secs", db.prune_after_expiry_secs, 0, 31536000);
 }
 
 void readServer(Section& s, const fs::path& base, ServerConfig& server) {

@@ -31,9 +31,15 @@ struct CaConfig {
 struct DatabaseConfig {
   // "sqlite:///abs/file.db", "sqlite::memory:", or "postgresql://..." (passed through as is).
   // Relative sqlite paths are rewritten to the absolute sqlite:///... form.
+  // Also a PostgreSQL key=value conninfo ("host=... dbname=..."), passed through as is.
   std::string url;
-  int pool_connections = 4;  // 1..256
-  int ro_connections = 4;    // 0..256
+  int pool_connections = 4;  // 1..256: SQLite lookup connections, PostgreSQL connections
+  int ro_connections = 0;    // 0..256: separate read-only pool for the read-only handlers
+  bool require_tls = false;  // PostgreSQL: refuse connections without TLS
+  // Retention: every prune_interval_secs (0 = never), delete orders, authorizations and
+  // challenges that expired more than prune_after_expiry_secs ago (certificates are kept).
+  int prune_interval_secs = 3600;       // 0..604800
+  int prune_after_expiry_secs = 86400;  // 0..31536000
 };
 
 struct ServerConfig {

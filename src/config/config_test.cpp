@@ -53,7 +53,10 @@ TEST(Config, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.config_dir, "/etc/akamu");
   EXPECT_EQ(c.database.url, "sqlite::memory:");
   EXPECT_EQ(c.database.pool_connections, 4);
-  EXPECT_EQ(c.database.ro_connections, 4);
+  EXPECT_EQ(c.database.ro_connections, 0);
+  EXPECT_FALSE(c.database.require_tls);
+  EXPECT_EQ(c.database.prune_interval_secs, 3600);
+  EXPECT_EQ(c.database.prune_after_expiry_secs, 86400);
   EXPECT_EQ(c.ca.key_file, "/data/ca.key");
   EXPECT_EQ(c.ca.cert_file, "/data/ca.pem");
   EXPECT_EQ(c.ca.key_type, "ec:P-256");
@@ -85,7 +88,10 @@ base_url = "https://acme.example.com/acme/"
 [database]
 url = "sqlite:///var/lib/akamu/akamu.db"
 pool_connections = 8
-ro_connections = 0
+ro_connections = 2
+require_tls = true
+prune_interval_secs = 0
+prune_after_expiry_secs = 60
 [ca]
 key_file = "keys/ca.key"
 cert_file = "/abs/ca.pem"
@@ -119,7 +125,10 @@ level = "debug"
   EXPECT_EQ(c.base_url, "https://acme.example.com/acme");
   EXPECT_EQ(c.database.url, "sqlite:///var/lib/akamu/akamu.db");
   EXPECT_EQ(c.database.pool_connections, 8);
-  EXPECT_EQ(c.database.ro_connections, 0);
+  EXPECT_EQ(c.database.ro_connections, 2);
+  EXPECT_TRUE(c.database.require_tls);
+  EXPECT_EQ(c.database.prune_interval_secs, 0);
+  EXPECT_EQ(c.database.prune_after_expiry_secs, 60);
   EXPECT_EQ(c.ca.key_file, "/etc/akamu/keys/ca.key");
   EXPECT_EQ(c.ca.cert_file, "/abs/ca.pem");
   EXPECT_EQ(c.ca.key_type, "ml-dsa-65");
@@ -218,6 +227,8 @@ TEST(Config, RangeErrorsNameKeyAndRange) {
        "'ca.ca_validity_days' = 0 is out of range (accepted: 1..36500)"},
       {"database", "pool_connections = 0", "(accepted: 1..256)"},
       {"database", "ro_connections = -1", "'database.ro_connections' = -1 is out of range"},
+      {"database", "prune_interval_secs = 604801", "(accepted: 0..604800)"},
+      {"database", "prune_after_expiry_secs = -1", "'database.prune_after_expiry_secs'"},
       {"server", "order_expiry_secs = 59", "(accepted: 60..31536000)"},
       {"server", "authz_expiry_secs = 31536001", "'server.authz_expiry_secs'"},
       {"server", "max_body_bytes = 1023", "(accepted: 1024..10485760)"},
@@ -348,6 +359,10 @@ TEST(Config, SqliteUrlForms) {
       {"sqlite://./data/../a.db", "sqlite:///etc/akamu/a.db"},
       {"sqlite://data/a.db", "sqlite:///etc/akamu/data/a.db"},
       {"postgresql://akamu@db/akamu", "postgresql://akamu@db/akamu"},
+      {"postgres://akamu:pw@127.0.0.1:5432/akamu?sslmode=require",
+       "postgres://akamu:pw@127.0.0.1:5432/akamu?sslmode=require"},
+      {"host=127.0.0.1 port=5432 dbname=akamu user=akamu",
+       "host=127.0.0.1 port=5432 dbname=akamu user=akamu"},
   };
   for (const auto& c : cases) {
     auto r = parseConfig(db(c.in), "t", "/etc/akamu");

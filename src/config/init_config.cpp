@@ -83,10 +83,16 @@ base_url = )" +
 url = )" +
          quote(db_url) +
          R"(
-# Connections used for writes and reads (1..256).
+# SQLite file: connections serving lookups (writes go through one batching writer thread).
+# PostgreSQL: the connection pool (1..256).
 pool_connections = 4
-# Additional read-only connections (0..256).
-ro_connections = 4
+# A separate pool of read-only connections for order, authorization and certificate
+# lookups (0..256; 0 = no split).
+ro_connections = 0
+# Expired orders, authorizations and challenges are deleted this often (seconds; 0 = never),
+# once they have been expired for prune_after_expiry_secs. Certificates are always kept.
+prune_interval_secs = 3600
+prune_after_expiry_secs = 86400
 
 [ca]
 # CA private key and certificate (PEM). Both are created on first start if absent.
