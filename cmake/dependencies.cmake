@@ -18,6 +18,7 @@ find_package(tomlplusplus REQUIRED)
 find_package(tl-expected REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 # libunbound's pkg-config file drags in libevent's; the library itself is all we link.
 find_library(UNBOUND_LIBRARY unbound REQUIRED)
 find_path(UNBOUND_INCLUDE_DIR unbound.h REQUIRED)

@@ -99,14 +99,10 @@ core::Status AcmeService::audit(std::string type, bool success, std::string subj
                                        std::move(principal), std::move(detail)});
 }
 
-HttpResponse AcmeService::handle(const HttpRequest& request) {
-  return finish(request, route(request));
-}
-
 boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
   std::shared_ptr<ValidationSignal> started;
   std::shared_ptr<PendingFinalize> pending;
-  auto result = route(request, &started, &pending);
+  auto result = co_await route(request, &started, &pending);
   if (result && pending) {
     core::Status caa;
     for (const auto& [identifier, method] : pending->caa_rechecks) {
@@ -114,14 +110,18 @@ boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest reques
                                           deps_.config.server.caa_identities);
       if (!caa) break;
     }
-    result = caa ? issueForOrder(pending->order, pending->csr, pending->principal)
-                 : core::Result<HttpResponse>(core::fail(caa.error()));
+    if (caa) {
+      result = co_await issueForOrder(pending->order, pending->csr, pending->principal);
+    } else {
+      result = core::fail(caa.error());
+    }
   }
   if (result && started) {
     co_await started->waitFor(kFastPathWait);
     if (started->finished()) {
       auto segs = segmentsAfter(request.path, "/acme/chall/");
-      if (auto fresh = renderStoredChallenge(segs[0], segs[1])) result = std::move(*fresh);
+      auto fresh = co_await renderStoredChallenge(segs[0], segs[1]);
+      if (fresh) result = std::move(*fresh);
     }
   }
   co_return finish(request, std::move(result));
@@ -145,72 +145,72 @@ HttpResponse AcmeService::finish(const HttpRequest& request, core::Result<HttpRe
   return response;
 }
 
-core::Result<HttpResponse> AcmeService::route(const HttpRequest& request,
-                                              std::shared_ptr<ValidationSignal>* started,
-                                              std::shared_ptr<PendingFinalize>* pending) {
+AcmeService::Task<HttpResponse> AcmeService::route(const HttpRequest& request,
+                                                   std::shared_ptr<ValidationSignal>* started,
+                                                   std::shared_ptr<PendingFinalize>* pending) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   const bool post = method == "POST";
 
   if (path == "/acme/directory") {
-    if (method != "GET" && method != "HEAD") return core::fail(methodNotAllowed("GET"));
-    return directory();
+    if (method != "GET" && method != "HEAD") co_return core::fail(methodNotAllowed("GET"));
+    co_return directory();
   }
   if (path == "/acme/new-nonce") {
     if (method == "HEAD" || method == "GET") {
       HttpResponse r;
       r.status = method == "HEAD" ? 200 : 204;
       r.addHeader("Cache-Control", "no-store");
-      return r;
+      co_return r;
     }
-    return core::fail(methodNotAllowed("HEAD or GET"));
+    co_return core::fail(methodNotAllowed("HEAD or GET"));
   }
   if (startsWith(path, "/acme/cert/")) {
     auto segs = segmentsAfter(path, "/acme/cert/");
     if (segs.size() != 1 || !validId(segs[0]))
-      return core::fail(core::notFound("no such certificate"));
-    if (method != "GET" && !post) return core::fail(methodNotAllowed("GET or POST"));
-    return certificate(request, segs[0]);
+      co_return core::fail(core::notFound("no such certificate"));
+    if (method != "GET" && !post) co_return core::fail(methodNotAllowed("GET or POST"));
+    co_return co_await certificate(request, segs[0]);
   }
-  if (!startsWith(path, "/acme/")) return core::fail(core::notFound("no such resource"));
+  if (!startsWith(path, "/acme/")) co_return core::fail(core::notFound("no such resource"));
   if (!post) {
-    return core::fail(
+    co_return core::fail(
         methodNotAllowed("POST (RFC 8555 resources other than the directory, "
                          "nonces and certificates are POST-only)"));
   }
-  if (path == "/acme/new-account") return newAccount(request);
-  if (path == "/acme/new-order") return newOrder(request);
-  if (path == "/acme/revoke-cert") return revokeCert(request);
-  if (path == "/acme/key-change") return keyChange(request);
+  if (path == "/acme/new-account") co_return co_await newAccount(request);
+  if (path == "/acme/new-order") co_return co_await newOrder(request);
+  if (path == "/acme/revoke-cert") co_return co_await revokeCert(request);
+  if (path == "/acme/key-change") co_return co_await keyChange(request);
   if (startsWith(path, "/acme/account/")) {
     auto segs = segmentsAfter(path, "/acme/account/");
-    if (segs.size() == 1 && validId(segs[0])) return account(request, segs[0]);
+    if (segs.size() == 1 && validId(segs[0])) co_return co_await account(request, segs[0]);
     if (segs.size() == 2 && validId(segs[0]) && segs[1] == "orders") {
-      return accountOrders(request, segs[0]);
+      co_return co_await accountOrders(request, segs[0]);
     }
-    return core::fail(core::notFound("no such account resource"));
+    co_return core::fail(core::notFound("no such account resource"));
   }
   if (startsWith(path, "/acme/order/")) {
     auto segs = segmentsAfter(path, "/acme/order/");
-    if (segs.size() == 1 && validId(segs[0])) return order(request, segs[0]);
+    if (segs.size() == 1 && validId(segs[0])) co_return co_await order(request, segs[0]);
     if (segs.size() == 2 && validId(segs[0]) && segs[1] == "finalize") {
-      return finalize(request, segs[0], pending);
+      co_return co_await finalize(request, segs[0], pending);
     }
-    return core::fail(core::notFound("no such order resource"));
+    co_return core::fail(core::notFound("no such order resource"));
   }
   if (startsWith(path, "/acme/authz/")) {
     auto segs = segmentsAfter(path, "/acme/authz/");
-    if (segs.size() == 1 && validId(segs[0])) return authorization(request, segs[0]);
-    return core::fail(core::notFound("no such authorization"));
+    if (segs.size() == 1 && validId(segs[0])) co_return co_await authorization(request, segs[0]);
+    co_return core::fail(core::notFound("no such authorization"));
   }
   if (startsWith(path, "/acme/chall/")) {
     auto segs = segmentsAfter(path, "/acme/chall/");
     if (segs.size() == 2 && validId(segs[0]) && validId(segs[1])) {
-      return challenge(request, segs[0], segs[1], started);
+      co_return co_await challenge(request, segs[0], segs[1], started);
     }
-    return core::fail(core::notFound("no such challenge"));
+    co_return core::fail(core::notFound("no such challenge"));
   }
-  return core::fail(core::notFound("no such resource"));
+  co_return core::fail(core::notFound("no such resource"));
 }
 
 HttpResponse AcmeService::directory() const {
@@ -241,18 +241,18 @@ void AcmeService::forgetAccountKey(const std::string& account_id) {
   key_cache_.erase(account_id);
 }
 
-core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpRequest& request,
-                                                                   KeyMode mode) {
+AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const HttpRequest& request,
+                                                                        KeyMode mode) {
   // Media type parameters are tolerated ("application/jose+json; charset=utf-8").
   std::string_view ct = request.content_type;
   if (auto semi = ct.find(';'); semi != std::string_view::npos) ct = ct.substr(0, semi);
   while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
   if (ct != kJoseJson) {
-    return core::fail(core::makeProblem(core::ProblemType::kUnsupportedMediaType,
-                                        "Content-Type must be application/jose+json"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kUnsupportedMediaType,
+                                           "Content-Type must be application/jose+json"));
   }
   auto jws = jose::parseJws(request.body);
-  if (!jws) return core::fail(jws.error());
+  if (!jws) co_return core::fail(jws.error());
   Authenticated out;
   out.jws = std::move(*jws);
   const auto& header = out.jws.header;
@@ -269,63 +269,63 @@ core::Result<AcmeService::Authenticated> AcmeService::authenticate(const HttpReq
                           printable ? "JWS algorithm \"" + header.alg + "\" is not supported here"
                                     : std::string("unsupported JWS algorithm"));
     p.algorithms = algorithms;
-    return core::fail(std::move(p));
+    co_return core::fail(std::move(p));
   }
   if (!header.nonce)
-    return core::fail(core::makeProblem(core::ProblemType::kBadNonce, "the JWS has no nonce"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kBadNonce, "the JWS has no nonce"));
   if (header.url != urls_.requestUrl(request.path)) {
-    return core::fail(core::unauthorized("the JWS url \"" + header.url +
-                                         "\" does not match the request URL \"" +
-                                         urls_.requestUrl(request.path) + "\""));
+    co_return core::fail(core::unauthorized("the JWS url \"" + header.url +
+                                            "\" does not match the request URL \"" +
+                                            urls_.requestUrl(request.path) + "\""));
   }
   if (header.kid) {
     if (mode == KeyMode::kJwk) {
-      return core::fail(
+      co_return core::fail(
           core::malformed("this request must be signed with a \"jwk\", not a \"kid\""));
     }
     const std::string id = urls_.accountIdFromKid(*header.kid);
     if (id.empty()) {
-      return core::fail(core::makeProblem(core::ProblemType::kAccountDoesNotExist,
-                                          "kid is not an account URL of this server"));
+      co_return core::fail(core::makeProblem(core::ProblemType::kAccountDoesNotExist,
+                                             "kid is not an account URL of this server"));
     }
-    auto account = deps_.store.getAccount(id);
-    if (!account) return core::fail(account.error());
+    auto account = co_await deps_.store.getAccount(id);
+    if (!account) co_return core::fail(account.error());
     if (!*account) {
-      return core::fail(
+      co_return core::fail(
           core::makeProblem(core::ProblemType::kAccountDoesNotExist, "no account " + *header.kid));
     }
     auto key = accountKey(**account);
-    if (!key) return core::fail(key.error());
+    if (!key) co_return core::fail(key.error());
     out.key = std::move(*key);
     out.account = std::move(**account);
     out.thumbprint = out.account->thumbprint;
   } else {
     if (mode == KeyMode::kKid) {
-      return core::fail(
+      co_return core::fail(
           core::malformed("this request must be signed with a \"kid\", not a \"jwk\""));
     }
     auto key = jose::publicKeyFromJwk(*header.jwk);
-    if (!key) return core::fail(key.error());
+    if (!key) co_return core::fail(key.error());
     auto tp = jose::jwkThumbprint(*header.jwk);
-    if (!tp) return core::fail(tp.error());
+    if (!tp) co_return core::fail(tp.error());
     out.thumbprint = std::move(*tp);
     out.key = std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free);
   }
   if (auto ok = jose::verifyJwsSignature(out.jws, out.key.get()); !ok) {
     (void)audit("auth.jws.fail", false, request.path, "acme:" + out.thumbprint, ok.error().detail);
-    return core::fail(ok.error());
+    co_return core::fail(ok.error());
   }
   // The nonce is spent only by a correctly signed request: a forged request cannot burn a
   // client's nonce.
   if (!nonces_.consume(*header.nonce)) {
-    return core::fail(core::makeProblem(core::ProblemType::kBadNonce,
-                                        "the nonce is unknown, expired or already used"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kBadNonce,
+                                           "the nonce is unknown, expired or already used"));
   }
   if (out.account && out.account->status != acme::AccountStatus::kValid) {
-    return core::fail(
+    co_return core::fail(
         core::unauthorized("account is " + std::string(acme::toString(out.account->status))));
   }
-  return out;
+  co_return out;
 }
 
 }  // namespace akamu::server

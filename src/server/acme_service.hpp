@@ -1,7 +1,9 @@
 #pragma once
 // The ACME protocol engine: routes a request, authenticates its JWS, runs the resource
-// handler and renders the response. Synchronous and thread-safe; challenge validation is
-// started on the executor it is given and finishes in the background.
+// handler and renders the response. Every step that touches the store is a coroutine that
+// runs on the calling event loop without blocking it; the service is thread-safe (any number
+// of loops may call it at once). Challenge validation is started on the executor it is given
+// and finishes in the background.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -45,8 +47,6 @@ class AcmeService {
   AcmeService(ServiceDeps deps, std::string base_url);
   // The whole request, including the short wait for a just-started validation.
   boost::asio::awaitable<HttpResponse> handleAsync(HttpRequest request);
-  // Everything but that wait (tests and callers without an event loop).
-  HttpResponse handle(const HttpRequest& request);
   const AcmeUrls& urls() const { return urls_; }
 
  private:
@@ -59,12 +59,17 @@ class AcmeService {
   };
   enum class KeyMode { kKid, kJwk, kEither };
 
-  core::Result<Authenticated> authenticate(const HttpRequest& request, KeyMode mode);
+  template <class T>
+  using Task = boost::asio::awaitable<core::Result<T>>;
+
+  // Coroutines below that take references are only ever co_awaited at once by their caller,
+  // whose frame owns the referents (the request lives in handleAsync's frame).
+  Task<Authenticated> authenticate(const HttpRequest& request, KeyMode mode);
   core::Result<std::shared_ptr<EVP_PKEY>> accountKey(const acme::Account& account);
   void forgetAccountKey(const std::string& account_id);
 
   // A finalize whose CAA checks are older than RFC 8659 §3 allows (8 hours): authenticated and
-  // checked synchronously, then CAA is looked up again before anything is signed.
+  // checked first, then CAA is looked up again before anything is signed.
   struct PendingFinalize {
     acme::Order order;
     crypto::ParsedCsr csr;
@@ -73,39 +78,47 @@ class AcmeService {
     std::vector<std::pair<core::Identifier, std::string>> caa_rechecks;  // identifier, method
   };
 
-  core::Result<HttpResponse> route(const HttpRequest& request,
-                                   std::shared_ptr<ValidationSignal>* started = nullptr,
-                                   std::shared_ptr<PendingFinalize>* pending = nullptr);
+  Task<HttpResponse> route(const HttpRequest& request, std::shared_ptr<ValidationSignal>* started,
+                           std::shared_ptr<PendingFinalize>* pending);
   HttpResponse finish(const HttpRequest& request, core::Result<HttpResponse> result);
   HttpResponse directory() const;
-  core::Result<HttpResponse> newAccount(const HttpRequest& request);
-  core::Result<HttpResponse> account(const HttpRequest& request, const std::string& id);
-  core::Result<HttpResponse> accountOrders(const HttpRequest& request, const std::string& id);
-  core::Result<HttpResponse> keyChange(const HttpRequest& request);
-  core::Result<HttpResponse> newOrder(const HttpRequest& request);
-  core::Result<HttpResponse> order(const HttpRequest& request, const std::string& id);
-  core::Result<HttpResponse> finalize(const HttpRequest& request, const std::string& id,
-                                      std::shared_ptr<PendingFinalize>* pending);
-  core::Result<HttpResponse> issueForOrder(const acme::Order& order, const crypto::ParsedCsr& csr,
-                                           const std::string& principal);
-  core::Result<HttpResponse> authorization(const HttpRequest& request, const std::string& id);
-  core::Result<HttpResponse> challenge(const HttpRequest& request, const std::string& authz_id,
-                                       const std::string& chall_id,
-                                       std::shared_ptr<ValidationSignal>* started);
-  core::Result<HttpResponse> renderStoredChallenge(const std::string& authz_id,
-                                                   const std::string& chall_id);
-  core::Result<HttpResponse> certificate(const HttpRequest& request, const std::string& id);
-  core::Result<HttpResponse> revokeCert(const HttpRequest& request);
+  Task<HttpResponse> newAccount(const HttpRequest& request);
+  Task<HttpResponse> account(const HttpRequest& request, const std::string& id);
+  Task<HttpResponse> accountOrders(const HttpRequest& request, const std::string& id);
+  Task<HttpResponse> keyChange(const HttpRequest& request);
+  Task<HttpResponse> newOrder(const HttpRequest& request);
+  Task<HttpResponse> order(const HttpRequest& request, const std::string& id);
+  Task<HttpResponse> finalize(const HttpRequest& request, const std::string& id,
+                              std::shared_ptr<PendingFinalize>* pending);
+  Task<HttpResponse> issueForOrder(const acme::Order& order, const crypto::ParsedCsr& csr,
+                                   const std::string& principal);
+  Task<HttpResponse> authorization(const HttpRequest& request, const std::string& id);
+  Task<HttpResponse> challenge(const HttpRequest& request, const std::string& authz_id,
+                               const std::string& chall_id,
+                               std::shared_ptr<ValidationSignal>* started);
+  Task<HttpResponse> renderStoredChallenge(const std::string& authz_id,
+                                           const std::string& chall_id);
+  Task<HttpResponse> certificate(const HttpRequest& request, const std::string& id);
+  Task<HttpResponse> revokeCert(const HttpRequest& request);
 
-  // Loads an order owned by `account_id`, bringing its status up to date (expiry, authz
-  // outcomes) and persisting any change.
-  core::Result<acme::Order> loadOwnedOrder(const std::string& id, const std::string& account_id);
-  core::Result<acme::Order> refreshOrder(acme::Order order);
+  // Loads an order owned by `account_id` from `store`, bringing its status up to date (expiry,
+  // authz outcomes) and persisting any change. `store` is deps_.store or its readOnly() view.
+  Task<acme::Order> loadOwnedOrder(store::Store& store, const std::string& id,
+                                   const std::string& account_id);
+  Task<acme::Order> refreshOrder(store::Store& store, acme::Order order);
   std::shared_ptr<ValidationSignal> startValidation(const acme::Authorization& authz,
                                                     const acme::Challenge& challenge,
                                                     const std::string& key_authorization);
-  void finishValidation(const std::string& authz_id, const std::string& challenge_id,
-                        const core::Status& outcome, const std::string& principal);
+  // The background half of a validation: awaits `validation`, records its outcome, then wakes
+  // whoever waits on `signal`. Everything by value: it outlives the request that started it.
+  boost::asio::awaitable<void> completeValidation(boost::asio::awaitable<core::Status> validation,
+                                                  std::string authz_id, std::string challenge_id,
+                                                  std::string principal,
+                                                  std::shared_ptr<ValidationSignal> signal);
+  boost::asio::awaitable<void> finishValidation(const std::string& authz_id,
+                                                const std::string& challenge_id,
+                                                const core::Status& outcome,
+                                                const std::string& principal);
   core::Status audit(std::string type, bool success, std::string subject, std::string principal,
                      std::string detail);
 

@@ -15,49 +15,52 @@
 
 namespace akamu::server {
 
-core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
-                                                  const std::string& authz_id,
-                                                  const std::string& chall_id,
-                                                  std::shared_ptr<ValidationSignal>* started) {
-  auto auth = authenticate(request, KeyMode::kKid);
-  if (!auth) return core::fail(auth.error());
-  auto authz = deps_.store.getAuthorization(authz_id);
-  if (!authz) return core::fail(authz.error());
-  if (!*authz) return core::fail(core::notFound("no such challenge"));
+AcmeService::Task<HttpResponse> AcmeService::challenge(const HttpRequest& request,
+                                                       const std::string& authz_id,
+                                                       const std::string& chall_id,
+                                                       std::shared_ptr<ValidationSignal>* started) {
+  auto auth = co_await authenticate(request, KeyMode::kKid);
+  if (!auth) co_return core::fail(auth.error());
+  auto authz = co_await deps_.store.getAuthorization(authz_id);
+  if (!authz) co_return core::fail(authz.error());
+  if (!*authz) co_return core::fail(core::notFound("no such challenge"));
   acme::Authorization& a = **authz;
   if (a.account_id != auth->account->id) {
-    return core::fail(core::unauthorized("the challenge belongs to another account"));
+    co_return core::fail(core::unauthorized("the challenge belongs to another account"));
   }
   auto it = std::find_if(a.challenges.begin(), a.challenges.end(),
                          [&](const acme::Challenge& c) { return c.id == chall_id; });
-  if (it == a.challenges.end()) return core::fail(core::notFound("no such challenge"));
+  if (it == a.challenges.end()) co_return core::fail(core::notFound("no such challenge"));
   acme::Challenge c = *it;
 
   if (!auth->jws.isPostAsGet()) {
     // RFC 8555 §7.5.1: the client says it is ready with an empty JSON object.
     auto payload = core::parseStrictJsonObject(auth->jws.payload);
-    if (!payload) return core::fail(payload.error());
+    if (!payload) co_return core::fail(payload.error());
     if (c.status == acme::ChallengeStatus::kPending) {
       if (a.status != acme::AuthzStatus::kPending) {
-        return core::fail(
+        co_return core::fail(
             core::malformed("the authorization is " + std::string(acme::toString(a.status))));
       }
       if (deps_.clock.now() >= a.expires) {
-        return core::fail(core::malformed("the authorization has expired"));
+        co_return core::fail(core::malformed("the authorization has expired"));
       }
       acme::Challenge processing = c;
       processing.status = acme::ChallengeStatus::kProcessing;
       auto claimed =
-          deps_.store.updateChallengeIfStatus(processing, acme::ChallengeStatus::kPending);
-      if (!claimed) return core::fail(claimed.error());
+          co_await deps_.store.updateChallengeIfStatus(processing, acme::ChallengeStatus::kPending);
+      if (!claimed) co_return core::fail(claimed.error());
       if (*claimed) {
         c = processing;
         auto signal =
             startValidation(a, c, jose::keyAuthorization(c.token, auth->account->thumbprint));
         if (started != nullptr) *started = std::move(signal);
-      } else if (auto fresh = deps_.store.getAuthorization(authz_id); fresh && *fresh) {
-        for (const auto& fc : (*fresh)->challenges)
-          if (fc.id == chall_id) c = fc;
+      } else {
+        auto fresh = co_await deps_.store.getAuthorization(authz_id);
+        if (fresh && *fresh) {
+          for (const auto& fc : (*fresh)->challenges)
+            if (fc.id == chall_id) c = fc;
+        }
       }
     }
   }
@@ -65,23 +68,23 @@ core::Result<HttpResponse> AcmeService::challenge(const HttpRequest& request,
       json(200, renderChallenge(c, urls_, deps_.config.server.dns_persist_issuer_domains));
   r.addHeader("Link", "<" + urls_.authz(a.id) + ">;rel=\"up\"");
   if (c.status == acme::ChallengeStatus::kProcessing) r.addHeader("Retry-After", "1");
-  return r;
+  co_return r;
 }
 
-core::Result<HttpResponse> AcmeService::renderStoredChallenge(const std::string& authz_id,
-                                                              const std::string& chall_id) {
-  auto authz = deps_.store.getAuthorization(authz_id);
-  if (!authz) return core::fail(authz.error());
-  if (!*authz) return core::fail(core::notFound("no such challenge"));
+AcmeService::Task<HttpResponse> AcmeService::renderStoredChallenge(const std::string& authz_id,
+                                                                   const std::string& chall_id) {
+  auto authz = co_await deps_.store.getAuthorization(authz_id);
+  if (!authz) co_return core::fail(authz.error());
+  if (!*authz) co_return core::fail(core::notFound("no such challenge"));
   for (const auto& c : (*authz)->challenges) {
     if (c.id != chall_id) continue;
     HttpResponse r =
         json(200, renderChallenge(c, urls_, deps_.config.server.dns_persist_issuer_domains));
     r.addHeader("Link", "<" + urls_.authz(authz_id) + ">;rel=\"up\"");
     if (c.status == acme::ChallengeStatus::kProcessing) r.addHeader("Retry-After", "1");
-    return r;
+    co_return r;
   }
-  return core::fail(core::notFound("no such challenge"));
+  co_return core::fail(core::notFound("no such challenge"));
 }
 
 namespace {
@@ -158,23 +161,34 @@ std::shared_ptr<ValidationSignal> AcmeService::startValidation(
   job.persist_resolver = &deps_.persist_resolver;
   job.now = deps_.clock.now();
   std::string principal = "acme:" + key_authorization.substr(key_authorization.find('.') + 1);
-  boost::asio::co_spawn(deps_.validation_executor, runValidation(std::move(job)),
-                        [this, authz_id = authz.id, chall_id = challenge.id, principal, signal](
-                            std::exception_ptr error, core::Status outcome) {
-                          if (error) {
-                            outcome =
-                                core::fail(core::serverInternal("validation failed unexpectedly"));
-                          }
-                          finishValidation(authz_id, chall_id, outcome, principal);
-                          signal->notify();
-                        });
+  boost::asio::co_spawn(deps_.validation_executor,
+                        completeValidation(runValidation(std::move(job)), authz.id, challenge.id,
+                                           std::move(principal), signal),
+                        boost::asio::detached);
   return signal;
 }
 
-void AcmeService::finishValidation(const std::string& authz_id, const std::string& challenge_id,
-                                   const core::Status& outcome, const std::string& principal) {
-  auto authz = deps_.store.getAuthorization(authz_id);
-  if (!authz || !*authz) return;
+boost::asio::awaitable<void> AcmeService::completeValidation(
+    boost::asio::awaitable<core::Status> validation, std::string authz_id, std::string challenge_id,
+    std::string principal, std::shared_ptr<ValidationSignal> signal) {
+  core::Status outcome;
+  bool threw = false;
+  try {
+    outcome = co_await std::move(validation);
+  } catch (...) {
+    threw = true;  // recorded below: no co_await inside a handler
+  }
+  if (threw) outcome = core::fail(core::serverInternal("validation failed unexpectedly"));
+  co_await finishValidation(authz_id, challenge_id, outcome, principal);
+  signal->notify();
+}
+
+boost::asio::awaitable<void> AcmeService::finishValidation(const std::string& authz_id,
+                                                           const std::string& challenge_id,
+                                                           const core::Status& outcome,
+                                                           const std::string& principal) {
+  auto authz = co_await deps_.store.getAuthorization(authz_id);
+  if (!authz || !*authz) co_return;
   acme::Authorization a = std::move(**authz);
   for (auto& c : a.challenges) {
     if (c.id != challenge_id) continue;
@@ -192,11 +206,11 @@ void AcmeService::finishValidation(const std::string& authz_id, const std::strin
               urls_.challenge(authz_id, challenge_id), principal,
               a.identifier.type + ":" + a.identifier.value +
                   (ok ? std::string() : " " + outcome.error().detail));
-  if (!deps_.store.updateAuthorization(a)) return;
+  auto stored = co_await deps_.store.updateAuthorization(a);
+  if (!stored) co_return;
   // Move the order on now, so that a client polling it sees "ready" without another step.
-  if (auto order = deps_.store.getOrder(a.order_id); order && *order) {
-    (void)refreshOrder(std::move(**order));
-  }
+  auto order = co_await deps_.store.getOrder(a.order_id);
+  if (order && *order) (void)co_await refreshOrder(deps_.store, std::move(**order));
 }
 
 }  // namespace akamu::server

@@ -51,51 +51,63 @@ bool sameIdentifierSet(std::vector<core::Identifier> a, std::vector<core::Identi
   return a == b;
 }
 
+// Gives up a claimed (processing) order: back to `to` (ready for a retry, or invalid with the
+// reason), then fails with `why`.
+boost::asio::awaitable<core::Result<HttpResponse>> revertClaim(store::Store& store,
+                                                               acme::Order back,
+                                                               acme::OrderStatus to,
+                                                               core::Problem why) {
+  back.status = to;
+  if (to == acme::OrderStatus::kInvalid) back.error = why;
+  (void)co_await store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
+  co_return core::fail(std::move(why));
+}
+
 }  // namespace
 
-core::Result<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
-  auto auth = authenticate(request, KeyMode::kKid);
-  if (!auth) return core::fail(auth.error());
-  if (auth->jws.isPostAsGet()) return core::fail(core::malformed("newOrder needs a payload"));
+AcmeService::Task<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
+  auto auth = co_await authenticate(request, KeyMode::kKid);
+  if (!auth) co_return core::fail(auth.error());
+  if (auth->jws.isPostAsGet()) co_return core::fail(core::malformed("newOrder needs a payload"));
   auto payload = core::parseStrictJsonObject(auth->jws.payload);
-  if (!payload) return core::fail(payload.error());
+  if (!payload) co_return core::fail(payload.error());
   auto* ids_value = payload->if_contains("identifiers");
   if (ids_value == nullptr || !ids_value->is_array()) {
-    return core::fail(core::malformed("\"identifiers\" must be an array"));
+    co_return core::fail(core::malformed("\"identifiers\" must be an array"));
   }
   std::vector<core::Identifier> requested;
   for (const auto& v : ids_value->as_array()) {
-    if (!v.is_object()) return core::fail(core::malformed("identifiers must be objects"));
+    if (!v.is_object()) co_return core::fail(core::malformed("identifiers must be objects"));
     const auto& o = v.as_object();
     auto* type = o.if_contains("type");
     auto* value = o.if_contains("value");
     if (type == nullptr || !type->is_string() || value == nullptr || !value->is_string()) {
-      return core::fail(core::malformed("an identifier needs string \"type\" and \"value\""));
+      co_return core::fail(core::malformed("an identifier needs string \"type\" and \"value\""));
     }
     requested.push_back({std::string(type->as_string()), std::string(value->as_string())});
-    if (requested.size() > 1000) return core::fail(core::malformed("too many identifiers"));
+    if (requested.size() > 1000) co_return core::fail(core::malformed("too many identifiers"));
   }
   auto identifiers = acme::checkOrderIdentifiers(requested);
-  if (!identifiers) return core::fail(identifiers.error());
+  if (!identifiers) co_return core::fail(identifiers.error());
 
   auto not_before = optionalTime(*payload, "notBefore");
-  if (!not_before) return core::fail(not_before.error());
+  if (!not_before) co_return core::fail(not_before.error());
   auto not_after = optionalTime(*payload, "notAfter");
-  if (!not_after) return core::fail(not_after.error());
+  if (!not_after) co_return core::fail(not_after.error());
   const auto now = deps_.clock.now();
   const auto max_validity = std::chrono::hours(24) * deps_.config.ca.validity_days;
   if (*not_before && *not_after && **not_after <= **not_before) {
-    return core::fail(core::malformed("notAfter must be later than notBefore"));
+    co_return core::fail(core::malformed("notAfter must be later than notBefore"));
   }
   if (*not_after && **not_after <= now) {
-    return core::fail(core::malformed("notAfter is in the past"));
+    co_return core::fail(core::malformed("notAfter is in the past"));
   }
   if (*not_after && **not_after - not_before->value_or(now) > max_validity) {
-    return core::fail(core::malformed("the requested validity exceeds " +
-                                      std::to_string(deps_.config.ca.validity_days) + " days"));
+    co_return core::fail(core::malformed("the requested validity exceeds " +
+                                         std::to_string(deps_.config.ca.validity_days) + " days"));
   }
   if (*not_before && **not_before > now + max_validity) {
-    return core::fail(core::malformed("notBefore is too far in the future"));
+    co_return core::fail(core::malformed("notBefore is too far in the future"));
   }
 
   acme::Order order;
@@ -135,143 +147,157 @@ core::Result<HttpResponse> AcmeService::newOrder(const HttpRequest& request) {
   if (auto s = audit("order.create", true, urls_.order(order.id), "acme:" + auth->thumbprint,
                      std::to_string(order.identifiers.size()) + " identifiers");
       !s) {
-    return core::fail(s.error());
+    co_return core::fail(s.error());
   }
-  if (auto s = deps_.store.insertOrder(order, authzs); !s) return core::fail(s.error());
+  auto inserted = co_await deps_.store.insertOrder(order, authzs);
+  if (!inserted) co_return core::fail(inserted.error());
   HttpResponse r = json(201, renderOrder(order, urls_));
   r.addHeader("Location", urls_.order(order.id));
-  return r;
+  co_return r;
 }
 
-core::Result<acme::Order> AcmeService::refreshOrder(acme::Order order) {
+AcmeService::Task<acme::Order> AcmeService::refreshOrder(store::Store& store, acme::Order order) {
   const auto before = order.status;
-  if (before != acme::OrderStatus::kPending && before != acme::OrderStatus::kReady) return order;
+  if (before != acme::OrderStatus::kPending && before != acme::OrderStatus::kReady) co_return order;
   std::vector<acme::Authorization> authzs;
   if (before == acme::OrderStatus::kPending) {
-    auto loaded = deps_.store.getAuthorizations(order.authz_ids);
-    if (!loaded) return core::fail(loaded.error());
+    auto loaded = co_await store.getAuthorizations(order.authz_ids);
+    if (!loaded) co_return core::fail(loaded.error());
     authzs = std::move(*loaded);
   }
   auto next = acme::nextOrderStatus(order, authzs, deps_.clock.now());
   order.status = next.status;
   order.error = std::move(next.error);
   if (order.status != before) {
-    auto ok = deps_.store.updateOrderIfStatus(order, before);
-    if (!ok) return core::fail(ok.error());
+    auto ok = co_await store.updateOrderIfStatus(order, before);
+    if (!ok) co_return core::fail(ok.error());
     if (!*ok) {
       // Somebody else moved it first; theirs is the truth.
-      auto fresh = deps_.store.getOrder(order.id);
-      if (!fresh) return core::fail(fresh.error());
-      if (!*fresh) return core::fail(core::notFound("no such order"));
-      return std::move(**fresh);
+      auto fresh = co_await store.getOrder(order.id);
+      if (!fresh) co_return core::fail(fresh.error());
+      if (!*fresh) co_return core::fail(core::notFound("no such order"));
+      co_return std::move(**fresh);
     }
   }
-  return order;
+  co_return order;
 }
 
-core::Result<acme::Order> AcmeService::loadOwnedOrder(const std::string& id,
-                                                      const std::string& account_id) {
-  auto order = deps_.store.getOrder(id);
-  if (!order) return core::fail(order.error());
-  if (!*order) return core::fail(core::notFound("no such order"));
+AcmeService::Task<acme::Order> AcmeService::loadOwnedOrder(store::Store& store,
+                                                           const std::string& id,
+                                                           const std::string& account_id) {
+  auto order = co_await store.getOrder(id);
+  if (!order) co_return core::fail(order.error());
+  if (!*order) co_return core::fail(core::notFound("no such order"));
   if ((*order)->account_id != account_id) {
-    return core::fail(core::unauthorized("the order belongs to another account"));
+    co_return core::fail(core::unauthorized("the order belongs to another account"));
   }
-  return refreshOrder(std::move(**order));
+  co_return co_await refreshOrder(store, std::move(**order));
 }
 
-core::Result<HttpResponse> AcmeService::order(const HttpRequest& request, const std::string& id) {
-  auto auth = authenticate(request, KeyMode::kKid);
-  if (!auth) return core::fail(auth.error());
+AcmeService::Task<HttpResponse> AcmeService::order(const HttpRequest& request,
+                                                   const std::string& id) {
+  auto auth = co_await authenticate(request, KeyMode::kKid);
+  if (!auth) co_return core::fail(auth.error());
   if (!auth->jws.isPostAsGet()) {
-    return core::fail(core::malformed("fetch an order with POST-as-GET (empty payload)"));
+    co_return core::fail(core::malformed("fetch an order with POST-as-GET (empty payload)"));
   }
-  auto order = loadOwnedOrder(id, auth->account->id);
-  if (!order) return core::fail(order.error());
+  // A read-only request: the lookups go to the read-only pool (a status refresh still writes
+  // through it to the main store).
+  auto order = co_await loadOwnedOrder(deps_.store.readOnly(), id, auth->account->id);
+  if (!order) co_return core::fail(order.error());
   HttpResponse r = json(200, renderOrder(*order, urls_));
   if (order->status == acme::OrderStatus::kProcessing) r.addHeader("Retry-After", "1");
-  return r;
+  co_return r;
 }
 
-core::Result<HttpResponse> AcmeService::authorization(const HttpRequest& request,
-                                                      const std::string& id) {
-  auto auth = authenticate(request, KeyMode::kKid);
-  if (!auth) return core::fail(auth.error());
-  auto authz = deps_.store.getAuthorization(id);
-  if (!authz) return core::fail(authz.error());
-  if (!*authz) return core::fail(core::notFound("no such authorization"));
+AcmeService::Task<HttpResponse> AcmeService::authorization(const HttpRequest& request,
+                                                           const std::string& id) {
+  auto auth = co_await authenticate(request, KeyMode::kKid);
+  if (!auth) co_return core::fail(auth.error());
+  // POST-as-GET only reads (an expiry update writes through the read-only view to the main
+  // store); a deactivation works on the main store throughout.
+  const bool read_only = auth->jws.isPostAsGet();
+  store::Store& store = read_only ? deps_.store.readOnly() : deps_.store;
+  auto authz = co_await store.getAuthorization(id);
+  if (!authz) co_return core::fail(authz.error());
+  if (!*authz) co_return core::fail(core::notFound("no such authorization"));
   acme::Authorization& a = **authz;
   if (a.account_id != auth->account->id) {
-    return core::fail(core::unauthorized("the authorization belongs to another account"));
+    co_return core::fail(core::unauthorized("the authorization belongs to another account"));
   }
   if (auto now_status = acme::effectiveAuthzStatus(a, deps_.clock.now()); now_status != a.status) {
     a.status = now_status;
-    if (auto s = deps_.store.updateAuthorization(a); !s) return core::fail(s.error());
+    auto expired = co_await store.updateAuthorization(a);
+    if (!expired) co_return core::fail(expired.error());
   }
-  if (!auth->jws.isPostAsGet()) {
+  if (!read_only) {
     auto payload = core::parseStrictJsonObject(auth->jws.payload);
-    if (!payload) return core::fail(payload.error());
+    if (!payload) co_return core::fail(payload.error());
     auto* status = payload->if_contains("status");
     if (status == nullptr || !status->is_string() || status->as_string() != "deactivated") {
-      return core::fail(
+      co_return core::fail(
           core::malformed("the only change a client may make to an "
                           "authorization is {\"status\":\"deactivated\"}"));
     }
     if (a.status != acme::AuthzStatus::kPending && a.status != acme::AuthzStatus::kValid) {
-      return core::fail(core::malformed("an authorization that is " +
-                                        std::string(acme::toString(a.status)) +
-                                        " cannot be deactivated"));
+      co_return core::fail(core::malformed("an authorization that is " +
+                                           std::string(acme::toString(a.status)) +
+                                           " cannot be deactivated"));
     }
     a.status = acme::AuthzStatus::kDeactivated;
-    if (auto s = deps_.store.updateAuthorization(a); !s) return core::fail(s.error());
-    if (auto o = deps_.store.getOrder(a.order_id); o && *o) (void)refreshOrder(std::move(**o));
+    auto deactivated = co_await deps_.store.updateAuthorization(a);
+    if (!deactivated) co_return core::fail(deactivated.error());
+    auto o = co_await deps_.store.getOrder(a.order_id);
+    if (o && *o) (void)co_await refreshOrder(deps_.store, std::move(**o));
   }
-  return json(200, renderAuthorization(a, urls_, deps_.config.server.dns_persist_issuer_domains));
+  co_return json(200,
+                 renderAuthorization(a, urls_, deps_.config.server.dns_persist_issuer_domains));
 }
 
-core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request, const std::string& id,
-                                                 std::shared_ptr<PendingFinalize>* pending) {
-  auto auth = authenticate(request, KeyMode::kKid);
-  if (!auth) return core::fail(auth.error());
-  if (auth->jws.isPostAsGet()) return core::fail(core::malformed("finalize needs a CSR"));
+AcmeService::Task<HttpResponse> AcmeService::finalize(const HttpRequest& request,
+                                                      const std::string& id,
+                                                      std::shared_ptr<PendingFinalize>* pending) {
+  auto auth = co_await authenticate(request, KeyMode::kKid);
+  if (!auth) co_return core::fail(auth.error());
+  if (auth->jws.isPostAsGet()) co_return core::fail(core::malformed("finalize needs a CSR"));
   auto payload = core::parseStrictJsonObject(auth->jws.payload);
-  if (!payload) return core::fail(payload.error());
-  auto order = loadOwnedOrder(id, auth->account->id);
-  if (!order) return core::fail(order.error());
+  if (!payload) co_return core::fail(payload.error());
+  auto order = co_await loadOwnedOrder(deps_.store, id, auth->account->id);
+  if (!order) co_return core::fail(order.error());
   if (order->status != acme::OrderStatus::kReady) {
-    return core::fail(core::makeProblem(
+    co_return core::fail(core::makeProblem(
         core::ProblemType::kOrderNotReady,
         "the order is " + std::string(acme::toString(order->status)) + ", not ready"));
   }
   auto* csr_member = payload->if_contains("csr");
   if (csr_member == nullptr || !csr_member->is_string()) {
-    return core::fail(core::malformed("\"csr\" must be a base64url string"));
+    co_return core::fail(core::malformed("\"csr\" must be a base64url string"));
   }
   auto der = core::base64urlDecode(csr_member->as_string());
   if (!der)
-    return core::fail(core::makeProblem(core::ProblemType::kBadCsr, "csr is not base64url"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kBadCsr, "csr is not base64url"));
   auto csr = crypto::parseCsr(*der);
-  if (!csr) return core::fail(csr.error());
+  if (!csr) co_return core::fail(csr.error());
   std::vector<core::Identifier> wanted = csr->identifiers;
   if (csr->common_name) {
     core::Identifier cn{"dns", *csr->common_name};
     if (std::find(wanted.begin(), wanted.end(), cn) == wanted.end()) wanted.push_back(cn);
   }
   if (!sameIdentifierSet(wanted, order->identifiers)) {
-    return core::fail(core::makeProblem(core::ProblemType::kBadCsr,
-                                        "the CSR's names differ from the order's identifiers"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kBadCsr,
+                                           "the CSR's names differ from the order's identifiers"));
   }
   if (EVP_PKEY_eq(csr->public_key.get(), auth->key.get()) == 1) {
-    return core::fail(core::makeProblem(core::ProblemType::kBadCsr,
-                                        "the certificate key must differ from the account key"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kBadCsr,
+                                           "the certificate key must differ from the account key"));
   }
   const std::string principal = "acme:" + auth->thumbprint;
   // RFC 8659 §3: a CAA check may be relied on for 8 hours. Authorizations validated earlier
   // are looked up again (asynchronously, by handleAsync) before signing.
   std::vector<std::pair<core::Identifier, std::string>> rechecks;
   if (!deps_.config.server.caa_identities.empty()) {
-    auto authzs = deps_.store.getAuthorizations(order->authz_ids);
-    if (!authzs) return core::fail(authzs.error());
+    auto authzs = co_await deps_.store.getAuthorizations(order->authz_ids);
+    if (!authzs) co_return core::fail(authzs.error());
     const auto now = deps_.clock.now();
     for (const auto& a : *authzs) {
       if (a.identifier.type != "dns") continue;
@@ -286,41 +312,37 @@ core::Result<HttpResponse> AcmeService::finalize(const HttpRequest& request, con
   }
   if (!rechecks.empty()) {
     if (pending == nullptr) {
-      return core::fail(core::serverInternal("CAA must be re-checked before issuance"));
+      co_return core::fail(core::serverInternal("CAA must be re-checked before issuance"));
     }
     *pending = std::make_shared<PendingFinalize>(
         PendingFinalize{std::move(*order), std::move(*csr), principal,
                         urls_.account(auth->account->id), std::move(rechecks)});
-    return HttpResponse{};  // completed by handleAsync after the lookups
+    co_return HttpResponse{};  // completed by handleAsync after the lookups
   }
-  return issueForOrder(*order, *csr, principal);
+  co_return co_await issueForOrder(*order, *csr, principal);
 }
 
-core::Result<HttpResponse> AcmeService::issueForOrder(const acme::Order& ready_order,
-                                                      const crypto::ParsedCsr& csr,
-                                                      const std::string& principal) {
+AcmeService::Task<HttpResponse> AcmeService::issueForOrder(const acme::Order& ready_order,
+                                                           const crypto::ParsedCsr& csr,
+                                                           const std::string& principal) {
   const acme::Order* order = &ready_order;
   if (auto s = audit("order.finalize", true, urls_.order(order->id), principal, ""); !s) {
-    return core::fail(s.error());
+    co_return core::fail(s.error());
   }
   acme::Order processing = *order;
   processing.status = acme::OrderStatus::kProcessing;
-  auto claimed = deps_.store.updateOrderIfStatus(processing, acme::OrderStatus::kReady);
-  if (!claimed) return core::fail(claimed.error());
+  auto claimed = co_await deps_.store.updateOrderIfStatus(processing, acme::OrderStatus::kReady);
+  if (!claimed) co_return core::fail(claimed.error());
   if (!*claimed) {
-    return core::fail(core::makeProblem(core::ProblemType::kOrderNotReady,
-                                        "the order is already being finalized"));
+    co_return core::fail(core::makeProblem(core::ProblemType::kOrderNotReady,
+                                           "the order is already being finalized"));
   }
-  auto revert = [&](core::Problem why, acme::OrderStatus to) {
-    acme::Order back = processing;
-    back.status = to;
-    if (to == acme::OrderStatus::kInvalid) back.error = why;
-    (void)deps_.store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
-    return core::fail(std::move(why));
-  };
   auto issued = deps_.ca.issue(csr.public_key.get(), order->identifiers, csr.common_name,
                                order->not_before, order->not_after);
-  if (!issued) return revert(issued.error(), acme::OrderStatus::kInvalid);
+  if (!issued) {
+    co_return co_await revertClaim(deps_.store, processing, acme::OrderStatus::kInvalid,
+                                   issued.error());
+  }
 
   acme::Certificate cert;
   cert.id = core::randomToken(12);
@@ -334,15 +356,18 @@ core::Result<HttpResponse> AcmeService::issueForOrder(const acme::Order& ready_o
   if (auto s = audit("cert.issue", true, urls_.certificate(cert.id), principal,
                      "serial " + cert.serial_hex);
       !s) {
-    return revert(s.error(), acme::OrderStatus::kReady);
+    co_return co_await revertClaim(deps_.store, processing, acme::OrderStatus::kReady, s.error());
   }
   acme::Order valid = processing;
   valid.status = acme::OrderStatus::kValid;
   valid.certificate_id = cert.id;
-  auto stored = deps_.store.insertCertificateForOrder(cert, valid);
-  if (!stored) return revert(stored.error(), acme::OrderStatus::kReady);
-  if (!*stored) return core::fail(core::serverInternal("the order changed during issuance"));
-  return json(200, renderOrder(valid, urls_));
+  auto stored = co_await deps_.store.insertCertificateForOrder(cert, valid);
+  if (!stored) {
+    co_return co_await revertClaim(deps_.store, processing, acme::OrderStatus::kReady,
+                                   stored.error());
+  }
+  if (!*stored) co_return core::fail(core::serverInternal("the order changed during issuance"));
+  co_return json(200, renderOrder(valid, urls_));
 }
 
 }  // namespace akamu::server

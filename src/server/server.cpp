@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "crypto/key_type.hpp"
 #include "store/open_store.hpp"
@@ -29,7 +31,9 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   s->audit_ = std::move(*audit);
 
   store::StoreOptions store_options;
-  store_options.read_connections = static_cast<std::size_t>(cfg.database.ro_connections);
+  store_options.pool_connections = static_cast<std::size_t>(cfg.database.pool_connections);
+  store_options.ro_connections = static_cast<std::size_t>(cfg.database.ro_connections);
+  store_options.require_tls = cfg.database.require_tls;
   auto store = store::openStore(cfg.database.url, store_options);
   if (!store) return core::fail(store.error());
   s->store_ = std::move(*store);
@@ -86,6 +90,20 @@ core::Status Server::start() {
     return core::fail(s.error());
   }
   http_->start();
+  store::RetentionSettings retention;
+  retention.interval = std::chrono::seconds(config_.database.prune_interval_secs);
+  retention.after_expiry = std::chrono::seconds(config_.database.prune_after_expiry_secs);
+  retention_ = std::make_unique<store::RetentionSchedule>(
+      ioc_.get_executor(), *store_, *clock_, retention,
+      [](const core::Result<store::PruneCounts>& r) {
+        if (!r) {
+          spdlog::warn("retention: pruning failed: {}", r.error().detail);
+        } else if (r->orders + r->authorizations + r->challenges > 0) {
+          spdlog::info("retention: pruned {} orders, {} authorizations, {} challenges", r->orders,
+                       r->authorizations, r->challenges);
+        }
+      });
+  retention_->start();
   unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
@@ -97,9 +115,18 @@ core::Status Server::start() {
   return {};
 }
 
+core::Result<store::PruneCounts> Server::pruneNow() {
+  store::RetentionSettings settings;
+  settings.after_expiry = std::chrono::seconds(config_.database.prune_after_expiry_secs);
+  auto done = boost::asio::co_spawn(ioc_, store::pruneOnce(*store_, *clock_, settings),
+                                    boost::asio::use_future);
+  return done.get();
+}
+
 void Server::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (retention_) retention_->stop();
   if (http_) http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   ioc_.stop();
@@ -114,6 +141,7 @@ void Server::wait() {
 Server::~Server() {
   stop();
   wait();
+  retention_.reset();
   service_.reset();
   persist_resolver_.reset();
   resolver_.reset();

@@ -13,6 +13,7 @@
 #include "server/acme_service.hpp"
 #include "server/audit_log.hpp"
 #include "server/http_server.hpp"
+#include "store/retention.hpp"
 #include "store/store.hpp"
 #include "validation/resolver.hpp"
 
@@ -39,6 +40,10 @@ class Server {
   const ca::CertificateAuthority& ca() const { return *ca_; }
   bool createdCa() const { return created_ca_; }
   const config::Config& config() const { return config_; }
+  // One retention pass now, at the server clock's current time (what the schedule runs every
+  // prune_interval_secs); blocks until it is done. For tests and operators' tools; needs
+  // start() to have been called.
+  core::Result<store::PruneCounts> pruneNow();
 
  private:
   Server() = default;
@@ -54,6 +59,7 @@ class Server {
   std::unique_ptr<validation::Resolver> resolver_;
   std::unique_ptr<validation::Resolver> persist_resolver_;
   std::unique_ptr<AcmeService> service_;
+  std::unique_ptr<store::RetentionSchedule> retention_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The operator's first minutes with the akamu binary: init, first start (CA created, key 0600),
-# restart (CA reused), refusals (half a CA, unknown config key, bad listen override), version.
+# restart (CA reused), refusals (newer database schema, half a CA, unknown config key, bad listen
+# override), version.
 set -euo pipefail
 AKAMU=${1:?usage: startup.sh path/to/akamu}
 work=$(mktemp -d)
@@ -51,6 +52,30 @@ start
 wait_dir "$port" || fail "server did not restart"
 stop
 [[ "$(sha256sum "$work/data/ca.pem")" == "$before" ]] || fail "restart replaced the CA certificate"
+
+# A database written by a newer akamu: refuse to start, naming both schema versions, and leave
+# the database as it was.
+db="$work/data/akamu.db"
+[[ -f $db ]] || fail "init/serve did not create $db"
+python3 - "$db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (999, '2030-01-01T00:00:00Z')")
+c.commit()
+PY
+if "$AKAMU" serve -c "$work/akamu.toml" >"$work/serve.log" 2>&1; then fail "started on a newer schema"; fi
+grep -q 'database schema version 999 is newer than this akamu supports' "$work/serve.log" ||
+  fail "newer schema not explained: $(cat "$work/serve.log")"
+python3 - "$db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+assert c.execute("SELECT count(*) FROM schema_migrations WHERE version = 999").fetchone()[0] == 1
+c.execute("DELETE FROM schema_migrations WHERE version = 999")
+c.commit()
+PY
+start
+wait_dir "$port" || fail "server did not start again once the schema was back"
+stop
 
 # Half a CA: refuse, naming the files, and do not create a new key.
 mv "$work/data/ca.pem" "$work/ca.pem.bak"

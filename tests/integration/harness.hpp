@@ -4,6 +4,7 @@
 // against, and helpers to drive it with the project's own ACME client and to craft bad requests.
 // Header-only: tests/CMakeLists.txt compiles only *_test.cpp files.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -253,6 +255,36 @@ struct ServerOptions {
   std::string ca_key_type = "ec:P-256";
 };
 
+// The suite runs once on SQLite in memory and once on PostgreSQL: for the second run CTest sets
+// AKAMU_TEST_PG_URL_FILE to the file tests/pg/pg_server.sh wrote, and every test server gets a
+// fresh schema of that PostgreSQL server of its own.
+inline std::string testDatabaseUrl() {
+  const char* url_file = std::getenv("AKAMU_TEST_PG_URL_FILE");
+  if (url_file == nullptr || *url_file == '\0') return "sqlite::memory:";
+  std::ifstream in(url_file);
+  std::string url;
+  std::getline(in, url);
+  if (url.empty()) {
+    ADD_FAILURE() << "AKAMU_TEST_PG_URL_FILE=" << url_file << " holds no URL (pg fixture down?)";
+    return "sqlite::memory:";
+  }
+  static std::atomic<int> counter{0};
+  const std::string schema =
+      "itest_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    ADD_FAILURE() << "test PostgreSQL: " << PQerrorMessage(conn.get());
+    return url;
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(
+      PQexec(conn.get(), ("CREATE SCHEMA " + schema).c_str()), &PQclear);
+  if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+    ADD_FAILURE() << "CREATE SCHEMA: " << PQresultErrorMessage(res.get());
+  }
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "options=-csearch_path%3D" + schema;
+}
+
 class TestServer {
  public:
   // Null (with a test failure recorded) when the server cannot start.
@@ -290,12 +322,13 @@ class TestServer {
     return ts;
   }
 
-  // The configuration every test server starts from: port 0, SQLite in memory, files in `dir`.
+  // The configuration every test server starts from: port 0, SQLite in memory (or a fresh
+  // PostgreSQL schema, see testDatabaseUrl), files in `dir`.
   static config::Config baseConfig(const std::string& dir, int validation_port) {
     config::Config cfg;
     cfg.listen_addr = "127.0.0.1:0";
     cfg.base_url = "";
-    cfg.database.url = "sqlite::memory:";
+    cfg.database.url = testDatabaseUrl();
     cfg.ca.key_file = dir + "/ca.key";
     cfg.ca.cert_file = dir + "/ca.pem";
     cfg.server.audit_log_file = dir + "/audit.log";

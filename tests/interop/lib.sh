@@ -152,6 +152,8 @@ start_akamu() {
     { cat "$WORK/akamu-init.log" >&2; fail "akamu init failed"; }
   # A script that needs more settings defines akamu_configure (see akamu_set).
   if declare -F akamu_configure >/dev/null; then akamu_configure "$WORK/akamu.toml"; fi
+  use_test_postgres
+
   log "akamu serve"
   bg akamu "$AKAMU" serve -c "$WORK/akamu.toml"
   AKAMU_PID=$BG_PID
@@ -267,10 +269,29 @@ PYEOF
 # akamu_set KEY VALUE: replace the `KEY = ...` line of $WORK/akamu.toml (as
 # written by `akamu init`, which lists every key) with `KEY = VALUE`; VALUE is
 # TOML (quote strings yourself). Call it from akamu_configure.
+# use_test_postgres: when CTest runs the suite on PostgreSQL (AKAMU_TEST_PG_URL_FILE names the
+# file tests/pg/pg_server.sh wrote), point akamu at a fresh schema of the test server.
+use_test_postgres() {
+  [[ -n ${AKAMU_TEST_PG_URL_FILE:-} ]] || return 0
+  [[ -s $AKAMU_TEST_PG_URL_FILE ]] ||
+    fail "AKAMU_TEST_PG_URL_FILE=$AKAMU_TEST_PG_URL_FILE is empty: is the pg fixture running?"
+  local url schema sep
+  url=$(<"$AKAMU_TEST_PG_URL_FILE")
+  schema="interop_${CLIENT//[^a-z0-9]/_}_$$"
+  psql -q -v ON_ERROR_STOP=1 "$url" -c "CREATE SCHEMA $schema" >/dev/null ||
+    fail "cannot create schema $schema on the test PostgreSQL"
+  sep='?'
+  [[ $url == *\?* ]] && sep='&'
+  akamu_set url "\"$url${sep}options=-csearch_path%3D$schema\""
+}
+
 akamu_set() {
   local key=$1 value=$2 conf=$WORK/akamu.toml
   grep -q "^$key = " "$conf" || fail "akamu init wrote no '$key = ' line in $conf"
-  sed -i "s|^$key = .*|$key = $value|" "$conf"
+  local escaped=${value//\\/\\\\}
+  escaped=${escaped//&/\\&}
+  escaped=${escaped//|/\\|}
+  sed -i "s|^$key = .*|$key = $escaped|" "$conf"
   grep -qxF "$key = $value" "$conf" || fail "could not set $key in $conf"
   log "config: $key = $value"
 }
