@@ -34,7 +34,7 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   store_options.pool_connections = static_cast<std::size_t>(cfg.database.pool_connections);
   store_options.ro_connections = static_cast<std::size_t>(cfg.database.ro_connections);
   store_options.require_tls = cfg.database.require_tls;
-  auto store = store::openStore(cfg.database.url, store_options);
+  auto store = store::openStore(cfg.database.url, store_options, s->ioc_.get_executor());
   if (!store) return core::fail(store.error());
   s->store_ = std::move(*store);
 
@@ -145,6 +145,9 @@ Server::~Server() {
   service_.reset();
   persist_resolver_.reset();
   resolver_.reset();
+  // Before the event loop: the SQLite writer answers its last callers by posting to that loop,
+  // and PostgreSQL calls still suspended in it keep their connection pool alive on their own.
+  store_.reset();
 }
 
 }  // namespace akamu::server

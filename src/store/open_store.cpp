@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace akamu::store {
@@ -15,13 +16,32 @@ core::Problem unsupported(std::string_view url) {
   std::string scheme(colon == std::string_view::npos ? std::string_view("(none)")
                                                      : url.substr(0, colon));
   return core::malformed("unsupported database url (scheme \"" + scheme +
-                         "\"); expected sqlite:PATH or sqlite::memory:");
+                         "\"); expected sqlite:PATH, sqlite::memory:, postgres://... or a "
+                         "PostgreSQL key=value conninfo");
 }
 
 }  // namespace
 
-core::Result<std::unique_ptr<Store>> openStore(const std::string& url,
-                                               const StoreOptions& options) {
+bool isPostgresUrl(std::string_view url) {
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) return true;
+  // key=value conninfo: an '=' before any ':' and no scheme.
+  const auto eq = url.find('=');
+  return eq != std::string_view::npos && eq < url.find(':') &&
+         url.find("://") == std::string_view::npos;
+}
+
+core::Result<std::unique_ptr<Store>> openStore(const std::string& url, const StoreOptions& options,
+                                               boost::asio::any_io_executor executor) {
+  if (isPostgresUrl(url)) {
+    if (!executor) {
+      return core::fail(core::serverInternal("a PostgreSQL store needs an event loop to run on"));
+    }
+    postgres::PostgresOptions pg;
+    pg.pool_connections = options.pool_connections;
+    pg.ro_connections = options.ro_connections;
+    pg.require_tls = options.require_tls;
+    return postgres::openPostgresStore(std::move(executor), url, pg);
+  }
   std::string_view rest(url);
   if (!rest.starts_with(kSqliteScheme)) return core::fail(unsupported(url));
   rest.remove_prefix(kSqliteScheme.size());

@@ -1,8 +1,10 @@
 #pragma once
 // Picks the Store implementation from a database URL.
+#include <boost/asio/any_io_executor.hpp>
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 #include "store/store.hpp"
@@ -20,8 +22,14 @@ struct StoreOptions {
 };
 
 // url: "sqlite:///abs/path/file.db", "sqlite://relative/path.db", "sqlite:path.db",
-// "sqlite::memory:". Anything else is a malformed problem "unsupported database url ...".
+// "sqlite::memory:"; PostgreSQL: "postgres://...", "postgresql://..." or a key=value conninfo
+// ("host=... dbname=..."), which need `executor` (the event loop the queries run on). Anything
+// else is a malformed problem "unsupported database url ...". Never quotes a password.
 core::Result<std::unique_ptr<Store>> openStore(const std::string& url,
-                                               const StoreOptions& options = {});
+                                               const StoreOptions& options = {},
+                                               boost::asio::any_io_executor executor = {});
+
+// True for the PostgreSQL forms above.
+bool isPostgresUrl(std::string_view url);
 
 }  // namespace akamu::store

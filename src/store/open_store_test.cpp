@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <string>
 
@@ -44,7 +45,7 @@ class ChangeDir {
 };
 
 TEST(OpenStore, RejectsUnsupportedUrls) {
-  for (const char* url : {"", "postgresql://akamu:s3cret@db.internal/akamu", "mysql://x/y",
+  for (const char* url : {"", "mysql://akamu:s3cret@db.internal/akamu", "mysql://x/y",
                           "sqlite3:x.db", "SQLITE:x.db", "/var/lib/akamu.db", "x.db"}) {
     auto store = openStore(url);
     ASSERT_FALSE(store) << url;
@@ -52,6 +53,35 @@ TEST(OpenStore, RejectsUnsupportedUrls) {
     EXPECT_TRUE(store.error().detail.starts_with("unsupported database url")) << url;
     EXPECT_EQ(store.error().detail.find("s3cret"), std::string::npos) << "leaks the password";
   }
+}
+
+TEST(OpenStore, RecognisesPostgresUrls) {
+  for (const char* url : {"postgres://a@h/d", "postgresql://a:pw@h:5432/d?sslmode=require",
+                          "host=127.0.0.1 port=5432 dbname=akamu", "dbname=akamu"}) {
+    EXPECT_TRUE(isPostgresUrl(url)) << url;
+  }
+  for (const char* url : {"sqlite::memory:", "sqlite:///x=y.db", "sqlite://a=b", "mysql://x/y",
+                          "x.db", ""}) {
+    EXPECT_FALSE(isPostgresUrl(url)) << url;
+  }
+}
+
+TEST(OpenStore, PostgresWithoutAnEventLoopIsRefusedWithoutThePassword) {
+  auto store = openStore("postgresql://akamu:s3cret@127.0.0.1:1/akamu");
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().type, ProblemType::kServerInternal);
+  EXPECT_EQ(store.error().detail.find("s3cret"), std::string::npos);
+}
+
+TEST(OpenStore, UnreachablePostgresIsAClearErrorWithoutThePassword) {
+  boost::asio::io_context io;
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  auto store = openStore("postgresql://akamu:s3cret@127.0.0.1:1/akamu?connect_timeout=2", {},
+                         io.get_executor());
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().type, ProblemType::kServerInternal);
+  EXPECT_NE(store.error().detail.find("127.0.0.1"), std::string::npos) << store.error().detail;
+  EXPECT_EQ(store.error().detail.find("s3cret"), std::string::npos) << store.error().detail;
 }
 
 TEST(OpenStore, RejectsSqliteUrlsWithoutUsablePath) {

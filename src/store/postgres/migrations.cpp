@@ -1,0 +1,202 @@
+#include "store/postgres/migrations.hpp"
+
+#include <cstdlib>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "store/postgres/connection.hpp"
+
+namespace akamu::store::postgres {
+namespace {
+
+// The tables and columns of the SQLite schema (sqlite/migrations.cpp), in PostgreSQL types:
+// times are unix seconds (BIGINT), JSON columns are TEXT written by json_columns.cpp, flags are
+// BOOLEAN. The certificate chain is BYTEA so that it reads back byte for byte, as in SQLite.
+constexpr const char* kInitialSchema = R"sql(
+CREATE TABLE accounts (
+  id          TEXT PRIMARY KEY,
+  thumbprint  TEXT NOT NULL UNIQUE,
+  jwk_json    TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  contacts    TEXT NOT NULL,   -- JSON array of strings
+  tos_agreed  BOOLEAN NOT NULL,
+  created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE orders (
+  id              TEXT PRIMARY KEY,
+  -- Insertion order: the tie-breaker of listOrderIds for orders created in the same second
+  -- (SQLite's rowid).
+  seq             BIGINT GENERATED ALWAYS AS IDENTITY,
+  account_id      TEXT NOT NULL REFERENCES accounts(id),
+  status          TEXT NOT NULL,
+  expires         BIGINT NOT NULL,
+  identifiers     TEXT NOT NULL,  -- JSON array of {"type","value"}
+  authz_ids       TEXT NOT NULL,  -- JSON array of strings, in the order's own order
+  not_before      BIGINT,
+  not_after       BIGINT,
+  error           TEXT,           -- JSON problem
+  -- No foreign key: certificates.order_id already points back here, and the certificate row
+  -- is written in the same statement as the order that names it.
+  certificate_id  TEXT,
+  created_at      BIGINT NOT NULL
+);
+CREATE INDEX orders_account_created ON orders(account_id, created_at, seq);
+
+CREATE TABLE authorizations (
+  id                TEXT PRIMARY KEY,
+  account_id        TEXT NOT NULL REFERENCES accounts(id),
+  order_id          TEXT NOT NULL REFERENCES orders(id),
+  identifier_type   TEXT NOT NULL,
+  identifier_value  TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  expires           BIGINT NOT NULL,
+  wildcard          BOOLEAN NOT NULL
+);
+CREATE INDEX authorizations_order ON authorizations(order_id);
+
+CREATE TABLE challenges (
+  id         TEXT PRIMARY KEY,
+  authz_id   TEXT NOT NULL REFERENCES authorizations(id),
+  position   INTEGER NOT NULL,  -- index in the authorization's list, to return them as inserted
+  type       TEXT NOT NULL,
+  token      TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  validated  BIGINT,
+  error      TEXT               -- JSON problem
+);
+CREATE INDEX challenges_authz ON challenges(authz_id, position);
+
+CREATE TABLE certificates (
+  id                 TEXT PRIMARY KEY,
+  serial_hex         TEXT NOT NULL UNIQUE,
+  account_id         TEXT NOT NULL REFERENCES accounts(id),
+  order_id           TEXT NOT NULL REFERENCES orders(id),
+  pem_chain          BYTEA NOT NULL,
+  not_before         BIGINT NOT NULL,
+  not_after          BIGINT NOT NULL,
+  revoked            BOOLEAN NOT NULL DEFAULT false,
+  revocation_reason  INTEGER,
+  revoked_at         BIGINT
+);
+
+-- Pipelined writes commit at the pipeline's sync, so a statement that finds no row to update
+-- cannot be rolled back by the client after the fact: it calls this to fail the transaction.
+CREATE FUNCTION akamu_require_row(affected BIGINT, what TEXT) RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF affected = 0 THEN
+    RAISE EXCEPTION '% does not exist', what USING ERRCODE = 'no_data_found';
+  END IF;
+  RETURN affected;
+END
+$$;
+)sql";
+
+// Revocation by an account that holds authorizations for every name of a certificate
+// (RFC 8555 §7.6) looks authorizations up by account and identifier.
+constexpr const char* kAuthzByAccountIdentifier = R"sql(
+CREATE INDEX authorizations_account_identifier
+  ON authorizations(account_id, identifier_type, identifier_value);
+)sql";
+
+// pruneExpired walks expired orders without a certificate oldest first (partial index: the
+// orders that are kept forever never clutter it), expired authorizations, and deleting an
+// order checks certificates.order_id for references.
+constexpr const char* kRetention = R"sql(
+CREATE INDEX orders_expires_uncertified ON orders(expires) WHERE certificate_id IS NULL;
+CREATE INDEX authorizations_expires ON authorizations(expires);
+CREATE INDEX certificates_order ON certificates(order_id);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial", kInitialSchema},
+    {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
+    {3, "retention indexes", kRetention},
+};
+
+std::string errorOf(PGconn* conn, const PGresult* result) {
+  if (result == nullptr) {
+    std::string s = PQerrorMessage(conn);
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return "postgres: " + s;
+  }
+  return problemFromResult(result).detail;
+}
+
+// Runs one command (several statements allowed when there are no parameters).
+core::Result<PgResultPtr> exec(PGconn* conn, const std::string& sql,
+                               std::initializer_list<std::string> params = {}) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  PgResultPtr r(params.size() == 0
+                    ? PQexec(conn, sql.c_str())
+                    : PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0));
+  const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return core::fail(core::serverInternal(errorOf(conn, r.get())));
+  }
+  return r;
+}
+
+core::Status migrateLocked(PGconn* conn) {
+  // Waiting for another process's migrations, or building an index on a big table, may take
+  // longer than the per-query timeout that the connection otherwise runs with.
+  if (auto r = exec(conn, "SET LOCAL statement_timeout = 0"); !r) return core::fail(r.error());
+  if (auto r = exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)",
+                    {std::to_string(kMigrationLockKey)});
+      !r) {
+    return core::fail(r.error());
+  }
+  if (auto r = exec(conn,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "version INTEGER PRIMARY KEY, "
+                    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      !r) {
+    return core::fail(r.error());
+  }
+  auto current_result = exec(conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  if (!current_result) return core::fail(current_result.error());
+  const int current = std::atoi(PQgetvalue(current_result->get(), 0, 0));
+  const int latest = latestSchemaVersion();
+  if (current > latest) {
+    return core::fail(core::serverInternal("database schema version " + std::to_string(current) +
+                                           " is newer than this akamu supports (" +
+                                           std::to_string(latest) + "); upgrade akamu"));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current) continue;
+    if (auto r = exec(conn, m.sql); !r) {
+      auto problem = r.error();
+      problem.detail =
+          "migration " + std::to_string(m.version) + " (" + m.name + ") failed: " + problem.detail;
+      return core::fail(std::move(problem));
+    }
+    if (auto r = exec(conn, "INSERT INTO schema_migrations(version) VALUES ($1::integer)",
+                      {std::to_string(m.version)});
+        !r) {
+      return core::fail(r.error());
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+core::Status migrate(PGconn* conn) {
+  if (auto r = exec(conn, "BEGIN"); !r) return core::fail(r.error());
+  auto st = migrateLocked(conn);
+  // The lock is transaction-scoped: COMMIT or ROLLBACK releases it.
+  auto end = exec(conn, st ? "COMMIT" : "ROLLBACK");
+  if (!st) return st;
+  if (!end) return core::fail(end.error());
+  return {};
+}
+
+}  // namespace akamu::store::postgres

@@ -1,0 +1,781 @@
+#include "store/postgres/postgres_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "store/postgres/connection.hpp"
+#include "store/postgres/migrations.hpp"
+#include "store/postgres/pool.hpp"
+#include "store/sqlite/json_columns.hpp"
+
+namespace akamu::store::postgres {
+namespace {
+
+using acme::Account;
+using acme::Authorization;
+using acme::Certificate;
+using acme::Challenge;
+using acme::Order;
+using core::fail;
+using core::TimePoint;
+using sqlite::identifiersFromJson;
+using sqlite::identifiersToJson;
+using sqlite::problemFromStoredJson;
+using sqlite::problemToStoredJson;
+using sqlite::stringsFromJson;
+using sqlite::stringsToJson;
+
+// ---- SQL ----------------------------------------------------------------------------------
+// Every call is one statement where one statement gives the atomicity; the others are one
+// pipeline (one implicit transaction). Reads that must see one snapshot are one statement.
+
+enum Stmt : std::size_t {
+  kInsertAccount,
+  kUpdateAccount,
+  kSelectAccountById,
+  kSelectAccountByThumbprint,
+  kInsertOrder,
+  kUpdateOrderIfStatus,
+  kSelectOrder,
+  kListOrderIds,
+  kInsertAuthz,
+  kInsertChallenge,
+  kUpdateAuthzStatus,
+  kUpdateChallenge,
+  kUpdateChallengeIfStatus,
+  kSelectAuthz,
+  kSelectAuthzs,
+  kHasValidAuthzs,
+  kInsertCertificateForOrder,
+  kSelectCertificateById,
+  kSelectCertificateBySerial,
+  kRevokeCertificate,
+  kPruneExpired,
+  kStatementCount
+};
+
+#define AKAMU_ACCOUNT_COLUMNS "id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at"
+#define AKAMU_ORDER_COLUMNS                                                                 \
+  "id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, error, " \
+  "certificate_id, created_at"
+#define AKAMU_CERT_COLUMNS                                                            \
+  "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
+  "revocation_reason, revoked_at"
+// An authorization (8 columns) then one of its challenges (6 columns, NULL when it has none).
+#define AKAMU_AUTHZ_CHALLENGE_COLUMNS                                                 \
+  "a.id, a.account_id, a.order_id, a.identifier_type, a.identifier_value, a.status, " \
+  "a.expires, a.wildcard, c.id, c.type, c.token, c.status, c.validated, c.error"
+
+constexpr Statement kStatements[] = {
+    {"akamu_insert_account",
+     "INSERT INTO accounts(" AKAMU_ACCOUNT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+    {"akamu_update_account",
+     "UPDATE accounts SET thumbprint = $2, jwk_json = $3, status = $4, contacts = $5, "
+     "tos_agreed = $6 WHERE id = $1"},
+    {"akamu_select_account_by_id", "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE id = $1"},
+    {"akamu_select_account_by_thumbprint",
+     "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE thumbprint = $1"},
+    {"akamu_insert_order", "INSERT INTO orders(" AKAMU_ORDER_COLUMNS
+                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
+    // The compare-and-set: $2 is the status the caller last saw.
+    {"akamu_update_order_if_status",
+     "UPDATE orders SET status = $3, expires = $4, identifiers = $5, authz_ids = $6, "
+     "not_before = $7, not_after = $8, error = $9, certificate_id = $10 "
+     "WHERE id = $1 AND status = $2"},
+    {"akamu_select_order", "SELECT " AKAMU_ORDER_COLUMNS " FROM orders WHERE id = $1"},
+    {"akamu_list_order_ids",
+     "SELECT id FROM orders WHERE account_id = $1 ORDER BY created_at, seq LIMIT $2 OFFSET $3"},
+    {"akamu_insert_authz",
+     "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
+     "status, expires, wildcard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    {"akamu_insert_challenge",
+     "INSERT INTO challenges(id, authz_id, position, type, token, status, validated, error) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    // Inside a pipeline: a missing row must fail the transaction, not just change nothing.
+    {"akamu_update_authz_status",
+     "WITH u AS (UPDATE authorizations SET status = $2 WHERE id = $1 RETURNING 1) "
+     "SELECT akamu_require_row(count(*), 'authorization ' || $1) FROM u"},
+    {"akamu_update_challenge",
+     "WITH u AS (UPDATE challenges SET status = $3, validated = $4, error = $5 "
+     "WHERE id = $1 AND authz_id = $2 RETURNING 1) "
+     "SELECT akamu_require_row(count(*), 'challenge ' || $1 || ' of authorization ' || $2) "
+     "FROM u"},
+    {"akamu_update_challenge_if_status",
+     "UPDATE challenges SET status = $3, validated = $4, error = $5 WHERE id = $1 AND status = $2"},
+    // One statement, one snapshot: the authorization and its challenges agree.
+    {"akamu_select_authz", "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS
+                           " FROM authorizations a LEFT JOIN challenges c ON c.authz_id = a.id "
+                           "WHERE a.id = $1 ORDER BY c.position"},
+    // Column 14 numbers the requested ids, so that results follow the request (duplicates too).
+    {"akamu_select_authzs",
+     "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS
+     ", r.ord FROM unnest($1::text[]) WITH ORDINALITY AS r(id, ord) "
+     "JOIN authorizations a ON a.id = r.id LEFT JOIN challenges c ON c.authz_id = a.id "
+     "ORDER BY r.ord, c.position"},
+    {"akamu_has_valid_authzs",
+     "SELECT NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS i(type, value) "
+     "WHERE NOT EXISTS (SELECT 1 FROM authorizations a WHERE a.account_id = $1 "
+     "AND a.identifier_type = i.type AND a.identifier_value = i.value "
+     "AND a.status = 'valid' AND a.expires > $4::bigint))"},
+    // The order moves out of processing and the certificate appears in one statement; when
+    // the order is no longer processing, `won` is empty and nothing is inserted.
+    {"akamu_insert_certificate_for_order",
+     "WITH won AS (UPDATE orders SET status = $3, expires = $4, identifiers = $5, "
+     "authz_ids = $6, not_before = $7, not_after = $8, error = $9, certificate_id = $10 "
+     "WHERE id = $1 AND status = $2 RETURNING id) "
+     "INSERT INTO certificates(" AKAMU_CERT_COLUMNS
+     ") SELECT $11::text, $12::text, $13::text, $14::text, $15::bytea, $16::bigint, "
+     "$17::bigint, $18::boolean, $19::integer, $20::bigint FROM won"},
+    {"akamu_select_certificate_by_id",
+     "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE id = $1"},
+    {"akamu_select_certificate_by_serial",
+     "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE serial_hex = $1"},
+    {"akamu_revoke_certificate",
+     "UPDATE certificates SET revoked = true, revocation_reason = $2, revoked_at = $3 "
+     "WHERE id = $1 AND NOT revoked"},
+    // Retention in one statement (one snapshot; foreign keys are checked at its end, after
+    // every delete). Rows another transaction is changing are skipped, not waited for: the
+    // next pass gets them. Orders are locked so that one gaining a certificate meanwhile is
+    // re-checked and kept.
+    {"akamu_prune_expired",
+     "WITH doomed_orders AS ("
+     "  SELECT o.id FROM orders o WHERE o.expires < $1 AND o.certificate_id IS NULL"
+     "  AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.order_id = o.id)"
+     "  ORDER BY o.expires LIMIT $2 FOR UPDATE OF o SKIP LOCKED),"
+     " kept_authzs AS ("
+     "  SELECT a.id FROM authorizations a JOIN orders o ON o.id = a.order_id"
+     "  WHERE a.expires < $1 AND o.certificate_id IS NOT NULL"
+     "  ORDER BY a.expires LIMIT $2 FOR UPDATE OF a SKIP LOCKED),"
+     " doomed_authzs AS ("
+     "  SELECT a.id FROM authorizations a WHERE a.order_id IN (SELECT id FROM doomed_orders)"
+     "  UNION ALL SELECT id FROM kept_authzs),"
+     " deleted_challenges AS (DELETE FROM challenges"
+     "  WHERE authz_id IN (SELECT id FROM doomed_authzs) RETURNING 1),"
+     " deleted_authzs AS (DELETE FROM authorizations"
+     "  WHERE id IN (SELECT id FROM doomed_authzs) RETURNING 1),"
+     " deleted_orders AS (DELETE FROM orders"
+     "  WHERE id IN (SELECT id FROM doomed_orders) RETURNING 1)"
+     " SELECT (SELECT count(*) FROM deleted_orders), (SELECT count(*) FROM deleted_authzs),"
+     " (SELECT count(*) FROM deleted_challenges), (SELECT count(*) FROM kept_authzs)"},
+};
+static_assert(std::size(kStatements) == kStatementCount);
+
+#undef AKAMU_ACCOUNT_COLUMNS
+#undef AKAMU_ORDER_COLUMNS
+#undef AKAMU_CERT_COLUMNS
+#undef AKAMU_AUTHZ_CHALLENGE_COLUMNS
+
+// Run once on every new connection; $1 is the statement timeout in milliseconds.
+constexpr const char* kInitReadWrite = "SELECT set_config('statement_timeout', $1, false)";
+constexpr const char* kInitReadOnly =
+    "SELECT set_config('statement_timeout', $1, false), "
+    "set_config('default_transaction_read_only', 'on', false)";
+
+// ---- values -------------------------------------------------------------------------------
+
+std::int64_t seconds(TimePoint t) { return core::toUnixSeconds(t); }
+std::optional<std::int64_t> seconds(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return core::toUnixSeconds(*t);
+}
+std::optional<std::string> problemJson(const std::optional<core::Problem>& p) {
+  if (!p) return std::nullopt;
+  return problemToStoredJson(*p);
+}
+std::int64_t clampToInt64(std::size_t n) {
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(std::min(n, kMax));
+}
+
+core::Problem corrupt(std::string_view what) {
+  return core::serverInternal("postgres: stored " + std::string(what) + " is not valid");
+}
+core::Problem corruptStatus(std::string_view table, std::string_view value) {
+  return core::serverInternal("postgres: unknown " + std::string(table) + " status \"" +
+                              std::string(value) + "\"");
+}
+core::Problem missingRow(std::string_view what, const std::string& id) {
+  // An unconditional update of a row that does not exist is a caller bug, not a lookup miss.
+  return core::serverInternal("postgres: " + std::string(what) + " " + id + " does not exist");
+}
+
+// One row of a text-format result. Readers take what they need and check ok() at the end.
+class Row {
+ public:
+  Row(const PGresult* result, int row) : result_(result), row_(row) {}
+
+  bool null(int col) const { return PQgetisnull(result_, row_, col) != 0; }
+  std::string text(int col) const {
+    return std::string(PQgetvalue(result_, row_, col),
+                       static_cast<std::size_t>(PQgetlength(result_, row_, col)));
+  }
+  std::optional<std::string> optText(int col) const {
+    if (null(col)) return std::nullopt;
+    return text(col);
+  }
+  std::int64_t int64(int col) {
+    const char* begin = PQgetvalue(result_, row_, col);
+    const char* end = begin + PQgetlength(result_, row_, col);
+    std::int64_t value = 0;
+    auto [ptr, ec] = std::from_chars(begin, end, value);
+    if (ec != std::errc() || ptr != end || null(col)) ok_ = false;
+    return value;
+  }
+  std::optional<std::int64_t> optInt64(int col) {
+    if (null(col)) return std::nullopt;
+    return int64(col);
+  }
+  std::optional<TimePoint> optTime(int col) {
+    if (null(col)) return std::nullopt;
+    return core::fromUnixSeconds(int64(col));
+  }
+  TimePoint time(int col) { return core::fromUnixSeconds(int64(col)); }
+  bool boolean(int col) const { return std::string_view(PQgetvalue(result_, row_, col)) == "t"; }
+  // bytea in text format (hex, or the old escape format), decoded by libpq.
+  std::string bytes(int col) {
+    std::size_t length = 0;
+    unsigned char* raw = PQunescapeBytea(
+        reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row_, col)), &length);
+    if (raw == nullptr) {
+      ok_ = false;
+      return {};
+    }
+    std::string out(reinterpret_cast<const char*>(raw), length);
+    PQfreemem(raw);
+    return out;
+  }
+  core::Result<std::optional<core::Problem>> optProblem(int col) const {
+    if (null(col)) return std::optional<core::Problem>();
+    auto p = problemFromStoredJson(text(col));
+    if (!p) return fail(p.error());
+    return std::optional<core::Problem>(std::move(*p));
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  const PGresult* result_;
+  int row_;
+  bool ok_ = true;
+};
+
+// ---- row readers --------------------------------------------------------------------------
+
+core::Result<Account> readAccount(Row r) {
+  Account a;
+  a.id = r.text(0);
+  a.thumbprint = r.text(1);
+  a.jwk_json = r.text(2);
+  auto status = acme::accountStatusFrom(r.text(3));
+  if (!status) return fail(corruptStatus("account", r.text(3)));
+  a.status = *status;
+  auto contacts = stringsFromJson(r.text(4));
+  if (!contacts) return fail(contacts.error());
+  a.contacts = std::move(*contacts);
+  a.tos_agreed = r.boolean(5);
+  a.created_at = r.time(6);
+  if (!r.ok()) return fail(corrupt("account"));
+  return a;
+}
+
+core::Result<Order> readOrder(Row r) {
+  Order o;
+  o.id = r.text(0);
+  o.account_id = r.text(1);
+  auto status = acme::orderStatusFrom(r.text(2));
+  if (!status) return fail(corruptStatus("order", r.text(2)));
+  o.status = *status;
+  o.expires = r.time(3);
+  auto identifiers = identifiersFromJson(r.text(4));
+  if (!identifiers) return fail(identifiers.error());
+  o.identifiers = std::move(*identifiers);
+  auto authz_ids = stringsFromJson(r.text(5));
+  if (!authz_ids) return fail(authz_ids.error());
+  o.authz_ids = std::move(*authz_ids);
+  o.not_before = r.optTime(6);
+  o.not_after = r.optTime(7);
+  auto error = r.optProblem(8);
+  if (!error) return fail(error.error());
+  o.error = std::move(*error);
+  o.certificate_id = r.optText(9);
+  o.created_at = r.time(10);
+  if (!r.ok()) return fail(corrupt("order"));
+  return o;
+}
+
+core::Result<Certificate> readCertificate(Row r) {
+  Certificate c;
+  c.id = r.text(0);
+  c.serial_hex = r.text(1);
+  c.account_id = r.text(2);
+  c.order_id = r.text(3);
+  c.pem_chain = r.bytes(4);
+  c.not_before = r.time(5);
+  c.not_after = r.time(6);
+  c.revoked = r.boolean(7);
+  if (auto reason = r.optInt64(8)) c.revocation_reason = static_cast<int>(*reason);
+  c.revoked_at = r.optTime(9);
+  if (!r.ok()) return fail(corrupt("certificate"));
+  return c;
+}
+
+core::Result<Authorization> readAuthorization(Row r) {
+  Authorization a;
+  a.id = r.text(0);
+  a.account_id = r.text(1);
+  a.order_id = r.text(2);
+  a.identifier = core::Identifier{r.text(3), r.text(4)};
+  auto status = acme::authzStatusFrom(r.text(5));
+  if (!status) return fail(corruptStatus("authorization", r.text(5)));
+  a.status = *status;
+  a.expires = r.time(6);
+  a.wildcard = r.boolean(7);
+  if (!r.ok()) return fail(corrupt("authorization"));
+  return a;
+}
+
+// Columns 8..13 of AKAMU_AUTHZ_CHALLENGE_COLUMNS.
+core::Result<Challenge> readChallenge(Row r, const std::string& authz_id) {
+  Challenge c;
+  c.id = r.text(8);
+  c.authz_id = authz_id;
+  c.type = r.text(9);
+  c.token = r.text(10);
+  auto status = acme::challengeStatusFrom(r.text(11));
+  if (!status) return fail(corruptStatus("challenge", r.text(11)));
+  c.status = *status;
+  c.validated = r.optTime(12);
+  auto error = r.optProblem(13);
+  if (!error) return fail(error.error());
+  c.error = std::move(*error);
+  if (!r.ok()) return fail(corrupt("challenge"));
+  return c;
+}
+
+// Rows of authorization-with-challenge, grouped by column `group_col` (consecutive rows with
+// the same value are one authorization) or, when it is negative, all one authorization.
+core::Result<std::vector<Authorization>> readAuthorizations(const PGresult* result, int group_col) {
+  std::vector<Authorization> out;
+  std::string current_group;
+  const int rows = PQntuples(result);
+  for (int i = 0; i < rows; ++i) {
+    Row row(result, i);
+    const std::string group = group_col >= 0 ? row.text(group_col) : std::string();
+    if (i == 0 || group != current_group) {
+      auto authz = readAuthorization(row);
+      if (!authz) return fail(authz.error());
+      out.push_back(std::move(*authz));
+      current_group = group;
+    }
+    if (!row.null(8)) {
+      auto challenge = readChallenge(row, out.back().id);
+      if (!challenge) return fail(challenge.error());
+      out.back().challenges.push_back(std::move(*challenge));
+    }
+  }
+  return out;
+}
+
+template <class T, class Reader>
+core::Result<std::optional<T>> readOne(const PGresult* result, Reader reader) {
+  if (PQntuples(result) == 0) return std::optional<T>();
+  auto value = reader(Row(result, 0));
+  if (!value) return fail(value.error());
+  return std::optional<T>(std::move(*value));
+}
+
+std::int64_t rowsAffected(const PGresult* result) {
+  const char* n = PQcmdTuples(const_cast<PGresult*>(result));
+  return n != nullptr && *n != '\0' ? std::atoll(n) : 0;
+}
+
+// ---- command builders ---------------------------------------------------------------------
+
+Command command(Stmt statement) {
+  Command c;
+  c.statement = statement;
+  return c;
+}
+
+Params& accountParams(Params& p, const Account& a) {
+  return p.text(a.id)
+      .text(a.thumbprint)
+      .text(a.jwk_json)
+      .text(acme::toString(a.status))
+      .text(stringsToJson(a.contacts))
+      .boolean(a.tos_agreed);
+}
+
+// $1..$10 of the order compare-and-set.
+Params& orderUpdateParams(Params& p, const Order& o, acme::OrderStatus expected) {
+  return p.text(o.id)
+      .text(acme::toString(expected))
+      .text(acme::toString(o.status))
+      .int64(seconds(o.expires))
+      .text(identifiersToJson(o.identifiers))
+      .text(stringsToJson(o.authz_ids))
+      .optInt64(seconds(o.not_before))
+      .optInt64(seconds(o.not_after))
+      .optText(problemJson(o.error))
+      .optText(o.certificate_id);
+}
+
+Params& challengeUpdateParams(Params& p, const Challenge& c, const std::string& key,
+                              std::string_view status_or_authz) {
+  return p.text(key)
+      .text(status_or_authz)
+      .text(acme::toString(c.status))
+      .optInt64(seconds(c.validated))
+      .optText(problemJson(c.error));
+}
+
+// ---- the store ----------------------------------------------------------------------------
+
+using Results = std::vector<PgResultPtr>;
+
+// The pools and settings shared by the store and its read-only view.
+struct Backend {
+  std::chrono::seconds query_timeout;
+  std::shared_ptr<Pool> main;
+  std::shared_ptr<Pool> read_only;  // null without ro_connections
+};
+
+class PostgresStore final : public Store {
+ public:
+  // The main store: everything on the main pool; readOnly() is the view when there is one.
+  explicit PostgresStore(std::unique_ptr<Backend> backend)
+      : owned_(std::move(backend)), backend_(owned_.get()), reads_(backend_->main.get()) {
+    if (backend_->read_only) {
+      view_ = std::unique_ptr<PostgresStore>(new PostgresStore(*backend_));
+    }
+  }
+
+  Store& readOnly() override { return view_ ? *view_ : *this; }
+
+  Awaitable<Status> insertAccount(const Account& account) override {
+    std::vector<Command> cmds{command(kInsertAccount)};
+    accountParams(cmds[0].params, account).int64(seconds(account.created_at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::optional<Account>>> getAccount(const std::string& id) override {
+    std::vector<Command> cmds{command(kSelectAccountById)};
+    cmds[0].params.text(id);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<Account>((*r)[0].get(), readAccount);
+  }
+
+  Awaitable<Result<std::optional<Account>>> findAccountByThumbprint(
+      const std::string& thumbprint) override {
+    std::vector<Command> cmds{command(kSelectAccountByThumbprint)};
+    cmds[0].params.text(thumbprint);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<Account>((*r)[0].get(), readAccount);
+  }
+
+  Awaitable<Status> updateAccount(const Account& account) override {
+    std::vector<Command> cmds{command(kUpdateAccount)};
+    accountParams(cmds[0].params, account);
+    const std::string id = account.id;
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    if (rowsAffected((*r)[0].get()) == 0) co_return fail(missingRow("account", id));
+    co_return Status{};
+  }
+
+  Awaitable<Status> insertOrder(const Order& order,
+                                const std::vector<Authorization>& authorizations) override {
+    std::vector<Command> cmds{command(kInsertOrder)};
+    cmds[0]
+        .params.text(order.id)
+        .text(order.account_id)
+        .text(acme::toString(order.status))
+        .int64(seconds(order.expires))
+        .text(identifiersToJson(order.identifiers))
+        .text(stringsToJson(order.authz_ids))
+        .optInt64(seconds(order.not_before))
+        .optInt64(seconds(order.not_after))
+        .optText(problemJson(order.error))
+        .optText(order.certificate_id)
+        .int64(seconds(order.created_at));
+    for (const Authorization& a : authorizations) {
+      Command& authz = cmds.emplace_back(command(kInsertAuthz));
+      authz.params.text(a.id)
+          .text(a.account_id)
+          .text(a.order_id)
+          .text(a.identifier.type)
+          .text(a.identifier.value)
+          .text(acme::toString(a.status))
+          .int64(seconds(a.expires))
+          .boolean(a.wildcard);
+      for (std::size_t i = 0; i < a.challenges.size(); ++i) {
+        const Challenge& c = a.challenges[i];
+        Command& ch = cmds.emplace_back(command(kInsertChallenge));
+        // The parent's id, not the challenge's copy, so that the authorization always reads
+        // back with exactly the challenges it was inserted with.
+        ch.params.text(c.id)
+            .text(a.id)
+            .int64(static_cast<std::int64_t>(i))
+            .text(c.type)
+            .text(c.token)
+            .text(acme::toString(c.status))
+            .optInt64(seconds(c.validated))
+            .optText(problemJson(c.error));
+      }
+    }
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::optional<Order>>> getOrder(const std::string& id) override {
+    std::vector<Command> cmds{command(kSelectOrder)};
+    cmds[0].params.text(id);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<Order>((*r)[0].get(), readOrder);
+  }
+
+  Awaitable<Result<std::vector<std::string>>> listOrderIds(const std::string& account_id,
+                                                           std::size_t offset,
+                                                           std::size_t limit) override {
+    if (limit == 0) co_return std::vector<std::string>();
+    std::vector<Command> cmds{command(kListOrderIds)};
+    cmds[0].params.text(account_id).int64(clampToInt64(limit)).int64(clampToInt64(offset));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<std::string> ids;
+    ids.reserve(static_cast<std::size_t>(PQntuples(result)));
+    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
+    co_return ids;
+  }
+
+  Awaitable<Result<bool>> updateOrderIfStatus(const Order& order,
+                                              acme::OrderStatus expected) override {
+    std::vector<Command> cmds{command(kUpdateOrderIfStatus)};
+    orderUpdateParams(cmds[0].params, order, expected);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<std::optional<Authorization>>> getAuthorization(const std::string& id) override {
+    std::vector<Command> cmds{command(kSelectAuthz)};
+    cmds[0].params.text(id);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    auto authzs = readAuthorizations((*r)[0].get(), -1);
+    if (!authzs) co_return fail(authzs.error());
+    if (authzs->empty()) co_return std::optional<Authorization>();
+    co_return std::optional<Authorization>(std::move(authzs->front()));
+  }
+
+  Awaitable<Result<std::vector<Authorization>>> getAuthorizations(
+      const std::vector<std::string>& ids) override {
+    if (ids.empty()) co_return std::vector<Authorization>();
+    std::vector<Command> cmds{command(kSelectAuthzs)};
+    cmds[0].params.textArray(ids);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readAuthorizations((*r)[0].get(), 14);
+  }
+
+  Awaitable<Status> updateAuthorization(const Authorization& authz) override {
+    std::vector<Command> cmds{command(kUpdateAuthzStatus)};
+    cmds[0].params.text(authz.id).text(acme::toString(authz.status));
+    for (const Challenge& c : authz.challenges) {
+      challengeUpdateParams(cmds.emplace_back(command(kUpdateChallenge)).params, c, c.id, authz.id);
+    }
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<bool>> hasValidAuthorizations(const std::string& account_id,
+                                                 const std::vector<core::Identifier>& identifiers,
+                                                 TimePoint now) override {
+    if (identifiers.empty()) co_return false;
+    std::vector<std::string> types;
+    std::vector<std::string> values;
+    for (const auto& id : identifiers) {
+      types.push_back(id.type);
+      values.push_back(id.value);
+    }
+    std::vector<Command> cmds{command(kHasValidAuthzs)};
+    cmds[0].params.text(account_id).textArray(types).textArray(values).int64(seconds(now));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Row((*r)[0].get(), 0).boolean(0);
+  }
+
+  Awaitable<Result<bool>> updateChallengeIfStatus(const Challenge& challenge,
+                                                  acme::ChallengeStatus expected) override {
+    std::vector<Command> cmds{command(kUpdateChallengeIfStatus)};
+    challengeUpdateParams(cmds[0].params, challenge, challenge.id, acme::toString(expected));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<bool>> insertCertificateForOrder(const Certificate& cert,
+                                                    const Order& order) override {
+    std::vector<Command> cmds{command(kInsertCertificateForOrder)};
+    orderUpdateParams(cmds[0].params, order, acme::OrderStatus::kProcessing)
+        .text(cert.id)
+        .text(cert.serial_hex)
+        .text(cert.account_id)
+        .text(cert.order_id)
+        .bytes(cert.pem_chain)
+        .int64(seconds(cert.not_before))
+        .int64(seconds(cert.not_after))
+        .boolean(cert.revoked)
+        .optInt64(cert.revocation_reason ? std::optional<std::int64_t>(*cert.revocation_reason)
+                                         : std::nullopt)
+        .optInt64(seconds(cert.revoked_at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<std::optional<Certificate>>> getCertificate(const std::string& id) override {
+    std::vector<Command> cmds{command(kSelectCertificateById)};
+    cmds[0].params.text(id);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<Certificate>((*r)[0].get(), readCertificate);
+  }
+
+  Awaitable<Result<std::optional<Certificate>>> findCertificateBySerial(
+      const std::string& serial_hex) override {
+    std::vector<Command> cmds{command(kSelectCertificateBySerial)};
+    cmds[0].params.text(serial_hex);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<Certificate>((*r)[0].get(), readCertificate);
+  }
+
+  Awaitable<Result<bool>> revokeCertificate(const std::string& id, int reason,
+                                            TimePoint at) override {
+    std::vector<Command> cmds{command(kRevokeCertificate)};
+    cmds[0].params.text(id).int64(reason).int64(seconds(at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<PruneCounts>> pruneExpired(TimePoint cutoff, std::size_t max_orders) override {
+    // Nothing may be deleted, so no limit can be reached: `more` stays false.
+    if (max_orders == 0) co_return PruneCounts{};
+    const std::int64_t limit = clampToInt64(max_orders);
+    std::vector<Command> cmds{command(kPruneExpired)};
+    cmds[0].params.int64(seconds(cutoff)).int64(limit);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    Row row((*r)[0].get(), 0);
+    PruneCounts counts;
+    counts.orders = static_cast<std::size_t>(row.int64(0));
+    counts.authorizations = static_cast<std::size_t>(row.int64(1));
+    counts.challenges = static_cast<std::size_t>(row.int64(2));
+    const std::int64_t kept_authzs = row.int64(3);
+    if (!row.ok()) co_return fail(corrupt("prune counts"));
+    counts.more = static_cast<std::int64_t>(counts.orders) == limit || kept_authzs == limit;
+    co_return counts;
+  }
+
+ private:
+  // The read-only view: lookups on the read-only pool, writes on the main one.
+  explicit PostgresStore(Backend& backend) : backend_(&backend), reads_(backend.read_only.get()) {}
+
+  Pool& writes() { return *backend_->main; }
+
+  // One call: a connection from `pool`, the commands as one pipeline, the connection back
+  // (or dropped when it is not clean). Bounded by the query timeout from start to end.
+  Awaitable<Result<Results>> execute(Pool& pool, std::vector<Command> commands) {
+    try {
+      const Deadline deadline = Clock::now() + backend_->query_timeout;
+      auto lease = co_await pool.acquire(deadline);
+      if (!lease) co_return fail(lease.error());
+      auto results = co_await lease->connection().run(kStatements, commands, deadline);
+      if (lease->connection().reusable()) lease->keep();
+      co_return results;
+    } catch (const std::exception& e) {
+      co_return fail(core::serverInternal(std::string("postgres store: ") + e.what()));
+    }
+  }
+
+  std::unique_ptr<Backend> owned_;  // the main store owns the pools; the view borrows them
+  Backend* backend_;
+  Pool* reads_;
+  std::unique_ptr<PostgresStore> view_;
+};
+
+// Opens `count` connections for a pool, blocking.
+core::Result<std::vector<std::unique_ptr<Connection>>> connectPool(
+    const ConnectConfig& config, const char* init_sql, const boost::asio::any_io_executor& ex,
+    std::size_t count) {
+  std::vector<std::unique_ptr<Connection>> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto conn = connectBlocking(config, init_sql);
+    if (!conn) return fail(conn.error());
+    auto adopted = Connection::adopt(std::move(*conn), ex, kStatementCount);
+    if (!adopted) return fail(adopted.error());
+    out.push_back(std::move(*adopted));
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> openPostgresStore(boost::asio::any_io_executor executor,
+                                                       const std::string& conninfo,
+                                                       const PostgresOptions& options) {
+  try {
+    if (options.pool_connections == 0) {
+      return fail(core::serverInternal("postgres: pool_connections must be at least 1"));
+    }
+    auto config = ConnectConfig::make(
+        conninfo, options.require_tls, options.connect_timeout,
+        std::chrono::duration_cast<std::chrono::milliseconds>(options.query_timeout));
+    if (!config) return fail(config.error());
+    auto shared = std::make_shared<const ConnectConfig>(std::move(*config));
+
+    // The first connection migrates, before the pool starts using it.
+    auto first = connectBlocking(*shared, kInitReadWrite);
+    if (!first) return fail(first.error());
+    if (auto st = migrate(first->get()); !st) return fail(st.error());
+
+    std::vector<std::unique_ptr<Connection>> main;
+    auto adopted = Connection::adopt(std::move(*first), executor, kStatementCount);
+    if (!adopted) return fail(adopted.error());
+    main.push_back(std::move(*adopted));
+    auto rest = connectPool(*shared, kInitReadWrite, executor, options.pool_connections - 1);
+    if (!rest) return fail(rest.error());
+    for (auto& c : *rest) main.push_back(std::move(c));
+
+    auto backend = std::make_unique<Backend>();
+    backend->query_timeout = options.query_timeout;
+    backend->main = std::make_shared<Pool>(executor, shared, kInitReadWrite, kStatements,
+                                           options.pool_connections);
+    backend->main->open(std::move(main));
+    if (options.ro_connections > 0) {
+      auto ro = connectPool(*shared, kInitReadOnly, executor, options.ro_connections);
+      if (!ro) return fail(ro.error());
+      backend->read_only = std::make_shared<Pool>(executor, shared, kInitReadOnly, kStatements,
+                                                  options.ro_connections);
+      backend->read_only->open(std::move(*ro));
+    }
+    return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(backend)));
+  } catch (const std::exception& e) {
+    return fail(core::serverInternal(std::string("postgres store: ") + e.what()));
+  }
+}
+
+}  // namespace akamu::store::postgres
