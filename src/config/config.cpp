@@ -396,8 +396,7 @@ void readDatabaseUrl(Section& s, const fs::path& base, std::string& out) {
     return;
   }
   // A key=value conninfo ("host=db dbname=akamu ...") has an '=' before any ':'.
-  const bool conninfo = value.find('=') != std::string::npos &&
-                        value.find('=') < value.find(':') &&
+  const bool conninfo = value.find('=') != std::string::npos && value.find('=') < value.find(':') &&
                         value.find("://") == std::string::npos;
   if (value.rfind("postgresql://", 0) == 0 || value.rfind("postgres://", 0) == 0 || conninfo) {
     // The PostgreSQL store parses its own connection URI; only the scheme is ours to check.

@@ -60,8 +60,8 @@ TEST(OpenStore, RecognisesPostgresUrls) {
                           "host=127.0.0.1 port=5432 dbname=akamu", "dbname=akamu"}) {
     EXPECT_TRUE(isPostgresUrl(url)) << url;
   }
-  for (const char* url : {"sqlite::memory:", "sqlite:///x=y.db", "sqlite://a=b", "mysql://x/y",
-                          "x.db", ""}) {
+  for (const char* url :
+       {"sqlite::memory:", "sqlite:///x=y.db", "sqlite://a=b", "mysql://x/y", "x.db", ""}) {
     EXPECT_FALSE(isPostgresUrl(url)) << url;
   }
 }

@@ -56,8 +56,7 @@ RetentionSchedule::~RetentionSchedule() { stop(); }
 
 void RetentionSchedule::start() {
   if (state_->settings.interval.count() <= 0) return;
-  boost::asio::co_spawn(state_->timer.get_executor(), retentionLoop(state_),
-                        boost::asio::detached);
+  boost::asio::co_spawn(state_->timer.get_executor(), retentionLoop(state_), boost::asio::detached);
 }
 
 void RetentionSchedule::stop() {

@@ -14,9 +14,9 @@
 namespace akamu::store {
 
 struct RetentionSettings {
-  std::chrono::seconds interval{3600};        // between passes; zero disables the schedule
-  std::chrono::seconds after_expiry{86400};   // how long expired state is kept
-  std::size_t batch = 500;                    // orders per transaction
+  std::chrono::seconds interval{3600};       // between passes; zero disables the schedule
+  std::chrono::seconds after_expiry{86400};  // how long expired state is kept
+  std::size_t batch = 500;                   // orders per transaction
 };
 
 // One pass: everything that expired more than `after_expiry` before `clock.now()`, drained in

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -281,8 +281,8 @@ inline std::string testDatabaseUrl() {
   if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
     ADD_FAILURE() << "CREATE SCHEMA: " << PQresultErrorMessage(res.get());
   }
-  return url + (url.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 class TestServer {
