@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cert_saver.hpp"
 #include "client/http01_responder.hpp"
 #include "crypto/key_type.hpp"
 #include "floor.hpp"
@@ -50,7 +51,9 @@ void addOptions(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--topology", o.topology, "direct or proxy (multi-node)")->capture_default_str();
   app.add_flag("--no-gossip", o.no_gossip, "disable gossip in multi-node runs");
-  app.add_option("--db", o.db, "SQLite URL (sqlite::memory:, sqlite:///path.db), file, or :memory:")
+  app.add_option("--db", o.db,
+                 "sqlite::memory:, :memory:, sqlite:///path.db, a file, postgres://... or a "
+                 "PostgreSQL key=value conninfo")
       ->capture_default_str();
   app.add_option("--pool-connections", o.pool_connections, "write connection pool size")
       ->capture_default_str();
@@ -79,6 +82,9 @@ void addOptions(CLI::App& app, Options& o) {
   app.add_option("--audit-log", o.audit_log, "audit log of a spawned server")
       ->capture_default_str();
   app.add_flag("--no-raw", o.no_raw, "omit the per-issuance array from the JSON output");
+  app.add_option("--save-certs", o.save_certs,
+                 "write every downloaded chain to DIR/<worker>-<n>.pem and list it in "
+                 "DIR/index.tsv (fsynced)");
 }
 
 }  // namespace
@@ -130,15 +136,29 @@ int main(int argc, char** argv) {
   auto target =
       bench::startTarget(o, (*responder)->port(), dns ? dns->address() : "", work_dir->path());
   if (!target) {
-    std::cerr << "acme-bench: " << target.error().detail << "\n";
+    // The server's message or log may quote the database string.
+    std::cerr << "acme-bench: " << bench::scrubDbPassword(target.error().detail, o.db_url) << "\n";
     return kExitFailures;
+  }
+  std::unique_ptr<bench::CertSaver> saver;
+  if (!o.save_certs.empty()) {
+    auto opened = bench::CertSaver::open(o.save_certs);
+    if (!opened) {
+      std::cerr << "acme-bench: " << opened.error().detail << "\n";
+      return kExitFailures;
+    }
+    saver = std::move(*opened);
   }
   bench::MemoryMilestones milestones;
   milestones.start = start_memory;
   milestones.server_ready = bench::memory::snapshot();
 
-  bench::RunContext ctx{o, (*target)->directoryUrl(), **responder, dns.get(),
-                        o.verify_cert ? (*target)->caCertificatePem() : std::nullopt};
+  bench::RunContext ctx{o,
+                        (*target)->directoryUrl(),
+                        **responder,
+                        dns.get(),
+                        o.verify_cert ? (*target)->caCertificatePem() : std::nullopt,
+                        saver.get()};
   bench::RunResult run = bench::runWorkers(ctx);
   milestones.after_bench = bench::memory::snapshot();
   (*target)->stop();

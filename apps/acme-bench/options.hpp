@@ -41,18 +41,35 @@ struct Options {
   std::string akamu_bin;   // default: akamu next to acme-bench
   std::string audit_log = "/tmp/akamu-bench-audit.jsonl";
   bool no_raw = false;  // leave the per-issuance "raw" array empty
+  // Directory receiving every downloaded chain (<worker>-<n>.pem) and index.tsv (one
+  // "<certificate URL>\t<file name>" line per download, appended after the file is durable).
+  std::string save_certs;
 
   // Filled by validate().
   crypto::KeyType csr_key;
   crypto::KeyType ca_key;
   crypto::KeyType account_key;
-  std::string db_url;  // the database URL given to the server
+  std::string db_url;  // the database URL given to the server (may hold a password)
 };
+
+// True for the PostgreSQL spellings --db accepts: postgres://..., postgresql://... and a libpq
+// key=value conninfo ("host=127.0.0.1 dbname=akamu ...").
+bool isPostgresDb(const std::string& db);
+
+// `db` fit for printing: the password of a URL's userinfo and the values of password= and
+// sslpassword= (URL query parameters or conninfo keywords) become "****". Never print a
+// database string without it.
+std::string maskDbPassword(const std::string& db);
+
+// `text` (a server's error message, a log tail) with every password of `db` (as written and as
+// decoded) replaced by "****".
+std::string scrubDbPassword(std::string text, const std::string& db);
 
 // Checks values, rejects features that are not built yet ("not supported yet: ...") and
 // combinations that cannot work (--wildcard without dns-persist-01, dns-persist-01 against an
-// external --server), parses key types and normalises --db. Returns the message for the user on
-// failure (exit code 2).
+// external --server), parses key types and normalises --db (SQLite spellings become a
+// sqlite:// URL with an absolute path; PostgreSQL URLs and conninfo strings pass through as
+// they are). Returns the message for the user on failure (exit code 2).
 std::optional<std::string> validate(Options& options);
 
 }  // namespace akamu::bench

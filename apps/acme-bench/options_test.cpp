@@ -25,7 +25,7 @@ TEST(Options, UnbuiltFeaturesAreRefusedNotIgnored) {
   EXPECT_TRUE(refused([](Options& o) { o.nodes = 3; }));
   EXPECT_TRUE(refused([](Options& o) { o.topology = "proxy"; }));
   EXPECT_TRUE(refused([](Options& o) { o.no_gossip = true; }));
-  EXPECT_TRUE(refused([](Options& o) { o.db = "postgresql://localhost/akamu"; }));
+  EXPECT_FALSE(refused([](Options& o) { o.db = "postgresql://localhost/akamu"; }));
 }
 
 TEST(Options, DnsPersistAndWildcard) {
@@ -67,6 +67,70 @@ TEST(Options, DbSpellings) {
   o.db = "/tmp/x.db";
   ASSERT_EQ(validate(o), std::nullopt);
   EXPECT_EQ(o.db_url, "sqlite:///tmp/x.db");
+}
+
+TEST(Options, PostgresDbPassesThrough) {
+  for (const std::string db :
+       {"postgres://akamu@127.0.0.1:5432/akamu",
+        "postgresql://u:p@db.example/akamu?sslmode=require",
+        "host=127.0.0.1 port=5432 dbname=akamu user=akamu", "dbname = akamu"}) {
+    Options o;
+    o.db = db;
+    EXPECT_EQ(validate(o), std::nullopt) << db;
+    EXPECT_EQ(o.db_url, db);
+    EXPECT_TRUE(isPostgresDb(db)) << db;
+  }
+  // Paths and SQLite URLs are not conninfo, even with an '='.
+  for (const std::string db : {"/tmp/a=b.db", "sqlite:///tmp/x=1.db", "bench.db", ":memory:"}) {
+    EXPECT_FALSE(isPostgresDb(db)) << db;
+  }
+  Options file;
+  file.db = "sqlite:///tmp/x=1.db";
+  ASSERT_EQ(validate(file), std::nullopt);
+  EXPECT_EQ(file.db_url, "sqlite:///tmp/x=1.db");
+}
+
+TEST(Options, PasswordsAreMasked) {
+  EXPECT_EQ(maskDbPassword("postgres://user:s3cret@host/db"), "postgres://user:****@host/db");
+  EXPECT_EQ(maskDbPassword("postgresql://user:p%40ss@host:5432/db?sslmode=require"),
+            "postgresql://user:****@host:5432/db?sslmode=require");
+  EXPECT_EQ(maskDbPassword("postgres://user@host:5432/db"), "postgres://user@host:5432/db");
+  EXPECT_EQ(maskDbPassword("postgres://host/db?user=u&password=x&sslmode=disable"),
+            "postgres://host/db?user=u&password=****&sslmode=disable");
+  EXPECT_EQ(maskDbPassword("postgres://host/db?password=x#frag"),
+            "postgres://host/db?password=****#frag");
+  EXPECT_EQ(maskDbPassword("postgres://u:x@host/db?sslpassword=y"),
+            "postgres://u:****@host/db?sslpassword=****");
+  EXPECT_EQ(maskDbPassword("host=h password=secret dbname=d"), "host=h password=**** dbname=d");
+  EXPECT_EQ(maskDbPassword("host=h password = 'se cr\\'et' dbname=d"),
+            "host=h password = **** dbname=d");
+  EXPECT_EQ(maskDbPassword("password=x"), "password=****");
+  EXPECT_EQ(maskDbPassword("host=h dbname=d"), "host=h dbname=d");
+  EXPECT_EQ(maskDbPassword("sqlite:///tmp/password=x.db"), "sqlite:///tmp/password=x.db");
+  // No secret survives anywhere in the output.
+  for (const std::string db :
+       {"postgres://a:TOPSECRET@h/d", "host=h password=TOPSECRET", "password='TOP SECRET'",
+        "postgres://h/d?password=TOPSECRET", "host=h sslpassword=TOPSECRET"}) {
+    EXPECT_EQ(maskDbPassword(db).find("SECRET"), std::string::npos) << db;
+  }
+}
+
+TEST(Options, PasswordsAreScrubbedFromMessages) {
+  EXPECT_EQ(scrubDbPassword("connect to postgres://u:p%40ss@h/d failed: p@ss rejected",
+                            "postgres://u:p%40ss@h/d"),
+            "connect to postgres://u:****@h/d failed: **** rejected");
+  EXPECT_EQ(scrubDbPassword("password 'it\\'s' and it's", "host=h password='it\\'s'"),
+            "password **** and ****");
+  EXPECT_EQ(scrubDbPassword("nothing secret", "sqlite:///tmp/a.db"), "nothing secret");
+  EXPECT_EQ(scrubDbPassword("user u", "postgres://u@h/d"), "user u");
+}
+
+TEST(Options, SaveCertsMustBeADirectory) {
+  Options o;
+  o.save_certs = "/dev/null";
+  EXPECT_NE(validate(o), std::nullopt);
+  o.save_certs = "/tmp";
+  EXPECT_EQ(validate(o), std::nullopt);
 }
 
 TEST(Options, BadValues) {

@@ -153,7 +153,7 @@ json::object toJson(const Options& o, const Environment& env, const Report& r, c
       {"account_key_type", o.account_key_type},
       {"topology", o.topology},
       {"no_gossip", o.no_gossip},
-      {"db", o.db_url},
+      {"db", maskDbPassword(o.db_url)},
       {"pool_connections", o.pool_connections},
       {"ro_connections", o.ro_connections},
       {"wildcard", o.wildcard},
@@ -164,6 +164,7 @@ json::object toJson(const Options& o, const Environment& env, const Report& r, c
       {"ca_bundle", o.ca_bundle.empty() ? json::value(nullptr) : json::value(o.ca_bundle)},
       {"server_threads", o.server_threads},
       {"floor", o.floor},
+      {"save_certs", o.save_certs.empty() ? json::value(nullptr) : json::value(o.save_certs)},
       {"directory_url", env.directory_url},
       {"openssl", env.openssl},
       {"cores", env.cores},
@@ -262,7 +263,8 @@ std::string toText(const Options& o, const Environment& env, const Report& r,
   s += fmt::format("  CSR key {}, account key {}, CA key {}, {}, db {}{}\n", o.key_type,
                    o.account_key_type, external ? "(server's)" : o.ca_key_type,
                    o.wildcard ? o.challenge + " (wildcard)" : o.challenge,
-                   external ? "(server's)" : o.db_url, o.verify_cert ? ", --verify-cert" : "");
+                   external ? "(server's)" : maskDbPassword(o.db_url),
+                   o.verify_cert ? ", --verify-cert" : "");
   s += fmt::format("  {}, {} cores\n\n", env.openssl, env.cores);
   s += fmt::format("  ok {}   err {}   wall {:.3f} s   throughput {:.1f} iss/s\n", r.ok, r.err,
                    r.wall_sec, r.throughput_per_sec);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cert_saver.hpp"
 #include "client/http01_responder.hpp"
 #include "memory_stats.hpp"
 #include "options.hpp"
@@ -50,6 +51,8 @@ struct RunContext {
   // dns-persist-01: where each worker publishes its standing records (null for http-01).
   validation::TestDnsServer* dns = nullptr;
   std::optional<std::string> ca_pem;  // trust anchor for --verify-cert (else the chain's issuer)
+  // --save-certs: where every downloaded chain is recorded (null without the option).
+  CertSaver* saver = nullptr;
 };
 
 RunResult runWorkers(const RunContext& context);

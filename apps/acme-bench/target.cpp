@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -67,14 +68,40 @@ std::optional<std::string> readFile(const std::string& path) {
   return s.str();
 }
 
+}  // namespace
+
 std::string tomlString(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    out += ch;
+    const auto u = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(u));
+        } else {
+          out += ch;
+        }
+    }
   }
   return out + "\"";
 }
+
+namespace {
 
 // Asks the kernel for a free loopback port by binding port 0, then releases it for the child.
 // Another process could take it in between; the child then fails to bind and we say so.
@@ -225,9 +252,19 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
   const std::string config_file = work_dir + "/akamu.toml";
   const std::string log_file = work_dir + "/akamu.log";
   {
-    std::ofstream out(config_file, std::ios::trunc);
-    out << toml.str();
-    if (!out) return core::fail(setupError("cannot write " + config_file));
+    // 0600: the database URL may carry a password.
+    const std::string text = toml.str();
+    int fd = ::open(config_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return core::fail(setupError("cannot write " + config_file));
+    std::size_t written = 0;
+    while (written < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      written += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (written != text.size()) return core::fail(setupError("cannot write " + config_file));
   }
 
   // Everything the child needs is prepared before fork: between fork and exec only

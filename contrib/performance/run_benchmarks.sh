@@ -30,6 +30,7 @@
 #   TMPFS_DIR=/dev/shm                         where the tmpfs database files go
 #   PG_URL                                     PostgreSQL URL for backend_postgres_N (if supported)
 #   POOL_SIZES="1 2 4 8" POOL_CLIENTS="1 5 10 25 50"
+#   PG_POOL_SIZES="4 10 25" PG_POOL_CLIENTS="10 25"   PostgreSQL pool runs (when PG_URL is set)
 #   RUN_POOL=auto|1|0                          auto: run only if the server uses pool_connections
 #   RO_CLIENTS="1 5 10 25 50" RO_SWEEP="1 2 4 8 16" RO_SWEEP_CLIENTS=10
 #   RSA4096_CLIENTS="1 10 25 50" RSA_REQUESTS=30 RSA_WARMUP=0
@@ -63,6 +64,8 @@ TMPFS_DIR=${TMPFS_DIR:-/dev/shm}
 PG_URL=${PG_URL:-}
 POOL_SIZES=${POOL_SIZES:-"1 2 4 8"}
 POOL_CLIENTS=${POOL_CLIENTS:-"1 5 10 25 50"}
+PG_POOL_SIZES=${PG_POOL_SIZES:-"4 10 25"}
+PG_POOL_CLIENTS=${PG_POOL_CLIENTS:-"10 25"}
 RUN_POOL=${RUN_POOL:-auto}
 RO_CLIENTS=${RO_CLIENTS:-"1 5 10 25 50"}
 RO_SWEEP=${RO_SWEEP:-"1 2 4 8 16"}
@@ -275,7 +278,7 @@ pool_has_effect() {
 section_pool() {
   local r=$1 p c
   if ! pool_has_effect; then
-    ((r == 1)) && skip "pool" "--pool-connections has no effect: the SQLite store has one writer connection and no write pool (src/store/sqlite/sqlite_store.cpp; the server never reads database.pool_connections). RUN_POOL=1 forces the section."
+    ((r == 1)) && skip "pool" "RUN_POOL=0"
     return 0
   fi
   [[ -n "$shm" ]] || { ((r == 1)) && skip "pool" "$TMPFS_DIR is not writable"; return 0; }
@@ -285,12 +288,22 @@ section_pool() {
         --db "$(fresh_db "pool-$p-$c")"
     done
   done
+  # PostgreSQL: the pool is every connection the server has, so it matters more there.
+  if [[ -n "$PG_URL" ]]; then
+    for p in $PG_POOL_SIZES; do
+      for c in $PG_POOL_CLIENTS; do
+        suite_run "pgpool_${p}_clients_$c" "$r" --clients "$c" --pool-connections "$p" \
+          --db "$PG_URL"
+      done
+    done
+  fi
 }
 
 section_ro() {
   local r=$1 c n
   [[ -n "$shm" ]] || { ((r == 1)) && skip "ro" "$TMPFS_DIR is not writable"; return 0; }
-  # No split: lookups share the single writer connection. Split: 4 read-only connections.
+  # No split: every lookup uses the pool (pool_connections). Split: read-only handlers use 4
+  # read-only connections of their own.
   for c in $RO_CLIENTS; do
     suite_run "ro_nosplit_$c" "$r" --clients "$c" --ro-connections 0 --db "$(fresh_db "ro0-$c")"
     suite_run "ro_split4_$c" "$r" --clients "$c" --ro-connections 4 --db "$(fresh_db "ro4-$c")"
