@@ -8,7 +8,7 @@ namespace json = boost::json;
 namespace {
 
 core::Problem corrupt(std::string_view what) {
-  return core::serverInternal("sqlite: stored " + std::string(what) + " is not valid");
+  return core::serverInternal("database: stored " + std::string(what) + " is not valid");
 }
 
 core::Result<json::value> parse(std::string_view text, std::string_view what) {

@@ -526,7 +526,8 @@ struct Shared {
   std::unique_ptr<Database> writer;
   ReadPool pool;     // `[database] pool_connections`
   ReadPool ro_pool;  // `[database] ro_connections`, opened SQLITE_OPEN_READONLY
-  std::unique_ptr<WriteBatcher> batcher;  // last: stops before the connections close
+  // File databases only (see write()); last, so it stops before the connections close.
+  std::unique_ptr<WriteBatcher> batcher;
 };
 
 class SqliteStore final : public Store {
@@ -752,15 +753,43 @@ class SqliteStore final : public Store {
 
  private:
   // Queues `body` for the writer thread and resumes the caller, on its own executor, once the
-  // batch holding it has committed.
+  // batch holding it has committed. ":memory:" has no batcher: with nothing to sync, a write
+  // is microseconds of CPU like a lookup, and two thread hops would cost more than it does, so
+  // it runs here in its own transaction.
   template <class R, class Body>
   Awaitable<R> write(Body body) {
+    if (!shared_->batcher) {
+      std::unique_lock lock(shared_->writer_mutex);
+      co_return writeInline<R>(body);
+    }
+    // No write in progress and none queued: commit here rather than wake the writer thread
+    // and be woken again by it (two context switches, most of a write's cost on two busy
+    // cores). Writes that overlap queue up and are committed together by the writer thread.
+    if (shared_->batcher->idle()) {
+      std::unique_lock lock(shared_->writer_mutex, std::try_to_lock);
+      if (lock.owns_lock()) co_return writeInline<R>(body);
+    }
     co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(R)>(
         [this](auto handler, Body* b) {
           using Job = HandlerJob<R, Body, decltype(handler)>;
           shared_->batcher->submit(std::make_unique<Job>(b, std::move(handler)));
         },
         boost::asio::use_awaitable, &body);
+  }
+
+  // The caller holds writer_mutex.
+  template <class R, class Body>
+  R writeInline(Body& body) {
+    try {
+      auto tx = Transaction::begin(*shared_->writer, Transaction::Mode::kImmediate);
+      if (!tx) return fail(tx.error());
+      R result = body(*shared_->writer);
+      if (!result) return result;
+      if (auto st = tx->commit(); !st) return fail(st.error());
+      return result;
+    } catch (const std::exception& e) {
+      return fail(core::serverInternal(std::string("sqlite store: ") + e.what()));
+    }
   }
 
   // Lookups run on the calling thread, on this instance's pool; without one (":memory:") they
@@ -771,6 +800,13 @@ class SqliteStore final : public Store {
       if (reads_ == nullptr || reads_->empty()) {
         std::lock_guard lock(shared_->writer_mutex);
         return body(*shared_->writer);
+      }
+      if (reads_ == &shared_->pool && shared_->batcher->idle()) {
+        // The writer's page cache holds what was just written, while a pooled connection
+        // drops its cache whenever the WAL changed and reads the pages again. So when nobody
+        // is writing, a lookup of the write path borrows the writer connection.
+        std::unique_lock lock(shared_->writer_mutex, std::try_to_lock);
+        if (lock.owns_lock()) return body(*shared_->writer);
       }
       auto lease = reads_->acquire();
       return body(lease.db());
@@ -831,8 +867,10 @@ core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
         shared->ro_pool.add(std::move(*reader));
       }
     }
-    shared->batcher = std::make_unique<WriteBatcher>(*shared->writer, shared->writer_mutex,
-                                                     options.max_write_batch);
+    if (!memory) {
+      shared->batcher = std::make_unique<WriteBatcher>(*shared->writer, shared->writer_mutex,
+                                                       options.max_write_batch);
+    }
     auto store = std::make_unique<SqliteStore>(shared, &shared->pool);
     if (!shared->ro_pool.empty()) {
       store->setReadOnlyView(std::make_unique<SqliteStore>(shared, &shared->ro_pool));

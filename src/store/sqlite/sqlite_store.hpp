@@ -3,8 +3,8 @@
 // one writer connection owned by a batching writer thread (write_batcher.hpp), a pool of
 // connections for lookups, and optionally a separate pool of read-only connections for the
 // read-only handlers (Store::readOnly()). ":memory:" uses a single connection for everything,
-// since a second connection would open a different, empty database; its lookups share it with
-// the writer between batches.
+// since a second connection would open a different, empty database; its writes and lookups run
+// on the calling thread under a mutex (there is nothing to sync, so nothing to batch).
 #include <cstddef>
 #include <memory>
 #include <string>

@@ -27,6 +27,7 @@ void WriteBatcher::submit(std::unique_ptr<WriteJob> job) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
+      pending_.fetch_add(1, std::memory_order_acq_rel);
       queue_.push_back(std::move(job));
       job = nullptr;
     }
@@ -68,8 +69,10 @@ void WriteBatcher::loop() {
       jobs_ += batch.size();
     }
     // Answer only now: every job's outcome is durable (or failed) at this point.
+    const std::size_t done = batch.size();
     for (auto& job : batch) job->complete();
     batch.clear();
+    pending_.fetch_sub(done, std::memory_order_acq_rel);
   }
 }
 

@@ -5,6 +5,7 @@
 // then completes each job. One commit — one WAL fsync with synchronous=FULL — is thus shared by
 // every write that arrived while the previous batch was committing, and nobody waits for
 // BEGIN IMMEDIATE on a busy lock.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -39,6 +40,9 @@ class WriteBatcher {
   WriteBatcher& operator=(const WriteBatcher&) = delete;
 
   void submit(std::unique_ptr<WriteJob> job);
+  // Nothing queued and no batch running: a caller may write directly under the connection's
+  // mutex instead (see SqliteStore::write).
+  bool idle() const { return pending_.load(std::memory_order_acquire) == 0; }
 
   // Counters for tests and metrics: transactions committed and jobs run.
   std::size_t batches() const;
@@ -56,6 +60,8 @@ class WriteBatcher {
   std::condition_variable wake_;
   std::deque<std::unique_ptr<WriteJob>> queue_;
   bool stopping_ = false;
+  // Jobs submitted and not yet completed.
+  std::atomic<std::size_t> pending_{0};
   std::size_t batches_ = 0;
   std::size_t jobs_ = 0;
   std::thread thread_;  // last: started after everything above exists
