@@ -28,7 +28,8 @@
 #   KEY_TYPES, CA_KEY_TYPES, PQ_CHAINS         key type lists (see defaults below)
 #   BACKEND_CLIENTS="1 5 10 25 50"             :memory: vs tmpfs WAL file sweep
 #   TMPFS_DIR=/dev/shm                         where the tmpfs database files go
-#   PG_URL                                     PostgreSQL URL for backend_postgres_N (if supported)
+#   PG_URL                                     PostgreSQL URL for backend_postgres_N and pgpool_*
+#   PG_BACKEND_POOL=4                          pool_connections of the backend_postgres_N runs
 #   POOL_SIZES="1 2 4 8" POOL_CLIENTS="1 5 10 25 50"
 #   PG_POOL_SIZES="4 10 25" PG_POOL_CLIENTS="10 25"   PostgreSQL pool runs (when PG_URL is set)
 #   RUN_POOL=auto|1|0                          auto: run only if the server uses pool_connections
@@ -65,6 +66,7 @@ PG_URL=${PG_URL:-}
 POOL_SIZES=${POOL_SIZES:-"1 2 4 8"}
 POOL_CLIENTS=${POOL_CLIENTS:-"1 5 10 25 50"}
 PG_POOL_SIZES=${PG_POOL_SIZES:-"4 10 25"}
+PG_BACKEND_POOL=${PG_BACKEND_POOL:-4}
 PG_POOL_CLIENTS=${PG_POOL_CLIENTS:-"10 25"}
 RUN_POOL=${RUN_POOL:-auto}
 RO_CLIENTS=${RO_CLIENTS:-"1 5 10 25 50"}
@@ -247,7 +249,8 @@ section_backend() {
   if [[ -n "$PG_URL" ]]; then
     for c in $BACKEND_CLIENTS; do
       rc=0
-      suite_run "backend_postgres_$c" "$r" --clients "$c" --db "$PG_URL" || rc=$?
+      suite_run "backend_postgres_$c" "$r" --clients "$c" --db "$PG_URL" \
+        --pool-connections "$PG_BACKEND_POOL" || rc=$?
       if [[ $rc -eq 2 ]]; then
         ((r == 1)) && skip "backend_postgres" "$last_reason"
         break
