@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/database_url.hpp"
+
 namespace akamu::bench {
 
 namespace {
@@ -105,17 +107,7 @@ std::optional<std::string> validate(Options& o) {
   return std::nullopt;
 }
 
-bool isPostgresDb(const std::string& db) {
-  if (db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0) return true;
-  // A conninfo starts with a keyword and '=' ("host=...", "dbname = x"); a file path does not.
-  if (db.find("://") != std::string::npos) return false;
-  std::size_t i = db.find_first_not_of(" \t");
-  const std::size_t key_start = i;
-  while (i < db.size() && (std::isalpha(static_cast<unsigned char>(db[i])) || db[i] == '_')) ++i;
-  if (i == key_start || key_start == std::string::npos) return false;
-  i = db.find_first_not_of(" \t", i);
-  return i != std::string::npos && db[i] == '=';
-}
+bool isPostgresDb(const std::string& db) { return core::isPostgresUrl(db); }
 
 namespace {
 

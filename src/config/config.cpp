@@ -13,6 +13,8 @@
 #include <limits>
 #include <sstream>
 
+#include "core/database_url.hpp"
+
 namespace akamu::config {
 namespace {
 
@@ -395,10 +397,7 @@ void readDatabaseUrl(Section& s, const fs::path& base, std::string& out) {
     out = std::move(value);
     return;
   }
-  // A key=value conninfo ("host=db dbname=akamu ...") has an '=' before any ':'.
-  const bool conninfo = value.find('=') != std::string::npos && value.find('=') < value.find(':') &&
-                        value.find("://") == std::string::npos;
-  if (value.rfind("postgresql://", 0) == 0 || value.rfind("postgres://", 0) == 0 || conninfo) {
+  if (core::isPostgresUrl(value)) {
     // The PostgreSQL store parses its own connection URI; only the scheme is ours to check.
     out = std::move(value);
     return;

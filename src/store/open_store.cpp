@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/database_url.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -22,17 +23,9 @@ core::Problem unsupported(std::string_view url) {
 
 }  // namespace
 
-bool isPostgresUrl(std::string_view url) {
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) return true;
-  // key=value conninfo: an '=' before any ':' and no scheme.
-  const auto eq = url.find('=');
-  return eq != std::string_view::npos && eq < url.find(':') &&
-         url.find("://") == std::string_view::npos;
-}
-
 core::Result<std::unique_ptr<Store>> openStore(const std::string& url, const StoreOptions& options,
                                                boost::asio::any_io_executor executor) {
-  if (isPostgresUrl(url)) {
+  if (core::isPostgresUrl(url)) {
     if (!executor) {
       return core::fail(core::serverInternal("a PostgreSQL store needs an event loop to run on"));
     }

@@ -29,7 +29,4 @@ core::Result<std::unique_ptr<Store>> openStore(const std::string& url,
                                                const StoreOptions& options = {},
                                                boost::asio::any_io_executor executor = {});
 
-// True for the PostgreSQL forms above.
-bool isPostgresUrl(std::string_view url);
-
 }  // namespace akamu::store

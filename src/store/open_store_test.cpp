@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/database_url.hpp"
 #include "store/blocking_store.hpp"
 
 namespace akamu::store {
@@ -58,11 +59,11 @@ TEST(OpenStore, RejectsUnsupportedUrls) {
 TEST(OpenStore, RecognisesPostgresUrls) {
   for (const char* url : {"postgres://a@h/d", "postgresql://a:pw@h:5432/d?sslmode=require",
                           "host=127.0.0.1 port=5432 dbname=akamu", "dbname=akamu"}) {
-    EXPECT_TRUE(isPostgresUrl(url)) << url;
+    EXPECT_TRUE(core::isPostgresUrl(url)) << url;
   }
-  for (const char* url :
-       {"sqlite::memory:", "sqlite:///x=y.db", "sqlite://a=b", "mysql://x/y", "x.db", ""}) {
-    EXPECT_FALSE(isPostgresUrl(url)) << url;
+  for (const char* url : {"sqlite::memory:", "sqlite:///x=y.db", "sqlite://a=b", "mysql://x/y",
+                          "x.db", "", "/tmp/a=b.db", "a.b=c"}) {
+    EXPECT_FALSE(core::isPostgresUrl(url)) << url;
   }
 }
 
