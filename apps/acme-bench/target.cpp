@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -67,41 +66,6 @@ std::optional<std::string> readFile(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
-
-}  // namespace
-
-std::string tomlString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          out += fmt::format("\\u{:04X}", static_cast<unsigned>(u));
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-namespace {
 
 // Asks the kernel for a free loopback port by binding port 0, then releases it for the child.
 // Another process could take it in between; the child then fails to bind and we say so.
@@ -227,28 +191,29 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
 
   std::ostringstream toml;
   toml << "# written by acme-bench --spawn process\n"
-       << "listen_addr = " << tomlString(c.listen_addr) << "\n"
-       << "base_url = " << tomlString(base_url) << "\n\n"
-       << "[database]\nurl = " << tomlString(c.database.url)
+       << "listen_addr = " << config::tomlBasicString(c.listen_addr) << "\n"
+       << "base_url = " << config::tomlBasicString(base_url) << "\n\n"
+       << "[database]\nurl = " << config::tomlBasicString(c.database.url)
        << "\npool_connections = " << c.database.pool_connections
        << "\nro_connections = " << c.database.ro_connections << "\n\n"
-       << "[ca]\nkey_file = " << tomlString(c.ca.key_file)
-       << "\ncert_file = " << tomlString(c.ca.cert_file)
-       << "\nkey_type = " << tomlString(c.ca.key_type) << "\n\n"
-       << "[server]\naudit_log_file = " << tomlString(c.server.audit_log_file)
+       << "[ca]\nkey_file = " << config::tomlBasicString(c.ca.key_file)
+       << "\ncert_file = " << config::tomlBasicString(c.ca.cert_file)
+       << "\nkey_type = " << config::tomlBasicString(c.ca.key_type) << "\n\n"
+       << "[server]\naudit_log_file = " << config::tomlBasicString(c.server.audit_log_file)
        << "\nhttp_validation_port = " << c.server.http_validation_port
        << "\nhttp_validation_allow_private_ips = true"
        << "\nthreads = " << c.server.threads << "\n";
   if (!c.server.dns_persist_issuer_domains.empty()) {
     toml << "dns_persist_issuer_domains = [";
     for (std::size_t i = 0; i < c.server.dns_persist_issuer_domains.size(); ++i) {
-      toml << (i > 0 ? ", " : "") << tomlString(c.server.dns_persist_issuer_domains[i]);
+      toml << (i > 0 ? ", " : "")
+           << config::tomlBasicString(c.server.dns_persist_issuer_domains[i]);
     }
-    toml << "]\ndns_persist01_resolver_addr = " << tomlString(c.server.dns_persist01_resolver_addr)
-         << "\n";
+    toml << "]\ndns_persist01_resolver_addr = "
+         << config::tomlBasicString(c.server.dns_persist01_resolver_addr) << "\n";
   }
   toml << "\n"
-       << "[log]\nlevel = " << tomlString(c.log.level) << "\n";
+       << "[log]\nlevel = " << config::tomlBasicString(c.log.level) << "\n";
   const std::string config_file = work_dir + "/akamu.toml";
   const std::string log_file = work_dir + "/akamu.log";
   {

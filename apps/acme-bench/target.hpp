@@ -46,10 +46,6 @@ core::Result<std::unique_ptr<Target>> startTarget(const Options& options,
                                                   const std::string& dns_addr,
                                                   const std::string& work_dir);
 
-// `s` as a quoted TOML basic string: quotes, backslashes and control characters escaped (the
-// --spawn process config carries --db, and a PostgreSQL URL or conninfo may hold any of them).
-std::string tomlString(const std::string& s);
-
 // The akamu executable next to /proc/self/exe.
 std::string defaultAkamuBinary();
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include "config/config.hpp"
+
 namespace akamu::bench {
 namespace {
 
@@ -13,7 +15,7 @@ TEST(TomlString, RoundTripsThroughTomlParser) {
         std::string("postgres://u:p\"a\\ss@127.0.0.1:5432/db?options=-csearch_path%3Dx"),
         std::string("host=h password='it''s' dbname=d"), std::string("tab\there\nnewline\r"),
         std::string("ctl\x01\x1f\x7f end"), std::string("unicode \xc4\x81 ok"), std::string()}) {
-    const std::string doc = "url = " + tomlString(value) + "\n";
+    const std::string doc = "url = " + config::tomlBasicString(value) + "\n";
     toml::table table;
     try {
       table = toml::parse(doc);

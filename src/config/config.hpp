@@ -107,6 +107,10 @@ struct InitOptions {
 // relative to the directory the config file is written to.
 std::string renderInitConfig(const InitOptions& options);
 
+// `s` as a quoted TOML basic string: quotes, backslashes and control characters escaped, so
+// that paths and database URLs from the command line read back unchanged.
+std::string tomlBasicString(std::string_view s);
+
 // Splits "host:port" / "[v6]:port" into host (without brackets) and port; nullopt if malformed.
 std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string_view addr);
 

@@ -8,8 +8,15 @@
 namespace akamu::config {
 namespace {
 
-// TOML basic string: paths may contain quotes, backslashes or odd bytes from the command line.
-std::string quote(std::string_view s) {
+std::string join(const std::string& dir, std::string_view file) {
+  if (dir.empty()) return std::string(file);
+  if (dir.back() == '/') return dir + std::string(file);
+  return dir + "/" + std::string(file);
+}
+
+}  // namespace
+
+std::string tomlBasicString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
@@ -43,14 +50,6 @@ std::string quote(std::string_view s) {
   return out;
 }
 
-std::string join(const std::string& dir, std::string_view file) {
-  if (dir.empty()) return std::string(file);
-  if (dir.back() == '/') return dir + std::string(file);
-  return dir + "/" + std::string(file);
-}
-
-}  // namespace
-
 std::string renderInitConfig(const InitOptions& options) {
   const std::string base_url =
       options.base_url.empty() ? "http://" + options.listen_addr : options.base_url;
@@ -68,20 +67,20 @@ std::string renderInitConfig(const InitOptions& options) {
 
 # Address the ACME HTTP server listens on: host:port or [ipv6]:port.
 listen_addr = )" +
-         quote(options.listen_addr) +
+         tomlBasicString(options.listen_addr) +
          R"(
 
 # Public URL clients use to reach this server (http:// or https://, no trailing slash).
 # Every URL in the ACME directory is built from it, so it must match what clients see.
 base_url = )" +
-         quote(base_url) +
+         tomlBasicString(base_url) +
          R"(
 
 [database]
 # sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory: (lost on exit),
 # or postgresql://user@host/dbname.
 url = )" +
-         quote(db_url) +
+         tomlBasicString(db_url) +
          R"(
 # SQLite file: connections serving lookups (writes go through one batching writer thread).
 # PostgreSQL: the connection pool (1..256).
@@ -97,10 +96,10 @@ prune_after_expiry_secs = 86400
 [ca]
 # CA private key and certificate (PEM). Both are created on first start if absent.
 key_file = )" +
-         quote(join(dir, "ca.key")) +
+         tomlBasicString(join(dir, "ca.key")) +
          R"(
 cert_file = )" +
-         quote(join(dir, "ca.pem")) +
+         tomlBasicString(join(dir, "ca.pem")) +
          R"(
 # Key type of a newly created CA: ec:P-256, ec:P-384, ec:P-521, rsa:2048, rsa:3072, rsa:4096,
 # ed25519, ml-dsa-44, ml-dsa-65, ml-dsa-87 (ML-DSA needs OpenSSL >= 3.5).
@@ -118,7 +117,7 @@ organization = "Akamu"
 [server]
 # Audit log of security-relevant events, one JSON object per line.
 audit_log_file = )" +
-         quote(join(dir, "audit.log")) +
+         tomlBasicString(join(dir, "audit.log")) +
          R"(
 # Terms of service; when set, newAccount requires termsOfServiceAgreed.
 # terms_of_service_url = "https://example.com/acme/terms"
