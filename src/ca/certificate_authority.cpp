@@ -101,10 +101,11 @@ core::Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::loadOr
 core::Result<IssuedCertificate> CertificateAuthority::issue(
     const EVP_PKEY* subject_key, const std::vector<core::Identifier>& identifiers,
     const std::optional<std::string>& common_name, std::optional<core::TimePoint> not_before,
-    std::optional<core::TimePoint> not_after) const {
+    std::optional<core::TimePoint> not_after, const X509_PUBKEY* subject_spki) const {
   const auto now = clock_.now();
   crypto::LeafRequest req;
   req.subject_public_key = subject_key;
+  req.subject_spki = subject_spki;
   req.identifiers = identifiers;
   req.common_name = common_name;
   req.not_before = not_before.value_or(now - std::chrono::minutes(1));

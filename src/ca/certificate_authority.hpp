@@ -40,12 +40,14 @@ class CertificateAuthority {
       const CaSettings& settings, const core::Clock& clock, bool* created = nullptr);
 
   // Signs a leaf for `subject_key`. The validity is the order's notBefore/notAfter when
-  // given, else now - 1 minute (clock skew) .. now + validity_days.
+  // given, else now - 1 minute (clock skew) .. now + validity_days. `subject_spki`, when given,
+  // is the same key as the CSR encoded it, copied into the certificate as it is.
   core::Result<IssuedCertificate> issue(const EVP_PKEY* subject_key,
                                         const std::vector<core::Identifier>& identifiers,
                                         const std::optional<std::string>& common_name,
                                         std::optional<core::TimePoint> not_before,
-                                        std::optional<core::TimePoint> not_after) const;
+                                        std::optional<core::TimePoint> not_after,
+                                        const X509_PUBKEY* subject_spki = nullptr) const;
 
   const std::string& certificatePem() const { return cert_pem_; }
   const X509* certificate() const { return cert_.get(); }

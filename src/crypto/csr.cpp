@@ -256,6 +256,7 @@ core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
   }
   out.public_key = sharePKey(key);
   out.key_type = *key_type;
+  out.request = std::move(req);
   return out;
 }
 

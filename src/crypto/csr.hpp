@@ -20,6 +20,7 @@ inline constexpr std::size_t kMaxCsrBytes = 64 * 1024;
 inline constexpr std::size_t kMaxCsrNames = 100;
 
 struct ParsedCsr {
+  X509ReqPtr request;  // the request as parsed; holds the SubjectPublicKeyInfo as encoded
   PKey public_key;
   KeyType key_type;
   // Every name the CSR requests, in CSR order, deduplicated: SAN dNSName -> {"dns", lower-cased},
@@ -29,6 +30,9 @@ struct ParsedCsr {
   // caller's comparison with the order's identifiers then rejects if it is not a real name.
   std::vector<core::Identifier> identifiers;
   std::optional<std::string> common_name;  // subject CN (lower-cased unless it is an IP)
+
+  // The SubjectPublicKeyInfo exactly as the client encoded it (a named curve for EC keys).
+  const X509_PUBKEY* spki() const { return X509_REQ_get_X509_PUBKEY(request.get()); }
 };
 
 // Parses and verifies a DER CSR. Structural problems -> badCSR; weak or unsupported keys ->

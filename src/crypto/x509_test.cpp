@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "crypto/csr.hpp"
 #include "crypto/ossl_util.hpp"
 #include "crypto/test_keys.hpp"
 
@@ -160,6 +161,61 @@ INSTANTIATE_TEST_SUITE_P(CaKeys, IssuanceTest,
                            }
                            return name;
                          });
+
+std::vector<std::uint8_t> spkiDer(const X509* cert) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  std::vector<std::uint8_t> out;
+  if (len > 0) out.assign(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+// Issuance copies the CSR's SubjectPublicKeyInfo instead of encoding the key again: the result
+// must be byte-identical to the encoded key, for every subject key type, and still verify.
+TEST(X509Test, LeafFromCsrSpkiMatchesEncodedKey) {
+  PKey ca_key = test_keys::keyFor({KeyAlgorithm::kEc, 256});
+  X509Ptr ca = makeCa(ca_key.get(), "Akamu SPKI Root");
+  ASSERT_TRUE(ca);
+  std::vector<KeyType> types = test_keys::classicalTypes();
+  if (mlDsaAvailable()) types.push_back({KeyAlgorithm::kMlDsa, 44});
+  for (const KeyType& type : types) {
+    PKey leaf_key = test_keys::keyFor(type);
+    ASSERT_TRUE(leaf_key) << type.toString();
+    auto csr_der = buildCsr(leaf_key.get(), {{"dns", "spki.example"}}, std::nullopt);
+    ASSERT_TRUE(csr_der) << csr_der.error().detail;
+    auto csr = parseCsr(*csr_der);
+    ASSERT_TRUE(csr) << csr.error().detail;
+    ASSERT_NE(csr->spki(), nullptr);
+
+    LeafRequest encoded = leafRequest(csr->public_key.get(), ca.get(), ca_key.get());
+    LeafRequest copied = encoded;
+    copied.subject_spki = csr->spki();
+    auto a = issueLeafCertificate(encoded);
+    auto b = issueLeafCertificate(copied);
+    ASSERT_TRUE(a && b) << type.toString();
+    EXPECT_FALSE(spkiDer(b->get()).empty());
+    EXPECT_EQ(spkiDer(a->get()), spkiDer(b->get())) << type.toString();
+    EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(a->get()),
+                                    X509_get0_subject_key_id(b->get())),
+              0)
+        << type.toString();
+
+    // What a relying party gets: the DER, parsed afresh, verifies and carries the CSR's key.
+    unsigned char* der = nullptr;
+    int len = i2d_X509(b->get(), &der);
+    ASSERT_GT(len, 0);
+    const unsigned char* p = der;
+    X509Ptr reparsed(d2i_X509(nullptr, &p, len));
+    OPENSSL_free(der);
+    ASSERT_TRUE(reparsed);
+    EXPECT_EQ(spkiDer(reparsed.get()), spkiDer(a->get())) << type.toString();
+    EXPECT_TRUE(verifyChain(reparsed.get(), ca.get())) << type.toString();
+    auto info = inspectCertificate(reparsed.get());
+    ASSERT_TRUE(info) << info.error().detail;
+    EXPECT_TRUE(publicKeysEqual(info->public_key.get(), leaf_key.get())) << type.toString();
+  }
+}
 
 TEST(X509Test, SelfSignedCaHasCaExtensions) {
   PKey key = test_keys::keyFor({KeyAlgorithm::kEc, 384});

@@ -338,7 +338,7 @@ AcmeService::Task<HttpResponse> AcmeService::issueForOrder(const acme::Order& re
                                            "the order is already being finalized"));
   }
   auto issued = deps_.ca.issue(csr.public_key.get(), order->identifiers, csr.common_name,
-                               order->not_before, order->not_after);
+                               order->not_before, order->not_after, csr.spki());
   if (!issued) {
     co_return co_await revertClaim(deps_.store, processing, acme::OrderStatus::kInvalid,
                                    issued.error());
