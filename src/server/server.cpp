@@ -11,6 +11,18 @@
 
 namespace akamu::server {
 
+namespace {
+
+// The one reading of the [database] retention keys, for the schedule and for pruneNow alike.
+store::RetentionSettings retentionSettings(const config::DatabaseConfig& db) {
+  store::RetentionSettings settings;
+  settings.interval = std::chrono::seconds(db.prune_interval_secs);
+  settings.after_expiry = std::chrono::seconds(db.prune_after_expiry_secs);
+  return settings;
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
                                                      std::shared_ptr<core::Clock> clock) {
   std::unique_ptr<Server> s(new Server());
@@ -90,11 +102,8 @@ core::Status Server::start() {
     return core::fail(s.error());
   }
   http_->start();
-  store::RetentionSettings retention;
-  retention.interval = std::chrono::seconds(config_.database.prune_interval_secs);
-  retention.after_expiry = std::chrono::seconds(config_.database.prune_after_expiry_secs);
   retention_ = std::make_unique<store::RetentionSchedule>(
-      ioc_.get_executor(), *store_, *clock_, retention,
+      ioc_.get_executor(), *store_, *clock_, retentionSettings(config_.database),
       [](const core::Result<store::PruneCounts>& r) {
         if (!r) {
           spdlog::warn("retention: pruning failed: {}", r.error().detail);
@@ -116,10 +125,9 @@ core::Status Server::start() {
 }
 
 core::Result<store::PruneCounts> Server::pruneNow() {
-  store::RetentionSettings settings;
-  settings.after_expiry = std::chrono::seconds(config_.database.prune_after_expiry_secs);
-  auto done = boost::asio::co_spawn(ioc_, store::pruneOnce(*store_, *clock_, settings),
-                                    boost::asio::use_future);
+  auto done = boost::asio::co_spawn(
+      ioc_, store::pruneOnce(*store_, *clock_, retentionSettings(config_.database)),
+      boost::asio::use_future);
   return done.get();
 }
 

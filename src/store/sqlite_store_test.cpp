@@ -16,6 +16,7 @@
 #include "store/blocking_store.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/store_test_support.hpp"
 
 namespace akamu::store {
 namespace {
@@ -31,6 +32,7 @@ using acme::Order;
 using acme::OrderStatus;
 using core::ProblemType;
 using core::TimePoint;
+using namespace test_support;
 
 // The store with every call run to completion, so the contract reads as plain calls.
 struct OwnedStore : BlockingStore {
@@ -45,7 +47,6 @@ core::Result<std::unique_ptr<OwnedStore>> openBlocking(const std::string& url,
   return std::make_unique<OwnedStore>(std::move(*store));
 }
 
-TimePoint at(std::int64_t unix_seconds) { return core::fromUnixSeconds(unix_seconds); }
 
 // A file database in a fresh temporary directory, removed with its -wal and -shm files.
 class TempDatabase {
@@ -68,148 +69,6 @@ class TempDatabase {
   std::filesystem::path dir_;
 };
 
-// Whole-value descriptions: a mismatch shows up as a readable string diff, and the model
-// needs no operator== of ours.
-std::string describe(TimePoint t) { return std::to_string(core::toUnixSeconds(t)); }
-std::string describe(const std::optional<TimePoint>& t) {
-  return t ? std::to_string(core::toUnixSeconds(*t)) : "none";
-}
-std::string describe(const std::optional<core::Identifier>& id) {
-  return id ? id->type + ":" + id->value : "none";
-}
-std::string describe(const std::optional<core::Problem>& p) {
-  if (!p) return "none";
-  std::ostringstream out;
-  out << core::problemTypeUri(p->type) << " '" << p->detail << "' id=" << describe(p->identifier)
-      << " subs=[";
-  for (const auto& s : p->subproblems) {
-    out << core::problemTypeUri(s.type) << " '" << s.detail << "' " << describe(s.identifier)
-        << "; ";
-  }
-  out << "] algs=[";
-  for (const auto& a : p->algorithms) out << a << ",";
-  out << "]";
-  return out.str();
-}
-std::string describe(const Account& a) {
-  std::ostringstream out;
-  out << a.id << "|" << a.jwk_json << "|" << a.thumbprint << "|" << toString(a.status) << "|";
-  for (const auto& c : a.contacts) out << c << ",";
-  out << "|" << a.tos_agreed << "|" << describe(a.created_at);
-  return out.str();
-}
-std::string describe(const Challenge& c) {
-  std::ostringstream out;
-  out << c.id << "|" << c.authz_id << "|" << c.type << "|" << c.token << "|" << toString(c.status)
-      << "|" << describe(c.validated) << "|" << describe(c.error);
-  return out.str();
-}
-std::string describe(const Authorization& a) {
-  std::ostringstream out;
-  out << a.id << "|" << a.account_id << "|" << a.order_id << "|" << a.identifier.type << ":"
-      << a.identifier.value << "|" << toString(a.status) << "|" << describe(a.expires) << "|"
-      << a.wildcard << "|challenges:\n";
-  for (const auto& c : a.challenges) out << "  " << describe(c) << "\n";
-  return out.str();
-}
-std::string describe(const Order& o) {
-  std::ostringstream out;
-  out << o.id << "|" << o.account_id << "|" << toString(o.status) << "|" << describe(o.expires)
-      << "|";
-  for (const auto& i : o.identifiers) out << i.type << ":" << i.value << ",";
-  out << "|";
-  for (const auto& a : o.authz_ids) out << a << ",";
-  out << "|" << describe(o.not_before) << "|" << describe(o.not_after) << "|" << describe(o.error)
-      << "|" << o.certificate_id.value_or("none") << "|" << describe(o.created_at);
-  return out.str();
-}
-std::string describe(const Certificate& c) {
-  std::ostringstream out;
-  out << c.id << "|" << c.serial_hex << "|" << c.account_id << "|" << c.order_id << "|"
-      << c.pem_chain << "|" << describe(c.not_before) << "|" << describe(c.not_after) << "|"
-      << c.revoked << "|" << (c.revocation_reason ? std::to_string(*c.revocation_reason) : "none")
-      << "|" << describe(c.revoked_at);
-  return out.str();
-}
-template <class T>
-std::string describe(const std::optional<T>& v) {
-  return v ? describe(*v) : "nullopt";
-}
-
-Account makeAccount(const std::string& id, const std::string& thumbprint) {
-  Account a;
-  a.id = id;
-  a.jwk_json = R"({"crv":"P-256","kty":"EC","x":"abc","y":"def"})";
-  a.thumbprint = thumbprint;
-  a.contacts = {"mailto:ops@example.com", "mailto:\"quoted\"@example.com"};
-  a.tos_agreed = true;
-  a.created_at = at(1'700'000'000);
-  return a;
-}
-
-Challenge makeChallenge(const std::string& id, const std::string& authz_id,
-                        const std::string& type) {
-  Challenge c;
-  c.id = id;
-  c.authz_id = authz_id;
-  c.type = type;
-  c.token = "tok-" + id;
-  return c;
-}
-
-Authorization makeAuthz(const std::string& id, const std::string& account_id,
-                        const std::string& order_id, const std::string& name) {
-  Authorization a;
-  a.id = id;
-  a.account_id = account_id;
-  a.order_id = order_id;
-  a.identifier = {"dns", name};
-  a.expires = at(1'700'086'400);
-  // Deliberately not alphabetical, to show challenges come back as inserted.
-  a.challenges = {makeChallenge(id + "-http", id, "http-01"),
-                  makeChallenge(id + "-dns", id, "dns-01"),
-                  makeChallenge(id + "-alpn", id, "tls-alpn-01")};
-  return a;
-}
-
-Order makeOrder(const std::string& id, const std::string& account_id, std::int64_t created) {
-  Order o;
-  o.id = id;
-  o.account_id = account_id;
-  o.expires = at(created + 86400);
-  o.identifiers = {{"dns", "a." + id + ".example"}, {"dns", "*.b." + id + ".example"}};
-  o.authz_ids = {id + "-az2", id + "-az1"};
-  o.created_at = at(created);
-  return o;
-}
-
-std::vector<Authorization> authzsFor(const Order& o) {
-  return {makeAuthz(o.authz_ids[0], o.account_id, o.id, o.identifiers[0].value),
-          makeAuthz(o.authz_ids[1], o.account_id, o.id, "b." + o.id + ".example")};
-}
-
-Certificate makeCert(const std::string& id, const std::string& serial, const Order& o) {
-  Certificate c;
-  c.id = id;
-  c.serial_hex = serial;
-  c.account_id = o.account_id;
-  c.order_id = o.id;
-  c.pem_chain = "-----BEGIN CERTIFICATE-----\r\nMIIB" + id +
-                "\r\n-----END CERTIFICATE-----\r\n"
-                "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
-  c.not_before = at(1'700'000'000);
-  c.not_after = at(1'707'776'000);
-  return c;
-}
-
-core::Problem richProblem() {
-  core::Problem p = core::makeProblem(ProblemType::kRejectedIdentifier, "two names refused");
-  p.subproblems.push_back(
-      {ProblemType::kCaa, "CAA forbids \"us\"", core::Identifier{"dns", "a.example"}});
-  p.subproblems.push_back({ProblemType::kDns, "SERVFAIL", std::nullopt});
-  p.identifier = core::Identifier{"dns", "x.example"};
-  return p;
-}
 
 // ---- the contract on both kinds of database -----------------------------------------------
 
