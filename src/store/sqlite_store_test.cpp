@@ -47,7 +47,6 @@ core::Result<std::unique_ptr<OwnedStore>> openBlocking(const std::string& url,
   return std::make_unique<OwnedStore>(std::move(*store));
 }
 
-
 // A file database in a fresh temporary directory, removed with its -wal and -shm files.
 class TempDatabase {
  public:
@@ -68,7 +67,6 @@ class TempDatabase {
  private:
   std::filesystem::path dir_;
 };
-
 
 // ---- the contract on both kinds of database -----------------------------------------------
 

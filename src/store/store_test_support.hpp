@@ -103,7 +103,7 @@ inline Account makeAccount(const std::string& id, const std::string& thumbprint)
 }
 
 inline Challenge makeChallenge(const std::string& id, const std::string& authz_id,
-                        const std::string& type) {
+                               const std::string& type) {
   Challenge c;
   c.id = id;
   c.authz_id = authz_id;
@@ -113,7 +113,7 @@ inline Challenge makeChallenge(const std::string& id, const std::string& authz_i
 }
 
 inline Authorization makeAuthz(const std::string& id, const std::string& account_id,
-                        const std::string& order_id, const std::string& name) {
+                               const std::string& order_id, const std::string& name) {
   Authorization a;
   a.id = id;
   a.account_id = account_id;

@@ -44,7 +44,6 @@ using core::ProblemType;
 using core::TimePoint;
 using namespace store::test_support;
 
-
 // Coroutines that own copies of their arguments, for calls spawned to run concurrently (a
 // Store call only reads its reference arguments while it is awaited).
 Awaitable<Status> updateAccountCopy(Store* store, Account account) {
