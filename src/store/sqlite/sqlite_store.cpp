@@ -628,29 +628,23 @@ class SqliteStore final : public Store {
   Awaitable<Result<std::optional<Authorization>>> getAuthorization(const std::string& id) override {
     co_return read([&](Database& db) -> Result<std::optional<Authorization>> {
       // One snapshot for the authorization and its challenges.
-      auto tx = Transaction::begin(db, Transaction::Mode::kDeferred);
-      if (!tx) return fail(tx.error());
-      auto authz = loadAuthorization(db, id);
-      if (!authz) return authz;
-      if (auto st = tx->commit(); !st) return fail(st.error());
-      return authz;
+      return inSnapshot(db, [&] { return loadAuthorization(db, id); });
     });
   }
 
   Awaitable<Result<std::vector<Authorization>>> getAuthorizations(
       const std::vector<std::string>& ids) override {
     co_return read([&](Database& db) -> Result<std::vector<Authorization>> {
-      auto tx = Transaction::begin(db, Transaction::Mode::kDeferred);
-      if (!tx) return fail(tx.error());
-      std::vector<Authorization> out;
-      out.reserve(ids.size());
-      for (const auto& id : ids) {
-        auto authz = loadAuthorization(db, id);
-        if (!authz) return fail(authz.error());
-        if (*authz) out.push_back(std::move(**authz));
-      }
-      if (auto st = tx->commit(); !st) return fail(st.error());
-      return out;
+      return inSnapshot(db, [&]() -> Result<std::vector<Authorization>> {
+        std::vector<Authorization> out;
+        out.reserve(ids.size());
+        for (const auto& id : ids) {
+          auto authz = loadAuthorization(db, id);
+          if (!authz) return fail(authz.error());
+          if (*authz) out.push_back(std::move(**authz));
+        }
+        return out;
+      });
     });
   }
 
@@ -790,6 +784,21 @@ class SqliteStore final : public Store {
     } catch (const std::exception& e) {
       return fail(core::serverInternal(std::string("sqlite store: ") + e.what()));
     }
+  }
+
+  // Runs a lookup of several statements on one consistent view. The writer connection is only
+  // ever used under writer_mutex, so nothing can commit between its statements and it needs
+  // no transaction (which cost a BEGIN and a COMMIT per lookup, on the :memory: hot path). A
+  // pooled connection takes a read transaction: the writer may commit in between.
+  template <class F>
+  std::invoke_result_t<F&> inSnapshot(Database& db, F&& lookup) {
+    if (&db == shared_->writer.get()) return lookup();
+    auto tx = Transaction::begin(db, Transaction::Mode::kDeferred);
+    if (!tx) return fail(tx.error());
+    auto result = lookup();
+    if (!result) return result;
+    if (auto st = tx->commit(); !st) return fail(st.error());
+    return result;
   }
 
   // Lookups run on the calling thread, on this instance's pool; without one (":memory:") they
