@@ -85,6 +85,7 @@ core::Result<Floor> measureFloor(const Options& o) {
   auto leaf = [&]() -> core::Result<crypto::X509Ptr> {
     crypto::LeafRequest req;
     req.subject_public_key = parsed_csr->public_key.get();
+    req.subject_spki = parsed_csr->spki();  // as the server issues: the CSR's key, not re-encoded
     req.identifiers = ids;
     req.common_name = cn;
     req.not_before = now - std::chrono::minutes(1);

@@ -2,8 +2,8 @@
 // The ACME protocol engine: routes a request, authenticates its JWS, runs the resource
 // handler and renders the response. Every step that touches the store is a coroutine that
 // runs on the calling event loop without blocking it; the service is thread-safe (any number
-// of loops may call it at once). Challenge validation is started on the executor it is given
-// and finishes in the background.
+// of loops may call it at once). Challenge validation runs on the event loop of the request
+// that started it and finishes in the background.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -37,7 +37,6 @@ struct ServiceDeps {
   const ca::CertificateAuthority& ca;
   AuditLog& audit;
   const core::Clock& clock;
-  boost::asio::any_io_executor validation_executor;
   validation::Resolver& resolver;          // dns-01 and CAA
   validation::Resolver& persist_resolver;  // dns-persist-01
 };
@@ -106,9 +105,11 @@ class AcmeService {
   Task<acme::Order> loadOwnedOrder(store::Store& store, const std::string& id,
                                    const std::string& account_id);
   Task<acme::Order> refreshOrder(store::Store& store, acme::Order order);
+  // Runs on `executor`: the event loop of the request that asked for it.
   std::shared_ptr<ValidationSignal> startValidation(const acme::Authorization& authz,
                                                     const acme::Challenge& challenge,
-                                                    const std::string& key_authorization);
+                                                    const std::string& key_authorization,
+                                                    const boost::asio::any_io_executor& executor);
   // The background half of a validation: awaits `validation`, records its outcome, then wakes
   // whoever waits on `signal`. Everything by value: it outlives the request that started it.
   boost::asio::awaitable<void> completeValidation(boost::asio::awaitable<core::Status> validation,

@@ -1,6 +1,7 @@
 // Challenge responses and their validation (RFC 8555 §7.5.1, §8.3).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include "core/strict_json.hpp"
@@ -53,7 +54,8 @@ AcmeService::Task<HttpResponse> AcmeService::challenge(const HttpRequest& reques
       if (*claimed) {
         c = processing;
         auto signal =
-            startValidation(a, c, jose::keyAuthorization(c.token, auth->account->thumbprint));
+            startValidation(a, c, jose::keyAuthorization(c.token, auth->account->thumbprint),
+                            co_await boost::asio::this_coro::executor);
         if (started != nullptr) *started = std::move(signal);
       } else {
         auto fresh = co_await deps_.store.getAuthorization(authz_id);
@@ -139,8 +141,8 @@ boost::asio::awaitable<core::Status> runValidation(ValidationJob job) {
 
 std::shared_ptr<ValidationSignal> AcmeService::startValidation(
     const acme::Authorization& authz, const acme::Challenge& challenge,
-    const std::string& key_authorization) {
-  auto signal = std::make_shared<ValidationSignal>(deps_.validation_executor);
+    const std::string& key_authorization, const boost::asio::any_io_executor& executor) {
+  auto signal = std::make_shared<ValidationSignal>(executor);
   const auto& cfg = deps_.config.server;
   ValidationJob job;
   job.type = challenge.type;
@@ -161,7 +163,7 @@ std::shared_ptr<ValidationSignal> AcmeService::startValidation(
   job.persist_resolver = &deps_.persist_resolver;
   job.now = deps_.clock.now();
   std::string principal = "acme:" + key_authorization.substr(key_authorization.find('.') + 1);
-  boost::asio::co_spawn(deps_.validation_executor,
+  boost::asio::co_spawn(executor,
                         completeValidation(runValidation(std::move(job)), authz.id, challenge.id,
                                            std::move(principal), signal),
                         boost::asio::detached);

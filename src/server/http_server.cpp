@@ -98,9 +98,14 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
 }
 
 asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor, HttpServer::Handler* handler,
-                                 std::size_t max_body) {
+                                 std::size_t max_body,
+                                 const std::vector<asio::any_io_executor>* session_executors) {
+  std::size_t next = 0;
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
+    auto accept_on = session_executors->empty()
+                         ? acceptor->get_executor()
+                         : (*session_executors)[next++ % session_executors->size()];
+    auto [ec, socket] = co_await acceptor->async_accept(accept_on, kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -132,8 +137,10 @@ core::Result<std::uint16_t> HttpServer::listen(const std::string& host, std::uin
   return acceptor_.local_endpoint().port();
 }
 
-void HttpServer::start() {
-  asio::co_spawn(ioc_, acceptLoop(&acceptor_, &handler_, max_body_bytes_), asio::detached);
+void HttpServer::start(std::vector<asio::any_io_executor> session_executors) {
+  session_executors_ = std::move(session_executors);
+  asio::co_spawn(ioc_, acceptLoop(&acceptor_, &handler_, max_body_bytes_, &session_executors_),
+                 asio::detached);
 }
 
 void HttpServer::stop() {

@@ -95,13 +95,20 @@ core::Status Server::start() {
         "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" + std::to_string(port_);
   }
   service_ = std::make_unique<AcmeService>(
-      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, ioc_.get_executor(), *resolver_,
+      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, *resolver_,
                   persist_resolver_ ? *persist_resolver_ : *resolver_},
       base_url_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
-  http_->start();
+  unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<boost::asio::any_io_executor> session_executors{ioc_.get_executor()};
+  for (unsigned i = 1; i < n; ++i) {
+    worker_loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+    session_executors.push_back(worker_loops_.back()->get_executor());
+  }
+  http_->start(std::move(session_executors));
   retention_ = std::make_unique<store::RetentionSchedule>(
       ioc_.get_executor(), *store_, *clock_, retentionSettings(config_.database),
       [](const core::Result<store::PruneCounts>& r) {
@@ -113,12 +120,14 @@ core::Status Server::start() {
         }
       });
   retention_->start();
-  unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
-                                          : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) {
-    threads_.emplace_back([this] {
-      auto guard = boost::asio::make_work_guard(ioc_);
-      ioc_.run();
+  threads_.emplace_back([this] {
+    auto guard = boost::asio::make_work_guard(ioc_);
+    ioc_.run();
+  });
+  for (auto& loop : worker_loops_) {
+    threads_.emplace_back([loop = loop.get()] {
+      auto guard = boost::asio::make_work_guard(*loop);
+      loop->run();
     });
   }
   return {};
@@ -138,6 +147,7 @@ void Server::stop() {
   if (http_) http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   ioc_.stop();
+  for (auto& loop : worker_loops_) loop->stop();
 }
 
 void Server::wait() {
