@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "core/database_url.hpp"
 #include "crypto/key_type.hpp"
 #include "store/open_store.hpp"
 
@@ -103,10 +104,19 @@ core::Status Server::start() {
   }
   unsigned n = config_.server.threads > 0 ? static_cast<unsigned>(config_.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<boost::asio::any_io_executor> session_executors{ioc_.get_executor()};
-  for (unsigned i = 1; i < n; ++i) {
-    worker_loops_.push_back(std::make_unique<boost::asio::io_context>(1));
-    session_executors.push_back(worker_loops_.back()->get_executor());
+  // With SQLite a request is pure CPU on its thread, and one loop per thread saves the
+  // cross-thread wake-ups. With PostgreSQL every request waits on the database, whose backends
+  // compete for the same cores; there one shared loop lets an idle thread take over the ready
+  // work of a busy one. Measured against the shared loop in the same runs, a loop per thread
+  // made 0.91/0.93/0.92 of its throughput at 10 clients and 0.94/0.87/0.90 at 25.
+  const bool loop_per_thread = !core::isPostgresUrl(config_.database.url);
+  std::vector<boost::asio::any_io_executor> session_executors;
+  if (loop_per_thread) {
+    session_executors.push_back(ioc_.get_executor());
+    for (unsigned i = 1; i < n; ++i) {
+      worker_loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+      session_executors.push_back(worker_loops_.back()->get_executor());
+    }
   }
   http_->start(std::move(session_executors));
   retention_ = std::make_unique<store::RetentionSchedule>(
@@ -120,10 +130,12 @@ core::Status Server::start() {
         }
       });
   retention_->start();
-  threads_.emplace_back([this] {
-    auto guard = boost::asio::make_work_guard(ioc_);
-    ioc_.run();
-  });
+  for (unsigned i = 0; i < (loop_per_thread ? 1 : n); ++i) {
+    threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(ioc_);
+      ioc_.run();
+    });
+  }
   for (auto& loop : worker_loops_) {
     threads_.emplace_back([loop = loop.get()] {
       auto guard = boost::asio::make_work_guard(*loop);

@@ -223,13 +223,12 @@ core::Problem problemFromResult(const PGresult* result) {
 
 // ---- Connection ---------------------------------------------------------------------------
 
-Connection::Connection(PgConnPtr conn, asio::any_io_executor executor, std::size_t statements)
-    : conn_(std::move(conn)), executor_(std::move(executor)), prepared_(statements, false) {}
+Connection::Connection(PgConnPtr conn, std::size_t statements)
+    : conn_(std::move(conn)), prepared_(statements, false) {}
 
 Connection::~Connection() = default;
 
 core::Result<std::unique_ptr<Connection>> Connection::adopt(PgConnPtr conn,
-                                                            const asio::any_io_executor& executor,
                                                             std::size_t statements) {
   PGconn* c = conn.get();
   PQsetNoticeProcessor(c, ignoreNotice, nullptr);
@@ -238,7 +237,7 @@ core::Result<std::unique_ptr<Connection>> Connection::adopt(PgConnPtr conn,
                                            describeServer(c) + ": " + trimmed(PQerrorMessage(c))));
   }
   if (PQsocket(c) < 0) return core::fail(connectProblem(c));
-  return std::unique_ptr<Connection>(new Connection(std::move(conn), executor, statements));
+  return std::unique_ptr<Connection>(new Connection(std::move(conn), statements));
 }
 
 core::Problem Connection::brokenWith(std::string detail) {
@@ -296,10 +295,10 @@ asio::awaitable<core::Result<std::vector<PgResultPtr>>> Connection::run(
   }
   if (PQpipelineSync(c) == 0) co_return core::fail(brokenWith(trimmed(PQerrorMessage(c))));
 
-  // The socket is watched for the duration of this call only (see executor_).
+  // The socket is watched for the duration of this call only, on the caller's executor.
   std::optional<BorrowedSocket> watched;
   try {
-    watched.emplace(executor_, PQsocket(c));
+    watched.emplace(co_await asio::this_coro::executor, PQsocket(c));
   } catch (const std::exception& e) {
     co_return core::fail(brokenWith(std::string("cannot watch the socket: ") + e.what()));
   }
@@ -446,7 +445,7 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> connectAsync(
   }
   if (auto st = checkTls(config, conn.get()); !st) co_return core::fail(st.error());
 
-  auto adopted = Connection::adopt(std::move(conn), executor, statements);
+  auto adopted = Connection::adopt(std::move(conn), statements);
   if (!adopted) co_return core::fail(adopted.error());
   std::vector<Command> init(1);
   init[0].adhoc_sql = init_sql;

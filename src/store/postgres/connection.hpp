@@ -114,16 +114,17 @@ core::Problem problemFromResult(const PGresult* result);
 
 class Connection {
  public:
-  // Takes a connected, initialised PGconn: makes it non-blocking, enters pipeline mode and
-  // watches its socket with `executor`. `statements` is the size of the statement catalog.
-  static core::Result<std::unique_ptr<Connection>> adopt(
-      PgConnPtr conn, const boost::asio::any_io_executor& executor, std::size_t statements);
+  // Takes a connected, initialised PGconn: makes it non-blocking and enters pipeline mode.
+  // `statements` is the size of the statement catalog.
+  static core::Result<std::unique_ptr<Connection>> adopt(PgConnPtr conn, std::size_t statements);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Sends `commands` followed by one sync and returns one result per command. The first
   // failed statement's Problem fails the whole call (the server rolled everything back).
+  // The socket is watched on the calling coroutine's executor, so the caller resumes on its
+  // own event loop without a hop through another thread.
   // Timeouts and I/O errors also fail it and leave the connection unusable.
   boost::asio::awaitable<core::Result<std::vector<PgResultPtr>>> run(
       std::span<const Statement> catalog, const std::vector<Command>& commands, Deadline deadline);
@@ -137,15 +138,14 @@ class Connection {
   PGconn* get() const { return conn_.get(); }
 
  private:
-  Connection(PgConnPtr conn, boost::asio::any_io_executor executor, std::size_t statements);
+  Connection(PgConnPtr conn, std::size_t statements);
   core::Problem brokenWith(std::string detail);
 
   PgConnPtr conn_;
-  // libpq's socket is watched only while a call runs (a descriptor registered for the call and
-  // released after it). An idle connection thus holds no I/O object, so the store may outlive
-  // the io_context: the server destroys the event loop, with any call still suspended in it,
-  // before the store.
-  boost::asio::any_io_executor executor_;
+  // libpq's socket is watched only while a call runs (a descriptor registered for the call, on
+  // the caller's executor, and released after it). An idle connection thus holds no I/O
+  // object, so the store may outlive the io_context: the server destroys the event loop, with
+  // any call still suspended in it, before the store.
   std::vector<bool> prepared_;
   bool broken_ = false;
 };

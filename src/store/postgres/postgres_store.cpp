@@ -718,14 +718,14 @@ class PostgresStore final : public Store {
 };
 
 // Opens `count` connections for a pool, blocking.
-core::Result<std::vector<std::unique_ptr<Connection>>> connectPool(
-    const ConnectConfig& config, const char* init_sql, const boost::asio::any_io_executor& ex,
-    std::size_t count) {
+core::Result<std::vector<std::unique_ptr<Connection>>> connectPool(const ConnectConfig& config,
+                                                                   const char* init_sql,
+                                                                   std::size_t count) {
   std::vector<std::unique_ptr<Connection>> out;
   for (std::size_t i = 0; i < count; ++i) {
     auto conn = connectBlocking(config, init_sql);
     if (!conn) return fail(conn.error());
-    auto adopted = Connection::adopt(std::move(*conn), ex, kStatementCount);
+    auto adopted = Connection::adopt(std::move(*conn), kStatementCount);
     if (!adopted) return fail(adopted.error());
     out.push_back(std::move(*adopted));
   }
@@ -753,10 +753,10 @@ core::Result<std::unique_ptr<Store>> openPostgresStore(boost::asio::any_io_execu
     if (auto st = migrate(first->get()); !st) return fail(st.error());
 
     std::vector<std::unique_ptr<Connection>> main;
-    auto adopted = Connection::adopt(std::move(*first), executor, kStatementCount);
+    auto adopted = Connection::adopt(std::move(*first), kStatementCount);
     if (!adopted) return fail(adopted.error());
     main.push_back(std::move(*adopted));
-    auto rest = connectPool(*shared, kInitReadWrite, executor, options.pool_connections - 1);
+    auto rest = connectPool(*shared, kInitReadWrite, options.pool_connections - 1);
     if (!rest) return fail(rest.error());
     for (auto& c : *rest) main.push_back(std::move(c));
 
@@ -766,7 +766,7 @@ core::Result<std::unique_ptr<Store>> openPostgresStore(boost::asio::any_io_execu
                                            options.pool_connections);
     backend->main->open(std::move(main));
     if (options.ro_connections > 0) {
-      auto ro = connectPool(*shared, kInitReadOnly, executor, options.ro_connections);
+      auto ro = connectPool(*shared, kInitReadOnly, options.ro_connections);
       if (!ro) return fail(ro.error());
       backend->read_only = std::make_shared<Pool>(executor, shared, kInitReadOnly, kStatements,
                                                   options.ro_connections);
