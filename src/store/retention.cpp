@@ -1,11 +1,13 @@
 #include "store/retention.hpp"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <mutex>
 
 namespace akamu::store {
 
@@ -30,10 +32,17 @@ Awaitable<Result<PruneCounts>> pruneOnce(Store& store, const core::Clock& clock,
 struct RetentionSchedule::State {
   State(boost::asio::any_io_executor ex, Store& s, const core::Clock& c, RetentionSettings rs,
         Report r)
-      : timer(ex), store(s), clock(c), settings(rs), report(std::move(r)) {}
-  std::mutex mutex;  // guards timer and stopped between the loop and stop()
+      : strand(boost::asio::make_strand(ex)),
+        timer(strand),
+        store(s),
+        clock(c),
+        settings(rs),
+        report(std::move(r)) {}
+  // The loop runs on this strand and stop() cancels the timer through it: an asio timer must
+  // not be touched from two threads at once, and the event loop may have several.
+  boost::asio::strand<boost::asio::any_io_executor> strand;
   boost::asio::steady_timer timer;
-  bool stopped = false;
+  std::atomic<bool> stopped{false};
   Store& store;
   const core::Clock& clock;
   RetentionSettings settings;
@@ -56,29 +65,22 @@ RetentionSchedule::~RetentionSchedule() { stop(); }
 
 void RetentionSchedule::start() {
   if (state_->settings.interval.count() <= 0) return;
-  boost::asio::co_spawn(state_->timer.get_executor(), retentionLoop(state_), boost::asio::detached);
+  boost::asio::co_spawn(state_->strand, retentionLoop(state_), boost::asio::detached);
 }
 
 void RetentionSchedule::stop() {
-  std::lock_guard lock(state_->mutex);
   state_->stopped = true;
-  state_->timer.cancel();
+  boost::asio::post(state_->strand, [state = state_] { state->timer.cancel(); });
 }
 
 namespace {
 
 Awaitable<void> retentionLoop(std::shared_ptr<RetentionSchedule::State> state) {
   for (;;) {
-    {
-      std::lock_guard lock(state->mutex);
-      if (state->stopped) co_return;
-      state->timer.expires_after(state->settings.interval);
-    }
+    if (state->stopped) co_return;
+    state->timer.expires_after(state->settings.interval);
     auto [ec] = co_await state->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    {
-      std::lock_guard lock(state->mutex);
-      if (ec || state->stopped) co_return;
-    }
+    if (ec || state->stopped) co_return;
     auto counts = co_await pruneOnce(state->store, state->clock, state->settings);
     if (state->report) state->report(counts);
   }
