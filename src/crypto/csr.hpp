@@ -31,7 +31,7 @@ struct ParsedCsr {
   std::vector<core::Identifier> identifiers;
   std::optional<std::string> common_name;  // subject CN (lower-cased unless it is an IP)
 
-  // The SubjectPublicKeyInfo exactly as the client encoded it (a named curve for EC keys).
+  // The request's SubjectPublicKeyInfo as parsed (its key bits as the client sent them).
   const X509_PUBKEY* spki() const { return X509_REQ_get_X509_PUBKEY(request.get()); }
 };
 

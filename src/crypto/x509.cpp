@@ -1,6 +1,7 @@
 #include "crypto/x509.hpp"
 
 #include <openssl/asn1.h>
+#include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -105,57 +106,86 @@ core::Status setSerial(X509* cert, const std::vector<std::uint8_t>& serial) {
   return {};
 }
 
-// Copies a SubjectPublicKeyInfo field by field. X509_set_pubkey would re-encode the key through
-// OpenSSL's encoder machinery, which walks every provided encoder: about 300 allocations and a
-// measurable share of an issuance's CPU, to produce bytes the CSR already holds.
-core::Status copySubjectPublicKeyInfo(X509* cert, const X509_PUBKEY* from) {
-  X509_ALGOR* from_alg = nullptr;
+// Whether a CSR's SubjectPublicKeyInfo may go into a certificate as it is. Copying is only as
+// strict as OpenSSL's decoder, and for RSA that decoder accepts absent or odd algorithm
+// parameters and bytes after the key; a certificate must carry the one canonical encoding. So
+// only the forms whose every byte the decoder pins down are copied: an EC key on a named
+// P-curve as an uncompressed point of exactly the curve's size, and a 32-byte Ed25519 key.
+// Everything else (RSA, ML-DSA, compressed points) is encoded anew from the parsed key.
+bool isCanonicalSpki(const X509_PUBKEY* spki) {
+  ASN1_OBJECT* algorithm = nullptr;
   const unsigned char* bits = nullptr;
   int bits_len = 0;
-  if (X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, &from_alg, from) != 1 ||
-      from_alg == nullptr || bits == nullptr || bits_len <= 0) {
+  X509_ALGOR* alg = nullptr;
+  if (X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, spki) != 1 ||
+      algorithm == nullptr || bits == nullptr || alg == nullptr) {
+    return false;
+  }
+  const ASN1_OBJECT* alg_obj = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&alg_obj, &param_type, &param, alg);
+  switch (OBJ_obj2nid(algorithm)) {
+    case NID_X9_62_id_ecPublicKey: {
+      if (param_type != V_ASN1_OBJECT) return false;
+      int field_bytes = 0;
+      switch (OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param))) {
+        case NID_X9_62_prime256v1:
+          field_bytes = 32;
+          break;
+        case NID_secp384r1:
+          field_bytes = 48;
+          break;
+        case NID_secp521r1:
+          field_bytes = 66;
+          break;
+        default:
+          return false;
+      }
+      return bits_len == 1 + 2 * field_bytes && bits[0] == POINT_CONVERSION_UNCOMPRESSED;
+    }
+    case NID_ED25519:
+      return param_type == V_ASN1_UNDEF && bits_len == 32;
+    default:
+      return false;
+  }
+}
+
+// Copies a canonical SubjectPublicKeyInfo (see isCanonicalSpki) field by field. X509_set_pubkey
+// would re-encode the key through OpenSSL's encoder machinery, which walks every provided
+// encoder: about 300 allocations and half the cost of a P-256 leaf, to produce bytes the CSR
+// already holds.
+core::Status copySubjectPublicKeyInfo(X509* cert, const X509_PUBKEY* from) {
+  ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* alg = nullptr;
+  if (X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, from) != 1) {
     return core::fail(internal("reading the subject public key"));
   }
   const ASN1_OBJECT* alg_obj = nullptr;
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
-  X509_ALGOR_get0(&alg_obj, &param_type, &param, from_alg);
-  ASN1_OBJECT* obj_copy = OBJ_dup(alg_obj);
-  void* param_copy = nullptr;
-  bool param_ok = true;
-  switch (param_type) {
-    case V_ASN1_UNDEF:
-    case V_ASN1_NULL:
-      break;
-    case V_ASN1_OBJECT:
-      param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
-      param_ok = param_copy != nullptr;
-      break;
-    case V_ASN1_BOOLEAN:  // not a parameter any key algorithm uses
-      param_ok = false;
-      break;
-    default:  // every other ASN1_TYPE member is an ASN1_STRING
-      param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
-      param_ok = param_copy != nullptr;
-  }
+  X509_ALGOR_get0(&alg_obj, &param_type, &param, alg);
+  ASN1_OBJECT* obj_copy = OBJ_dup(algorithm);
+  // Canonical forms have a named-curve OID or no parameters at all.
+  ASN1_OBJECT* param_copy =
+      param_type == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(param)) : nullptr;
   auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, bits_len));
-  if (obj_copy != nullptr && param_ok && bits_copy != nullptr &&
+  if (obj_copy != nullptr && (param_type != V_ASN1_OBJECT || param_copy != nullptr) &&
+      bits_copy != nullptr &&
       X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), obj_copy, param_type, param_copy,
                              bits_copy, bits_len) == 1) {
     return {};
   }
   ASN1_OBJECT_free(obj_copy);
-  if (param_type == V_ASN1_OBJECT) {
-    ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param_copy));
-  } else {
-    ASN1_STRING_free(static_cast<ASN1_STRING*>(param_copy));
-  }
+  ASN1_OBJECT_free(param_copy);
   OPENSSL_free(bits_copy);
   return core::fail(internal("copying the subject public key"));
 }
 
 // The common skeleton: version 3, serial, validity, names and the subject key (copied from
-// `spki` as encoded when given, else encoded from `public_key`).
+// `spki` when that is canonical, else encoded from `public_key`).
 core::Result<X509Ptr> newCertificate(const std::vector<std::uint8_t>& serial,
                                      core::TimePoint not_before, core::TimePoint not_after,
                                      const X509_NAME* subject, const X509_NAME* issuer,
@@ -179,7 +209,7 @@ core::Result<X509Ptr> newCertificate(const std::vector<std::uint8_t>& serial,
       X509_set_issuer_name(cert.get(), issuer) != 1) {
     return core::fail(internal("setting certificate names"));
   }
-  if (spki != nullptr) {
+  if (spki != nullptr && isCanonicalSpki(spki)) {
     if (auto st = copySubjectPublicKeyInfo(cert.get(), spki); !st) {
       return tl::unexpected(st.error());
     }

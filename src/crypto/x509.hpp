@@ -23,10 +23,12 @@ std::string serialHex(const X509* cert);
 
 struct LeafRequest {
   const EVP_PKEY* subject_public_key = nullptr;
-  // The same key as the client encoded it (a CSR's SubjectPublicKeyInfo), copied into the
-  // certificate when set instead of being encoded again from subject_public_key (half the cost
-  // of a P-256 leaf). OpenSSL decodes a certificate's key only when parsing DER, so a leaf
-  // built this way is for serialising: X509_get0_pubkey on the returned object fails.
+  // The same key as the client encoded it (a CSR's SubjectPublicKeyInfo). When it is in its
+  // one canonical form (an uncompressed point on a named P-curve, or an Ed25519 key) it is
+  // copied into the certificate instead of being encoded again from subject_public_key (half
+  // the cost of a P-256 leaf); anything else is encoded anew. OpenSSL decodes a certificate's
+  // key only when parsing DER, so a leaf built by copying is for serialising:
+  // X509_get0_pubkey on the returned object fails.
   const X509_PUBKEY* subject_spki = nullptr;
   std::vector<core::Identifier> identifiers;  // DNS names and IPs -> SAN
   std::optional<std::string> common_name;

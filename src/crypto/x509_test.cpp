@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include <chrono>
+#include <functional>
 
 #include "crypto/csr.hpp"
 #include "crypto/ossl_util.hpp"
@@ -214,6 +215,93 @@ TEST(X509Test, LeafFromCsrSpkiMatchesEncodedKey) {
     auto info = inspectCertificate(reparsed.get());
     ASSERT_TRUE(info) << info.error().detail;
     EXPECT_TRUE(publicKeysEqual(info->public_key.get(), leaf_key.get())) << type.toString();
+  }
+}
+
+// A SubjectPublicKeyInfo built by hand: `alg_nid` with either a named-curve parameter
+// (`curve_nid` != 0), no parameters, and `bits` as the key.
+X509_PUBKEY* handMadeSpki(int alg_nid, int curve_nid, const std::vector<unsigned char>& bits) {
+  X509_PUBKEY* spki = X509_PUBKEY_new();
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits.data(), bits.size()));
+  if (spki == nullptr || copy == nullptr ||
+      X509_PUBKEY_set0_param(spki, OBJ_nid2obj(alg_nid),
+                             curve_nid != 0 ? V_ASN1_OBJECT : V_ASN1_UNDEF,
+                             curve_nid != 0 ? OBJ_nid2obj(curve_nid) : nullptr, copy,
+                             static_cast<int>(bits.size())) != 1) {
+    X509_PUBKEY_free(spki);
+    OPENSSL_free(copy);
+    return nullptr;
+  }
+  return spki;
+}
+
+std::vector<unsigned char> keyBits(const X509* cert) {
+  const unsigned char* bits = nullptr;
+  int len = 0;
+  X509_PUBKEY_get0_param(nullptr, &bits, &len, nullptr, X509_get_X509_PUBKEY(cert));
+  return std::vector<unsigned char>(bits, bits + len);
+}
+
+// OpenSSL's decoders accept some SubjectPublicKeyInfo encodings that are not the canonical one
+// (RSA without NULL parameters or with bytes after the key, compressed EC points). Such an
+// encoding must never reach a certificate: the leaf then carries the key encoded anew.
+TEST(X509Test, NonCanonicalSpkiIsEncodedAnew) {
+  PKey ca_key = test_keys::keyFor({KeyAlgorithm::kEc, 256});
+  X509Ptr ca = makeCa(ca_key.get(), "Akamu SPKI Root");
+  ASSERT_TRUE(ca);
+  struct Case {
+    KeyType type;
+    int alg_nid;
+    int curve_nid;
+    std::function<void(std::vector<unsigned char>&)> mangle;
+    bool canonical;
+  };
+  const std::vector<Case> cases = {
+      {{KeyAlgorithm::kEc, 256},
+       NID_X9_62_id_ecPublicKey,
+       NID_X9_62_prime256v1,
+       [](auto&) {},
+       true},
+      {{KeyAlgorithm::kEc, 256},
+       NID_X9_62_id_ecPublicKey,
+       NID_X9_62_prime256v1,
+       [](auto& b) { b.push_back(0); },
+       false},
+      {{KeyAlgorithm::kEc, 256},
+       NID_X9_62_id_ecPublicKey,
+       NID_X9_62_prime256v1,
+       [](auto& b) {
+         b[0] = static_cast<unsigned char>(0x02 | (b.back() & 1));  // the compressed form
+         b.resize(33);
+       },
+       false},
+      {{KeyAlgorithm::kEc, 256}, NID_X9_62_id_ecPublicKey, 0, [](auto&) {}, false},
+      {{KeyAlgorithm::kRsa, 2048}, NID_rsaEncryption, 0, [](auto&) {}, false},
+      {{KeyAlgorithm::kRsa, 2048}, NID_rsaEncryption, 0, [](auto& b) { b.push_back(0); }, false},
+      {{KeyAlgorithm::kEd25519, 0}, NID_ED25519, 0, [](auto& b) { b.push_back(0); }, false},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    PKey key = test_keys::keyFor(c.type);
+    ASSERT_TRUE(key);
+    LeafRequest encoded = leafRequest(key.get(), ca.get(), ca_key.get());
+    auto reference = issueLeafCertificate(encoded);
+    ASSERT_TRUE(reference) << i;
+    std::vector<unsigned char> bits = keyBits(reference->get());
+    c.mangle(bits);
+    X509_PUBKEY* raw = handMadeSpki(c.alg_nid, c.curve_nid, bits);
+    ASSERT_NE(raw, nullptr) << i;
+    std::unique_ptr<X509_PUBKEY, decltype(&X509_PUBKEY_free)> spki(raw, X509_PUBKEY_free);
+    LeafRequest copied = encoded;
+    copied.subject_spki = spki.get();
+    auto leaf = issueLeafCertificate(copied);
+    ASSERT_TRUE(leaf) << i;
+    // Canonical: the hand-made encoding went in (it equals the reference). Otherwise the key
+    // was encoded anew, which gives the reference again and never the mangled bytes.
+    EXPECT_EQ(spkiDer(leaf->get()), spkiDer(reference->get())) << "case " << i;
+    if (!c.canonical && bits != keyBits(reference->get())) {
+      EXPECT_NE(keyBits(leaf->get()), bits) << "case " << i;
+    }
   }
 }
 

@@ -113,9 +113,14 @@ core::Status Server::start() {
   std::vector<boost::asio::any_io_executor> session_executors;
   if (loop_per_thread) {
     session_executors.push_back(ioc_.get_executor());
-    for (unsigned i = 1; i < n; ++i) {
-      worker_loops_.push_back(std::make_unique<boost::asio::io_context>(1));
-      session_executors.push_back(worker_loops_.back()->get_executor());
+    try {
+      for (unsigned i = 1; i < n; ++i) {
+        worker_loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+        session_executors.push_back(worker_loops_.back()->get_executor());
+      }
+    } catch (const std::exception& e) {  // e.g. out of file descriptors for the epoll sets
+      return core::fail(
+          core::serverInternal("cannot create " + std::to_string(n) + " event loops: " + e.what()));
     }
   }
   http_->start(std::move(session_executors));
@@ -158,8 +163,8 @@ void Server::stop() {
   if (retention_) retention_->stop();
   if (http_) http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
-  ioc_.stop();
   for (auto& loop : worker_loops_) loop->stop();
+  ioc_.stop();
 }
 
 void Server::wait() {
@@ -175,8 +180,8 @@ Server::~Server() {
   service_.reset();
   persist_resolver_.reset();
   resolver_.reset();
-  // Before the event loop: the SQLite writer answers its last callers by posting to that loop,
-  // and PostgreSQL calls still suspended in it keep their connection pool alive on their own.
+  // Before the event loops: the SQLite writer answers its last callers by posting to theirs,
+  // and PostgreSQL calls still suspended in one keep their connection pool alive on their own.
   store_.reset();
 }
 

@@ -54,13 +54,17 @@ class Server {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
   bool created_ca_ = false;
-  // The main event loop: the listener, the resolvers, the store's own I/O and the retention
-  // schedule. The first thread runs it and serves connections too.
-  boost::asio::io_context ioc_;
-  // One more event loop per further thread, each run by its own thread and serving the
-  // connections handed to it: a request never waits for another thread to be woken, which
-  // on few cores cost more than the work it moved (see docs/architecture.md).
+  // With SQLite, one more event loop per further thread, each run by its own thread and
+  // serving the connections handed to it: a request never waits for another thread to be
+  // woken, which on few cores cost more than the work it moved (see docs/architecture.md).
+  // Declared before ioc_ so that they outlive it: requests suspended in a resolver lookup are
+  // owned by handlers queued on ioc_'s strand, and destroying those touches the worker loop
+  // the request belongs to.
   std::vector<std::unique_ptr<boost::asio::io_context>> worker_loops_;
+  // The main event loop: the listener, the resolvers and the retention schedule. With SQLite
+  // the first thread runs it and serves its share of the connections too; with PostgreSQL
+  // every thread runs it and there are no worker loops.
+  boost::asio::io_context ioc_;
   // Declared after ioc_: resolvers must be destroyed before the io_context they run on.
   std::unique_ptr<validation::Resolver> resolver_;
   std::unique_ptr<validation::Resolver> persist_resolver_;
