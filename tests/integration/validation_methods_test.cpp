@@ -980,5 +980,37 @@ TEST(ValidationMethods, CaaIsRecheckedAtFinalizeAfterEightHours) {
   EXPECT_TRUE(issued3.has_value()) << (issued3 ? "" : issued3.error().detail);
 }
 
+// Shutting a server down while dns-01 lookups are pending, started from both event loops (each
+// client has its own connection, and connections are dealt to the loops in turn), finishes
+// promptly: the lookups' handlers wait on the first loop's resolver strand and own requests of
+// the other loop, which must still exist when they are destroyed.
+TEST(ValidationMethods, ShutdownWithPendingDnsLookupsIsPrompt) {
+  auto& e = env();
+  auto server = TestServer::start({.configure = [&e](config::Config& cfg) {
+    configureValidation(cfg, e);
+    cfg.server.dns_timeout_secs = 30;  // far longer than the shutdown may take
+  }});
+  ASSERT_TRUE(server);
+  std::vector<AcmeClient> clients;
+  for (int i = 0; i < 4; ++i) {
+    AcmeClient c = server->account();
+    const std::string name = testName("d01shutdown");
+    e.dns->setDrop("_acme-challenge." + name);
+    auto order = c.newOrder({dns(name)});
+    ASSERT_TRUE(order);
+    auto authz = c.getAuthorization(authzUrls(*order).at(0));
+    ASSERT_TRUE(authz);
+    const json::object* ch = challengeOfType(*authz, "dns-01");
+    ASSERT_NE(ch, nullptr);
+    auto answered = c.respondChallenge(str(*ch, "url"));
+    ASSERT_TRUE(answered) << answered.error().detail;
+    EXPECT_EQ(str(*answered, "status"), "processing");  // the lookup is still waiting
+    clients.push_back(std::move(c));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  server.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
 }  // namespace
 }  // namespace akamu::itest
