@@ -116,7 +116,9 @@ class ProcessTarget final : public Target {
   std::optional<std::string> caCertificatePem() const override { return readFile(ca_file_); }
   void stop() override {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
+    // The whole process group: --akamu-bin may be a wrapper (perf record, heaptrack, strace)
+    // whose akamu child would otherwise outlive the run.
+    ::kill(-pid_, SIGTERM);
     const auto give_up = SteadyClock::now() + kStopTimeout;
     int status = 0;
     for (;;) {
@@ -131,7 +133,7 @@ class ProcessTarget final : public Target {
       if (SteadyClock::now() > give_up) {
         spdlog::warn("akamu (pid {}) ignored SIGTERM for {} s; killing it", pid_,
                      std::chrono::duration_cast<std::chrono::seconds>(kStopTimeout).count());
-        ::kill(pid_, SIGKILL);
+        ::kill(-pid_, SIGKILL);
         ::waitpid(pid_, &status, 0);
         break;
       }
@@ -242,6 +244,7 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
   pid_t pid = ::fork();
   if (pid < 0) return core::fail(setupError(std::string("fork: ") + std::strerror(errno)));
   if (pid == 0) {
+    ::setpgid(0, 0);                     // its own group, which stop() signals as a whole
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the bench
     if (::getppid() != parent) ::_exit(126);
     int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
