@@ -69,7 +69,7 @@ std::optional<std::string> validate(Options& o) {
 
   // --db: ":memory:" / "sqlite::memory:" / "sqlite:..." / a file path / PostgreSQL.
   const std::string& db = o.db;
-  if (isPostgresDb(db)) {
+  if (core::isPostgresUrl(db)) {
     // The server parses and checks it; a bad one fails the start with the server's message.
     o.db_url = db;
   } else if (db == ":memory:" || db == "sqlite::memory:") {
@@ -106,8 +106,6 @@ std::optional<std::string> validate(Options& o) {
   }
   return std::nullopt;
 }
-
-bool isPostgresDb(const std::string& db) { return core::isPostgresUrl(db); }
 
 namespace {
 
@@ -214,7 +212,7 @@ std::string percentDecode(const std::string& s) {
 }
 
 std::string mask(const std::string& db, std::vector<std::string>& secrets) {
-  if (!isPostgresDb(db)) return db;
+  if (!core::isPostgresUrl(db)) return db;
   if (db.find("://") == std::string::npos) return maskConninfo(db, secrets);
   std::string out = maskUrl(db, secrets);
   const std::size_t n = secrets.size();

@@ -52,10 +52,6 @@ struct Options {
   std::string db_url;  // the database URL given to the server (may hold a password)
 };
 
-// True for the PostgreSQL spellings --db accepts: postgres://..., postgresql://... and a libpq
-// key=value conninfo ("host=127.0.0.1 dbname=akamu ...").
-bool isPostgresDb(const std::string& db);
-
 // `db` fit for printing: the password of a URL's userinfo and the values of password= and
 // sslpassword= (URL query parameters or conninfo keywords) become "****". Never print a
 // database string without it.

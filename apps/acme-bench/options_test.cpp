@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/database_url.hpp"
+
 namespace akamu::bench {
 namespace {
 
@@ -78,11 +80,11 @@ TEST(Options, PostgresDbPassesThrough) {
     o.db = db;
     EXPECT_EQ(validate(o), std::nullopt) << db;
     EXPECT_EQ(o.db_url, db);
-    EXPECT_TRUE(isPostgresDb(db)) << db;
+    EXPECT_TRUE(core::isPostgresUrl(db)) << db;
   }
   // Paths and SQLite URLs are not conninfo, even with an '='.
   for (const std::string db : {"/tmp/a=b.db", "sqlite:///tmp/x=1.db", "bench.db", ":memory:"}) {
-    EXPECT_FALSE(isPostgresDb(db)) << db;
+    EXPECT_FALSE(core::isPostgresUrl(db)) << db;
   }
   Options file;
   file.db = "sqlite:///tmp/x=1.db";

@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <optional>
 
 #include "core/random.hpp"
 #include "crypto/key_type.hpp"
@@ -106,30 +107,40 @@ core::Status setSerial(X509* cert, const std::vector<std::uint8_t>& serial) {
   return {};
 }
 
+// The fields of a SubjectPublicKeyInfo, borrowed from it.
+struct SpkiFields {
+  const ASN1_OBJECT* algorithm = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+};
+
+std::optional<SpkiFields> spkiFields(const X509_PUBKEY* spki) {
+  ASN1_OBJECT* algorithm = nullptr;
+  X509_ALGOR* alg = nullptr;
+  SpkiFields f;
+  if (X509_PUBKEY_get0_param(&algorithm, &f.bits, &f.bits_len, &alg, spki) != 1 ||
+      algorithm == nullptr || f.bits == nullptr || alg == nullptr) {
+    return std::nullopt;
+  }
+  f.algorithm = algorithm;
+  X509_ALGOR_get0(nullptr, &f.param_type, &f.param, alg);
+  return f;
+}
+
 // Whether a CSR's SubjectPublicKeyInfo may go into a certificate as it is. Copying is only as
 // strict as OpenSSL's decoder, and for RSA that decoder accepts absent or odd algorithm
 // parameters and bytes after the key; a certificate must carry the one canonical encoding. So
 // only the forms whose every byte the decoder pins down are copied: an EC key on a named
 // P-curve as an uncompressed point of exactly the curve's size, and a 32-byte Ed25519 key.
 // Everything else (RSA, ML-DSA, compressed points) is encoded anew from the parsed key.
-bool isCanonicalSpki(const X509_PUBKEY* spki) {
-  ASN1_OBJECT* algorithm = nullptr;
-  const unsigned char* bits = nullptr;
-  int bits_len = 0;
-  X509_ALGOR* alg = nullptr;
-  if (X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, spki) != 1 ||
-      algorithm == nullptr || bits == nullptr || alg == nullptr) {
-    return false;
-  }
-  const ASN1_OBJECT* alg_obj = nullptr;
-  int param_type = V_ASN1_UNDEF;
-  const void* param = nullptr;
-  X509_ALGOR_get0(&alg_obj, &param_type, &param, alg);
-  switch (OBJ_obj2nid(algorithm)) {
+bool isCanonicalSpki(const SpkiFields& f) {
+  switch (OBJ_obj2nid(f.algorithm)) {
     case NID_X9_62_id_ecPublicKey: {
-      if (param_type != V_ASN1_OBJECT) return false;
+      if (f.param_type != V_ASN1_OBJECT) return false;
       int field_bytes = 0;
-      switch (OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param))) {
+      switch (OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(f.param))) {
         case NID_X9_62_prime256v1:
           field_bytes = 32;
           break;
@@ -142,10 +153,10 @@ bool isCanonicalSpki(const X509_PUBKEY* spki) {
         default:
           return false;
       }
-      return bits_len == 1 + 2 * field_bytes && bits[0] == POINT_CONVERSION_UNCOMPRESSED;
+      return f.bits_len == 1 + 2 * field_bytes && f.bits[0] == POINT_CONVERSION_UNCOMPRESSED;
     }
     case NID_ED25519:
-      return param_type == V_ASN1_UNDEF && bits_len == 32;
+      return f.param_type == V_ASN1_UNDEF && f.bits_len == 32;
     default:
       return false;
   }
@@ -155,27 +166,16 @@ bool isCanonicalSpki(const X509_PUBKEY* spki) {
 // would re-encode the key through OpenSSL's encoder machinery, which walks every provided
 // encoder: about 300 allocations and half the cost of a P-256 leaf, to produce bytes the CSR
 // already holds.
-core::Status copySubjectPublicKeyInfo(X509* cert, const X509_PUBKEY* from) {
-  ASN1_OBJECT* algorithm = nullptr;
-  const unsigned char* bits = nullptr;
-  int bits_len = 0;
-  X509_ALGOR* alg = nullptr;
-  if (X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, from) != 1) {
-    return core::fail(internal("reading the subject public key"));
-  }
-  const ASN1_OBJECT* alg_obj = nullptr;
-  int param_type = V_ASN1_UNDEF;
-  const void* param = nullptr;
-  X509_ALGOR_get0(&alg_obj, &param_type, &param, alg);
-  ASN1_OBJECT* obj_copy = OBJ_dup(algorithm);
+core::Status copySubjectPublicKeyInfo(X509* cert, const SpkiFields& from) {
+  ASN1_OBJECT* obj_copy = OBJ_dup(from.algorithm);
   // Canonical forms have a named-curve OID or no parameters at all.
+  const bool has_param = from.param_type == V_ASN1_OBJECT;
   ASN1_OBJECT* param_copy =
-      param_type == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(param)) : nullptr;
-  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, bits_len));
-  if (obj_copy != nullptr && (param_type != V_ASN1_OBJECT || param_copy != nullptr) &&
-      bits_copy != nullptr &&
-      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), obj_copy, param_type, param_copy,
-                             bits_copy, bits_len) == 1) {
+      has_param ? OBJ_dup(static_cast<const ASN1_OBJECT*>(from.param)) : nullptr;
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(from.bits, from.bits_len));
+  if (obj_copy != nullptr && (!has_param || param_copy != nullptr) && bits_copy != nullptr &&
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), obj_copy, from.param_type, param_copy,
+                             bits_copy, from.bits_len) == 1) {
     return {};
   }
   ASN1_OBJECT_free(obj_copy);
@@ -209,8 +209,9 @@ core::Result<X509Ptr> newCertificate(const std::vector<std::uint8_t>& serial,
       X509_set_issuer_name(cert.get(), issuer) != 1) {
     return core::fail(internal("setting certificate names"));
   }
-  if (spki != nullptr && isCanonicalSpki(spki)) {
-    if (auto st = copySubjectPublicKeyInfo(cert.get(), spki); !st) {
+  const auto fields = spki != nullptr ? spkiFields(spki) : std::nullopt;
+  if (fields && isCanonicalSpki(*fields)) {
+    if (auto st = copySubjectPublicKeyInfo(cert.get(), *fields); !st) {
       return tl::unexpected(st.error());
     }
     return cert;
