@@ -50,7 +50,14 @@ class Store {
   virtual Awaitable<Result<std::optional<acme::Account>>> getAccount(const std::string& id) = 0;
   virtual Awaitable<Result<std::optional<acme::Account>>> findAccountByThumbprint(
       const std::string& thumbprint) = 0;
-  virtual Awaitable<Status> updateAccount(const acme::Account& account) = 0;
+  // Writes every field of `account` (key, thumbprint, status, contacts, terms) only if the
+  // stored account still has status `expected_status` and thumbprint `expected_thumbprint`:
+  // the state the caller decided from. False (nothing written) when either changed: a
+  // deactivation or key change won the race. A thumbprint taken by another account is
+  // kConflict.
+  virtual Awaitable<Result<bool>> updateAccountIf(const acme::Account& account,
+                                                  acme::AccountStatus expected_status,
+                                                  const std::string& expected_thumbprint) = 0;
 
   // Orders with their authorizations and challenges, inserted together.
   virtual Awaitable<Status> insertOrder(const acme::Order& order,
@@ -70,16 +77,30 @@ class Store {
   // In the order of `ids`; ids that do not exist are left out.
   virtual Awaitable<Result<std::vector<acme::Authorization>>> getAuthorizations(
       const std::vector<std::string>& ids) = 0;
-  // Writes the authorization's status and every one of its challenges.
-  virtual Awaitable<Status> updateAuthorization(const acme::Authorization& authz) = 0;
+  // Writes the authorization's status and every one of its challenges only if the stored
+  // authorization status is still `expected`; false (nothing written) otherwise. This is how
+  // a validation outcome, a deactivation and an expiry are recorded: a deactivated
+  // authorization can never be made valid by a validation that finishes later.
+  virtual Awaitable<Result<bool>> updateAuthorizationIfStatus(const acme::Authorization& authz,
+                                                              acme::AuthzStatus expected) = 0;
   // True when the account holds, for every identifier, a valid authorization that has not
-  // expired at `now` (false for an empty list).
+  // expired at `now` (false for an empty list). A wildcard identifier ("*.example.com") is
+  // matched only by a wildcard authorization of its base name (identifier "example.com",
+  // wildcard = true); any other identifier only by a non-wildcard authorization.
   virtual Awaitable<Result<bool>> hasValidAuthorizations(
       const std::string& account_id, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) = 0;
   // Writes one challenge only if its stored status is still `expected`.
   virtual Awaitable<Result<bool>> updateChallengeIfStatus(const acme::Challenge& challenge,
                                                           acme::ChallengeStatus expected) = 0;
+
+  // Finalize's claim: moves the order from `ready` to `processing` in one transaction, only if
+  // it is still `ready` and every one of its authorizations is `valid` and expires after
+  // `now`. False (nothing written) otherwise. On PostgreSQL the authorization rows are locked
+  // (FOR SHARE) for the transaction, so a concurrent deactivation either commits first (and
+  // the claim fails) or waits for the claim.
+  virtual Awaitable<Result<bool>> claimOrderForFinalize(const std::string& order_id,
+                                                        core::TimePoint now) = 0;
 
   // Issuance: the certificate and the order that now points at it, in one transaction, and
   // only if the order is still `processing` (false otherwise; nothing written).
