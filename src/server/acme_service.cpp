@@ -95,7 +95,7 @@ HttpResponse AcmeService::problemResponse(const core::Problem& problem) const {
 
 core::Status AcmeService::audit(std::string type, bool success, std::string subject,
                                 std::string principal, std::string detail) {
-  return deps_.audit.record(AuditEvent{std::move(type), success, std::move(subject),
+  return deps_.audit.record(ra::AuditEvent{std::move(type), success, std::move(subject),
                                        std::move(principal), std::move(detail)});
 }
 

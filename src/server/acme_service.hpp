@@ -22,7 +22,7 @@
 #include "crypto/handles.hpp"
 #include "jose/jws.hpp"
 #include "server/acme_urls.hpp"
-#include "server/audit_log.hpp"
+#include "ra/audit_log.hpp"
 #include "server/http_types.hpp"
 #include "server/nonce_pool.hpp"
 #include "server/validation_signal.hpp"
@@ -35,7 +35,7 @@ struct ServiceDeps {
   const config::Config& config;
   store::Store& store;
   const ca::CertificateAuthority& ca;
-  AuditLog& audit;
+  ra::AuditLog& audit;
   const core::Clock& clock;
   validation::Resolver& resolver;          // dns-01 and CAA
   validation::Resolver& persist_resolver;  // dns-persist-01

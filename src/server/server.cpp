@@ -39,7 +39,7 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
                                            "this akamu uses " +
                                            crypto::opensslVersion()));
   }
-  auto audit = AuditLog::open(cfg.server.audit_log_file, *s->clock_);
+  auto audit = ra::AuditLog::open(cfg.server.audit_log_file, *s->clock_);
   if (!audit) return core::fail(audit.error());
   s->audit_ = std::move(*audit);
 

@@ -11,7 +11,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "server/acme_service.hpp"
-#include "server/audit_log.hpp"
+#include "ra/audit_log.hpp"
 #include "server/http_server.hpp"
 #include "store/retention.hpp"
 #include "store/store.hpp"
@@ -50,7 +50,7 @@ class Server {
 
   config::Config config_;
   std::shared_ptr<core::Clock> clock_;
-  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ra::AuditLog> audit_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
   bool created_ca_ = false;

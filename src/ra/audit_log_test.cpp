@@ -1,4 +1,4 @@
-#include "server/audit_log.hpp"
+#include "ra/audit_log.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@ TEST(AuditLog, WritesOneJsonLinePerEventWithMode0600) {
   const std::string path = (dir / "sub" / "audit.log").string();
   core::FakeClock clock(core::fromUnixSeconds(1767225600));
   {
-    auto log = server::AuditLog::open(path, clock);
+    auto log = ra::AuditLog::open(path, clock);
     ASSERT_TRUE(log.has_value()) << log.error().detail;
     ASSERT_TRUE((*log)->record({"cert.issue", true, "cert/1", "acme:abc", "serial 01"}));
     ASSERT_TRUE((*log)->record({"auth.jws.fail", false, "/acme/new-order", "acme:x", "bad"}));
@@ -39,7 +39,7 @@ TEST(AuditLog, WritesOneJsonLinePerEventWithMode0600) {
 TEST(AuditLog, UnwritableLogIsAnErrorNotSilence) {
   core::FakeClock clock(core::fromUnixSeconds(0));
   // /dev/full accepts open() but every write fails with ENOSPC.
-  auto log = server::AuditLog::open("/dev/full", clock);
+  auto log = ra::AuditLog::open("/dev/full", clock);
   ASSERT_TRUE(log.has_value());
   auto r = (*log)->record({"cert.issue", true, "", "", ""});
   ASSERT_FALSE(r.has_value());
@@ -49,5 +49,5 @@ TEST(AuditLog, UnwritableLogIsAnErrorNotSilence) {
 
 TEST(AuditLog, UnopenableLogFailsAtStart) {
   core::FakeClock clock(core::fromUnixSeconds(0));
-  EXPECT_FALSE(server::AuditLog::open("/proc/nonexistent-dir/audit.log", clock).has_value());
+  EXPECT_FALSE(ra::AuditLog::open("/proc/nonexistent-dir/audit.log", clock).has_value());
 }

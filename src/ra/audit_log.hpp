@@ -9,7 +9,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
-namespace akamu::server {
+namespace akamu::ra {
 
 struct AuditEvent {
   std::string event_type;  // "cert.issue", "account.create", ...
@@ -35,4 +35,4 @@ class AuditLog {
   const core::Clock& clock_;
 };
 
-}  // namespace akamu::server
+}  // namespace akamu::ra

@@ -1,4 +1,4 @@
-#include "server/audit_log.hpp"
+#include "ra/audit_log.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace akamu::server {
+namespace akamu::ra {
 
 core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path,
                                                        const core::Clock& clock) {
@@ -56,4 +56,4 @@ core::Status AuditLog::record(const AuditEvent& event) {
   return {};
 }
 
-}  // namespace akamu::server
+}  // namespace akamu::ra
