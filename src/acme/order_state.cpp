@@ -5,7 +5,11 @@
 namespace akamu::acme {
 
 AuthzStatus effectiveAuthzStatus(const Authorization& authz, TimePoint now) {
-  if (authz.status == AuthzStatus::kPending && now >= authz.expires) return AuthzStatus::kExpired;
+  // RFC 8555 §7.1.6: pending and valid authorizations both expire.
+  if ((authz.status == AuthzStatus::kPending || authz.status == AuthzStatus::kValid) &&
+      now >= authz.expires) {
+    return AuthzStatus::kExpired;
+  }
   return authz.status;
 }
 
@@ -17,7 +21,8 @@ OrderTransition nextOrderStatus(const Order& order, const std::vector<Authorizat
     return {OrderStatus::kInvalid, core::makeProblem(core::ProblemType::kMalformed,
                                                      "the order expired before it was finalized")};
   }
-  if (order.status == OrderStatus::kReady) return out;
+  // A ready order is re-evaluated too: an authorization deactivated or expired since it
+  // became ready makes it invalid (RFC 8555 §7.1.6), and finalize must refuse it.
   bool all_valid = !order.authz_ids.empty();
   for (const auto& id : order.authz_ids) {
     auto it = std::find_if(authzs.begin(), authzs.end(),

@@ -8,7 +8,8 @@
 
 namespace akamu::acme {
 
-// The authorization's status at `now`: a pending authorization past its expiry is expired.
+// The authorization's status at `now`: a pending or valid authorization past its expiry is
+// expired.
 AuthzStatus effectiveAuthzStatus(const Authorization& authz, TimePoint now);
 
 struct OrderTransition {

@@ -73,7 +73,9 @@ TEST(OrderState, DeactivatedOrExpiredAuthorizationInvalidates) {
             OrderStatus::kInvalid);
   EXPECT_EQ(acme::effectiveAuthzStatus(authz("a", AuthzStatus::kPending), late),
             AuthzStatus::kExpired);
-  EXPECT_EQ(acme::effectiveAuthzStatus(authz("a", AuthzStatus::kValid), late), AuthzStatus::kValid);
+  EXPECT_EQ(acme::effectiveAuthzStatus(authz("a", AuthzStatus::kValid), late),
+            AuthzStatus::kExpired);
+  EXPECT_EQ(acme::effectiveAuthzStatus(authz("a", AuthzStatus::kValid), kNow), AuthzStatus::kValid);
 }
 
 TEST(OrderState, ExpiredOrderBecomesInvalidEvenWhenReady) {
@@ -86,6 +88,20 @@ TEST(OrderState, ExpiredOrderBecomesInvalidEvenWhenReady) {
                                   {authz("a", AuthzStatus::kValid)}, kNow)
                 .status,
             OrderStatus::kReady);
+}
+
+TEST(OrderState, ReadyOrderBecomesInvalidWhenAnAuthorizationIsDeactivatedOrExpires) {
+  auto t = acme::nextOrderStatus(
+      order({"a", "b"}, OrderStatus::kReady),
+      {authz("a", AuthzStatus::kValid), authz("b", AuthzStatus::kDeactivated)}, kNow);
+  EXPECT_EQ(t.status, OrderStatus::kInvalid);
+  ASSERT_TRUE(t.error.has_value());
+  EXPECT_EQ(t.error->identifier->value, "b.example");
+  auto late = kNow + std::chrono::minutes(90);  // authz expired, order not yet
+  EXPECT_EQ(acme::nextOrderStatus(order({"a"}, OrderStatus::kReady),
+                                  {authz("a", AuthzStatus::kValid)}, late)
+                .status,
+            OrderStatus::kInvalid);
 }
 
 TEST(OrderState, FinalStatesAreNotChangedHere) {

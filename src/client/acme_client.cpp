@@ -128,6 +128,10 @@ core::Problem problemFromJson(const boost::json::object& obj, int http_status) {
                            std::string(stringMember(so, "detail")), parseIdentifier(so)});
     }
   }
+  // A server that follows RFC 8555 §6.7.1 puts a single identifier in a lone subproblem.
+  if (!problem.identifier && problem.subproblems.size() == 1) {
+    problem.identifier = problem.subproblems[0].identifier;
+  }
   return problem;
 }
 

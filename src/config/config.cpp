@@ -617,8 +617,9 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Section server(diag, top.table("server"), "server");
   readServer(server, base, config.server);
   Section log(diag, top.table("log"), "log");
-  log.rejectUnknown({"level"});
+  log.rejectUnknown({"level", "request_level"});
   log.oneOf("level", config.log.level, kLogLevels);
+  log.oneOf("request_level", config.log.request_level, kLogLevels);
 
   if (!diag.empty()) return core::fail(core::malformed(diag.joined()));
   return config;

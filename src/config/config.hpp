@@ -69,6 +69,10 @@ struct ServerConfig {
 
 struct LogConfig {
   std::string level = "info";  // trace|debug|info|warn|error|off
+  // The level of the one line per request that succeeded (2xx/3xx). Client errors (4xx) are
+  // logged at info and server errors at error whatever this says. "debug" keeps successful
+  // requests out of an info-level log.
+  std::string request_level = "debug";
 };
 
 struct Config {

@@ -165,6 +165,8 @@ tls_alpn_validation_port = 443
 [log]
 # trace, debug, info, warn, error or off.
 level = "info"
+# Level of the one line per successful request (4xx are logged at info, 5xx at error).
+request_level = "debug"
 )";
   return out;
 }

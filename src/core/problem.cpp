@@ -111,13 +111,19 @@ std::string problemToJson(const Problem& problem) {
   obj["type"] = problemTypeUri(problem.type);
   obj["detail"] = problem.detail;
   obj["status"] = problemHttpStatus(problem.type);
-  if (problem.identifier) obj["identifier"] = identifierJson(*problem.identifier);
   if (!problem.algorithms.empty()) {
     boost::json::array algs;
     for (const auto& a : problem.algorithms) algs.emplace_back(a);
     obj["algorithms"] = std::move(algs);
   }
-  if (!problem.subproblems.empty()) {
+  // RFC 8555 §6.7.1 defines "identifier" for subproblems only: a problem about one identifier
+  // is rendered as a problem with that one subproblem.
+  if (problem.identifier && problem.subproblems.empty()) {
+    boost::json::object so{{"type", problemTypeUri(problem.type)},
+                           {"detail", problem.detail},
+                           {"identifier", identifierJson(*problem.identifier)}};
+    obj["subproblems"] = boost::json::array{std::move(so)};
+  } else if (!problem.subproblems.empty()) {
     boost::json::array subs;
     for (const auto& s : problem.subproblems) {
       boost::json::object so{{"type", problemTypeUri(s.type)}, {"detail", s.detail}};

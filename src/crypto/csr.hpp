@@ -30,6 +30,7 @@ struct ParsedCsr {
   // caller's comparison with the order's identifiers then rejects if it is not a real name.
   std::vector<core::Identifier> identifiers;
   std::optional<std::string> common_name;  // subject CN (lower-cased unless it is an IP)
+  long version = 0;                        // the version field as sent (any value accepted)
 
   // The request's SubjectPublicKeyInfo as parsed (its key bits as the client sent them).
   const X509_PUBKEY* spki() const { return X509_REQ_get_X509_PUBKEY(request.get()); }

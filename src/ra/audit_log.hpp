@@ -26,6 +26,9 @@ class AuditLog {
                                                       const core::Clock& clock);
   ~AuditLog();
   core::Status record(const AuditEvent& event);
+  // An event anyone can cause without authenticating (a bad signature): rate-limited and
+  // counted, never failing the request.
+  void recordUnauthenticated(const AuditEvent& event);
 
  private:
   AuditLog(std::FILE* file, std::string path, const core::Clock& clock);

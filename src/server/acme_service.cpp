@@ -1,61 +1,81 @@
 #include "server/acme_service.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "core/random.hpp"
 #include "core/strict_json.hpp"
 #include "jose/jwk.hpp"
-#include "validation/caa.hpp"
 
 namespace akamu::server {
 namespace {
 
 constexpr std::string_view kJoseJson = "application/jose+json";
-// How long a challenge POST waits for the validation it started before answering
-// "processing" (RFC 8555 lets the server answer with any current status).
-constexpr std::chrono::milliseconds kFastPathWait{10};
-
-bool startsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-// Splits "/acme/x/a/b" after `prefix` into its segments.
-std::vector<std::string> segmentsAfter(std::string_view path, std::string_view prefix) {
-  std::vector<std::string> out;
-  path.remove_prefix(prefix.size());
-  while (!path.empty()) {
-    auto slash = path.find('/');
-    out.emplace_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-    if (path.empty()) out.emplace_back();
-  }
-  return out;
-}
-
-bool validId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_')) {
-      return false;
-    }
-  }
-  return true;
-}
 
 core::Problem methodNotAllowed(std::string_view allowed) {
   return core::makeProblem(core::ProblemType::kMethodNotAllowed,
                            "method not allowed; use " + std::string(allowed));
 }
 
+// What the Allow header lists for a route (RFC 9110 §15.5.6).
+std::string_view allowedMethods(const AcmeService::Route& route) {
+  if (route.get && route.post) return "GET, HEAD, POST";
+  if (route.get) return "GET, HEAD";
+  return "POST";
+}
+
+// Request ids: a per-process random prefix and a counter. Unique across restarts and cheap
+// (no random bytes per request); they name a request in the log and in a 5xx answer.
+class RequestIds {
+ public:
+  RequestIds() : prefix_(core::randomToken(6)) {}
+  std::string next() { return prefix_ + "-" + std::to_string(counter_.fetch_add(1) + 1); }
+
+ private:
+  std::string prefix_;
+  std::atomic<std::uint64_t> counter_{0};
+};
+
+spdlog::level::level_enum levelFor(int status, spdlog::level::level_enum success_level) {
+  if (status >= 500) return spdlog::level::err;
+  if (status >= 400) return spdlog::level::info;
+  return success_level;
+}
+
 }  // namespace
 
-AcmeService::AcmeService(ServiceDeps deps, std::string base_url)
-    : deps_(std::move(deps)),
-      urls_(std::move(base_url)),
-      nonces_(deps_.config.server.nonce_capacity) {
+const std::array<AcmeService::Route, kRouteCount>& AcmeService::routeTable() {
+  using S = AcmeService;
+  // Indexed by RouteId, in the order of kRoutePaths.
+  static const std::array<Route, kRouteCount> table{{
+      {RouteId::kDirectory, &S::directory, nullptr},
+      {RouteId::kNewNonce, &S::newNonce, nullptr},
+      {RouteId::kNewAccount, nullptr, &S::newAccount, KeyMode::kJwk, PayloadRule::kJsonObject},
+      {RouteId::kNewOrder, nullptr, &S::newOrder, KeyMode::kKid, PayloadRule::kJsonObject},
+      {RouteId::kRevokeCert, nullptr, &S::revokeCert, KeyMode::kEither, PayloadRule::kJsonObject},
+      {RouteId::kKeyChange, nullptr, &S::keyChange, KeyMode::kKid, PayloadRule::kJsonObject},
+      {RouteId::kAccount, nullptr, &S::account, KeyMode::kKid, PayloadRule::kEither},
+      {RouteId::kAccountOrders, nullptr, &S::accountOrders, KeyMode::kKid, PayloadRule::kPostAsGet},
+      {RouteId::kOrder, nullptr, &S::order, KeyMode::kKid, PayloadRule::kPostAsGet},
+      {RouteId::kFinalize, nullptr, &S::finalize, KeyMode::kKid, PayloadRule::kJsonObject},
+      {RouteId::kAuthz, nullptr, &S::authorization, KeyMode::kKid, PayloadRule::kEither},
+      {RouteId::kChallenge, nullptr, &S::challenge, KeyMode::kKid, PayloadRule::kEither},
+      {RouteId::kCertificate, &S::getCertificate, &S::certificate, KeyMode::kKid,
+       PayloadRule::kPostAsGet},
+  }};
+  return table;
+}
+
+AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
+    : deps_(std::move(deps)), urls_(urls), nonces_(deps_.config.server.nonce_capacity) {
+  for (std::size_t i = 0; i < kRouteCount; ++i) {
+    // The table and the paths must stay in step; a mismatch is a programming error.
+    if (routeTable()[i].id != kRoutePaths[i].id) std::abort();
+  }
   boost::json::object dir;
   dir["newNonce"] = urls_.newNonce();
   dir["newAccount"] = urls_.newAccount();
@@ -63,19 +83,20 @@ AcmeService::AcmeService(ServiceDeps deps, std::string base_url)
   dir["revokeCert"] = urls_.revokeCert();
   dir["keyChange"] = urls_.keyChange();
   boost::json::object meta;
-  if (deps_.config.server.terms_of_service_url) {
-    meta["termsOfService"] = *deps_.config.server.terms_of_service_url;
-  }
-  if (deps_.config.server.website_url) meta["website"] = *deps_.config.server.website_url;
-  if (!deps_.config.server.caa_identities.empty()) {
+  const auto& cfg = deps_.config.server;
+  if (cfg.terms_of_service_url) meta["termsOfService"] = *cfg.terms_of_service_url;
+  if (cfg.website_url) meta["website"] = *cfg.website_url;
+  if (!cfg.caa_identities.empty()) {
     boost::json::array caa;
-    for (const auto& c : deps_.config.server.caa_identities) caa.emplace_back(c);
+    for (const auto& c : cfg.caa_identities) caa.emplace_back(c);
     meta["caaIdentities"] = std::move(caa);
   }
-  meta["externalAccountRequired"] = deps_.config.server.external_account_required;
+  meta["externalAccountRequired"] = cfg.external_account_required;
   dir["meta"] = std::move(meta);
   directory_body_ = boost::json::serialize(dir);
 }
+
+AcmeService::~AcmeService() = default;
 
 HttpResponse AcmeService::json(int status, const boost::json::object& body) const {
   HttpResponse r;
@@ -85,139 +106,112 @@ HttpResponse AcmeService::json(int status, const boost::json::object& body) cons
   return r;
 }
 
-HttpResponse AcmeService::problemResponse(const core::Problem& problem) const {
-  HttpResponse r;
-  r.status = core::problemHttpStatus(problem.type);
-  r.content_type = "application/problem+json";
-  r.body = core::problemToJson(problem);
-  return r;
-}
-
-core::Status AcmeService::audit(std::string type, bool success, std::string subject,
-                                std::string principal, std::string detail) {
-  return deps_.audit.record(ra::AuditEvent{std::move(type), success, std::move(subject),
-                                       std::move(principal), std::move(detail)});
-}
-
 boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
-  std::shared_ptr<ValidationSignal> started;
-  std::shared_ptr<PendingFinalize> pending;
-  auto result = co_await route(request, &started, &pending);
-  if (result && pending) {
-    core::Status caa;
-    for (const auto& [identifier, method] : pending->caa_rechecks) {
-      caa = co_await validation::checkCaa(deps_.resolver, identifier, pending->account_url, method,
-                                          deps_.config.server.caa_identities);
-      if (!caa) break;
-    }
-    if (caa) {
-      result = co_await issueForOrder(pending->order, pending->csr, pending->principal);
+  const auto started = std::chrono::steady_clock::now();
+  const Route* route = nullptr;
+  std::string account_id;
+  core::Result<HttpResponse> result = core::fail(core::serverInternal("no response"));
+  bool threw = false;
+  std::string what;
+  try {
+    auto m = matchRoute(request.path);
+    if (!m) {
+      result = core::fail(core::notFound("no such resource"));
     } else {
-      result = core::fail(caa.error());
+      route = &routeTable()[static_cast<std::size_t>(m->id)];
+      result = co_await dispatch(request, route, m->ids, &account_id);
     }
+  } catch (const std::exception& e) {
+    threw = true;
+    what = e.what();
+  } catch (...) {
+    threw = true;
+    what = "unknown exception";
   }
-  if (result && started) {
-    co_await started->waitFor(kFastPathWait);
-    if (started->finished()) {
-      auto segs = segmentsAfter(request.path, "/acme/chall/");
-      auto fresh = co_await renderStoredChallenge(segs[0], segs[1]);
-      if (fresh) result = std::move(*fresh);
-    }
-  }
-  co_return finish(request, std::move(result));
+  if (threw) result = core::fail(core::serverInternal("exception: " + what));
+  co_return finish(request, route, std::move(result), account_id, started);
 }
 
-HttpResponse AcmeService::finish(const HttpRequest& request, core::Result<HttpResponse> result) {
-  HttpResponse response = result ? std::move(*result) : problemResponse(result.error());
-  // Every response carries a fresh nonce (so a client can always retry after badNonce) and
-  // the directory link (RFC 8555 §7.1).
-  if (request.method != "GET" || request.path == "/acme/new-nonce") {
+AcmeService::Task<HttpResponse> AcmeService::dispatch(const HttpRequest& request,
+                                                      const Route* route,
+                                                      std::array<std::string_view, 2> ids,
+                                                      std::string* account_id) {
+  const std::string& method = request.method;
+  if ((method == "GET" || method == "HEAD") && route->get) {
+    co_return co_await (this->*(route->get))(request, ids);
+  }
+  if (method != "POST" || route->post == nullptr) {
+    co_return core::fail(methodNotAllowed(allowedMethods(*route)));
+  }
+  auto authenticated = co_await authenticate(request, *route, ids);
+  if (!authenticated) co_return core::fail(authenticated.error());
+  if (authenticated->requester.account) *account_id = authenticated->requester.account->id;
+  co_return co_await (this->*(route->post))(*authenticated);
+}
+
+HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
+                                 core::Result<HttpResponse> result, std::string_view account_id,
+                                 std::chrono::steady_clock::time_point started) {
+  static RequestIds ids;
+  const std::string request_id = ids.next();
+  HttpResponse response;
+  std::string_view problem_name;
+  if (result) {
+    response = std::move(*result);
+  } else {
+    core::Problem problem = std::move(result.error());
+    if (core::problemHttpStatus(problem.type) >= 500) {
+      // The error boundary: what went wrong inside stays in the log.
+      spdlog::error("request id={} route={} internal error: {}", request_id,
+                    route ? routePath(route->id).name : "-", problem.detail);
+      problem.detail =
+          "internal error; the server log has the details under request id " + request_id;
+      problem.subproblems.clear();
+      problem.identifier.reset();
+    }
+    problem_name = core::problemTypeUri(problem.type);
+    response.status = core::problemHttpStatus(problem.type);
+    response.content_type = "application/problem+json";
+    response.body = core::problemToJson(problem);
+  }
+  // Every POST response carries a fresh nonce (so a client can always retry after badNonce),
+  // and every response the directory link (RFC 8555 §6.5, §7.1).
+  if (request.method == "POST" || (route && route->id == RouteId::kNewNonce)) {
     response.addHeader("Replay-Nonce", nonces_.issue());
   }
   response.addHeader("Link", "<" + urls_.directory() + ">;rel=\"index\"");
-  if (response.status == 405) {
-    std::string_view allow = "POST";
-    if (request.path == "/acme/new-nonce") allow = "GET, HEAD";
-    if (request.path == "/acme/directory") allow = "GET, HEAD";
-    if (startsWith(request.path, "/acme/cert/")) allow = "GET, POST";
-    response.addHeader("Allow", std::string(allow));
+  if (response.status == 405 && route) {
+    response.addHeader("Allow", std::string(allowedMethods(*route)));
+  }
+  const auto level =
+      levelFor(response.status, spdlog::level::from_str(deps_.config.log.request_level));
+  if (spdlog::should_log(level)) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    const std::string_view account = account_id.empty() ? std::string_view("-") : account_id;
+    spdlog::log(level, "request id={} method={} route={} status={} problem={} account={} us={}",
+                request_id, request.method, route ? routePath(route->id).name : "-",
+                response.status, problem_name.empty() ? "-" : problem_name, account, us);
   }
   return response;
 }
 
-AcmeService::Task<HttpResponse> AcmeService::route(const HttpRequest& request,
-                                                   std::shared_ptr<ValidationSignal>* started,
-                                                   std::shared_ptr<PendingFinalize>* pending) {
-  const std::string& path = request.path;
-  const std::string& method = request.method;
-  const bool post = method == "POST";
-
-  if (path == "/acme/directory") {
-    if (method != "GET" && method != "HEAD") co_return core::fail(methodNotAllowed("GET"));
-    co_return directory();
-  }
-  if (path == "/acme/new-nonce") {
-    if (method == "HEAD" || method == "GET") {
-      HttpResponse r;
-      r.status = method == "HEAD" ? 200 : 204;
-      r.addHeader("Cache-Control", "no-store");
-      co_return r;
-    }
-    co_return core::fail(methodNotAllowed("HEAD or GET"));
-  }
-  if (startsWith(path, "/acme/cert/")) {
-    auto segs = segmentsAfter(path, "/acme/cert/");
-    if (segs.size() != 1 || !validId(segs[0]))
-      co_return core::fail(core::notFound("no such certificate"));
-    if (method != "GET" && !post) co_return core::fail(methodNotAllowed("GET or POST"));
-    co_return co_await certificate(request, segs[0]);
-  }
-  if (!startsWith(path, "/acme/")) co_return core::fail(core::notFound("no such resource"));
-  if (!post) {
-    co_return core::fail(
-        methodNotAllowed("POST (RFC 8555 resources other than the directory, "
-                         "nonces and certificates are POST-only)"));
-  }
-  if (path == "/acme/new-account") co_return co_await newAccount(request);
-  if (path == "/acme/new-order") co_return co_await newOrder(request);
-  if (path == "/acme/revoke-cert") co_return co_await revokeCert(request);
-  if (path == "/acme/key-change") co_return co_await keyChange(request);
-  if (startsWith(path, "/acme/account/")) {
-    auto segs = segmentsAfter(path, "/acme/account/");
-    if (segs.size() == 1 && validId(segs[0])) co_return co_await account(request, segs[0]);
-    if (segs.size() == 2 && validId(segs[0]) && segs[1] == "orders") {
-      co_return co_await accountOrders(request, segs[0]);
-    }
-    co_return core::fail(core::notFound("no such account resource"));
-  }
-  if (startsWith(path, "/acme/order/")) {
-    auto segs = segmentsAfter(path, "/acme/order/");
-    if (segs.size() == 1 && validId(segs[0])) co_return co_await order(request, segs[0]);
-    if (segs.size() == 2 && validId(segs[0]) && segs[1] == "finalize") {
-      co_return co_await finalize(request, segs[0], pending);
-    }
-    co_return core::fail(core::notFound("no such order resource"));
-  }
-  if (startsWith(path, "/acme/authz/")) {
-    auto segs = segmentsAfter(path, "/acme/authz/");
-    if (segs.size() == 1 && validId(segs[0])) co_return co_await authorization(request, segs[0]);
-    co_return core::fail(core::notFound("no such authorization"));
-  }
-  if (startsWith(path, "/acme/chall/")) {
-    auto segs = segmentsAfter(path, "/acme/chall/");
-    if (segs.size() == 2 && validId(segs[0]) && validId(segs[1])) {
-      co_return co_await challenge(request, segs[0], segs[1], started);
-    }
-    co_return core::fail(core::notFound("no such challenge"));
-  }
-  co_return core::fail(core::notFound("no such resource"));
-}
-
-HttpResponse AcmeService::directory() const {
+AcmeService::Task<HttpResponse> AcmeService::directory(const HttpRequest&,
+                                                       std::array<std::string_view, 2>) {
   HttpResponse r;
   r.content_type = "application/json";
   r.body = directory_body_;
-  return r;
+  co_return r;
+}
+
+AcmeService::Task<HttpResponse> AcmeService::newNonce(const HttpRequest& request,
+                                                      std::array<std::string_view, 2>) {
+  HttpResponse r;
+  // RFC 8555 §7.2: 200 for HEAD, 204 for GET; the nonce is added by finish().
+  r.status = request.method == "HEAD" ? 200 : 204;
+  r.addHeader("Cache-Control", "no-store");
+  co_return r;
 }
 
 core::Result<std::shared_ptr<EVP_PKEY>> AcmeService::accountKey(const acme::Account& account) {
@@ -241,8 +235,9 @@ void AcmeService::forgetAccountKey(const std::string& account_id) {
   key_cache_.erase(account_id);
 }
 
-AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const HttpRequest& request,
-                                                                        KeyMode mode) {
+AcmeService::Task<AcmeRequest> AcmeService::authenticate(const HttpRequest& request,
+                                                         const Route& route,
+                                                         std::array<std::string_view, 2> ids) {
   // Media type parameters are tolerated ("application/jose+json; charset=utf-8").
   std::string_view ct = request.content_type;
   if (auto semi = ct.find(';'); semi != std::string_view::npos) ct = ct.substr(0, semi);
@@ -253,8 +248,7 @@ AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const Ht
   }
   auto jws = jose::parseJws(request.body);
   if (!jws) co_return core::fail(jws.error());
-  Authenticated out;
-  out.jws = std::move(*jws);
+  AcmeRequest out{request, ids, std::move(*jws), nullptr, {}, std::nullopt};
   const auto& header = out.jws.header;
   // An algorithm we cannot verify is reported as such before the key is even parsed, so a
   // client learns what to use (RFC 8555 §6.2) rather than that its key is "bad".
@@ -271,15 +265,16 @@ AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const Ht
     p.algorithms = algorithms;
     co_return core::fail(std::move(p));
   }
-  if (!header.nonce)
+  if (!header.nonce) {
     co_return core::fail(core::makeProblem(core::ProblemType::kBadNonce, "the JWS has no nonce"));
-  if (header.url != urls_.requestUrl(request.path)) {
-    co_return core::fail(core::unauthorized("the JWS url \"" + header.url +
-                                            "\" does not match the request URL \"" +
-                                            urls_.requestUrl(request.path) + "\""));
+  }
+  // RFC 8555 §6.4: the url is the full request URL, query included.
+  if (const std::string expected = urls_.requestUrl(request.target); header.url != expected) {
+    co_return core::fail(
+        core::unauthorized("the JWS url does not match the request URL \"" + expected + "\""));
   }
   if (header.kid) {
-    if (mode == KeyMode::kJwk) {
+    if (route.key == KeyMode::kJwk) {
       co_return core::fail(
           core::malformed("this request must be signed with a \"jwk\", not a \"kid\""));
     }
@@ -291,16 +286,16 @@ AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const Ht
     auto account = co_await deps_.store.getAccount(id);
     if (!account) co_return core::fail(account.error());
     if (!*account) {
-      co_return core::fail(
-          core::makeProblem(core::ProblemType::kAccountDoesNotExist, "no account " + *header.kid));
+      co_return core::fail(core::makeProblem(core::ProblemType::kAccountDoesNotExist,
+                                             "no account " + urls_.account(id)));
     }
     auto key = accountKey(**account);
     if (!key) co_return core::fail(key.error());
     out.key = std::move(*key);
-    out.account = std::move(**account);
-    out.thumbprint = out.account->thumbprint;
+    out.requester.thumbprint = (*account)->thumbprint;
+    out.requester.account = std::move(**account);
   } else {
-    if (mode == KeyMode::kKid) {
+    if (route.key == KeyMode::kKid) {
       co_return core::fail(
           core::malformed("this request must be signed with a \"kid\", not a \"jwk\""));
     }
@@ -308,11 +303,14 @@ AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const Ht
     if (!key) co_return core::fail(key.error());
     auto tp = jose::jwkThumbprint(*header.jwk);
     if (!tp) co_return core::fail(tp.error());
-    out.thumbprint = std::move(*tp);
+    out.requester.thumbprint = std::move(*tp);
     out.key = std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free);
   }
+  out.requester.key = out.key.get();
   if (auto ok = jose::verifyJwsSignature(out.jws, out.key.get()); !ok) {
-    (void)audit("auth.jws.fail", false, request.path, "acme:" + out.thumbprint, ok.error().detail);
+    // Anyone can send a bad signature: these lines are rate-limited and counted.
+    deps_.audit.recordUnauthenticated(ra::AuditEvent{"auth.jws.fail", false, request.path,
+                                                     out.requester.principal(), ok.error().detail});
     co_return core::fail(ok.error());
   }
   // The nonce is spent only by a correctly signed request: a forged request cannot burn a
@@ -321,9 +319,28 @@ AcmeService::Task<AcmeService::Authenticated> AcmeService::authenticate(const Ht
     co_return core::fail(core::makeProblem(core::ProblemType::kBadNonce,
                                            "the nonce is unknown, expired or already used"));
   }
-  if (out.account && out.account->status != acme::AccountStatus::kValid) {
-    co_return core::fail(
-        core::unauthorized("account is " + std::string(acme::toString(out.account->status))));
+  if (out.requester.account && out.requester.account->status != acme::AccountStatus::kValid) {
+    co_return core::fail(core::unauthorized(
+        "account is " + std::string(acme::toString(out.requester.account->status))));
+  }
+  const bool post_as_get = out.jws.isPostAsGet();
+  switch (route.payload) {
+    case PayloadRule::kPostAsGet:
+      if (!post_as_get) {
+        co_return core::fail(
+            core::malformed("this resource is read with POST-as-GET (an empty payload)"));
+      }
+      break;
+    case PayloadRule::kJsonObject:
+      if (post_as_get) co_return core::fail(core::malformed("this request needs a JSON payload"));
+      [[fallthrough]];
+    case PayloadRule::kEither:
+      if (!post_as_get) {
+        auto payload = core::parseStrictJsonObject(out.jws.payload);
+        if (!payload) co_return core::fail(payload.error());
+        out.payload = std::move(*payload);
+      }
+      break;
   }
   co_return out;
 }

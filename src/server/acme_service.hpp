@@ -1,10 +1,15 @@
 #pragma once
-// The ACME protocol engine: routes a request, authenticates its JWS, runs the resource
-// handler and renders the response. Every step that touches the store is a coroutine that
-// runs on the calling event loop without blocking it; the service is thread-safe (any number
-// of loops may call it at once). Challenge validation runs on the event loop of the request
-// that started it and finishes in the background.
-#include <boost/asio/any_io_executor.hpp>
+// The web front end (WFE): one route table and one request pipeline. A request is matched
+// against the table; the pipeline does, once for every route, what RFC 8555 §6 requires of
+// every request (content type, strict JWS, url equal to the full request URL, nonce, account
+// lookup and status, payload shape) and adds the headers every response carries
+// (Replay-Nonce, Link rel="index", Allow on 405). A handler receives the authenticated
+// request, parses its payload into an RA call, and renders the result. Handlers never decide
+// policy and never touch the store: that is the registration authority (ra/).
+//
+// The error boundary is here too: an internal failure is logged with the request's id and
+// answered serverInternal with a detail naming only that id; one structured line is logged
+// per request. Thread-safe: any number of event loops may call handleAsync at once.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
@@ -13,121 +18,101 @@
 #include <string>
 #include <unordered_map>
 
-#include "acme/model.hpp"
-#include "ca/certificate_authority.hpp"
 #include "config/config.hpp"
-#include "core/clock.hpp"
 #include "core/result.hpp"
-#include "crypto/csr.hpp"
 #include "crypto/handles.hpp"
 #include "jose/jws.hpp"
+#include "ra/registration_authority.hpp"
 #include "server/acme_urls.hpp"
-#include "ra/audit_log.hpp"
 #include "server/http_types.hpp"
 #include "server/nonce_pool.hpp"
-#include "server/validation_signal.hpp"
 #include "store/store.hpp"
-#include "validation/resolver.hpp"
 
 namespace akamu::server {
 
 struct ServiceDeps {
   const config::Config& config;
-  store::Store& store;
-  const ca::CertificateAuthority& ca;
+  store::Store& store;  // only to look up the account of a kid
+  ra::RegistrationAuthority& ra;
   ra::AuditLog& audit;
-  const core::Clock& clock;
-  validation::Resolver& resolver;          // dns-01 and CAA
-  validation::Resolver& persist_resolver;  // dns-persist-01
+};
+
+// What a route accepts (RFC 8555 §6.2, §6.3).
+enum class KeyMode { kJwk, kKid, kEither };
+enum class PayloadRule {
+  kPostAsGet,   // the payload must be empty
+  kJsonObject,  // the payload must be a JSON object
+  kEither,      // POST-as-GET to read, a JSON object to change
+};
+
+// An authenticated request, as a handler sees it.
+struct AcmeRequest {
+  const HttpRequest& http;
+  std::array<std::string_view, 2> ids{};  // the route's id segments
+  jose::Jws jws;
+  std::shared_ptr<EVP_PKEY> key;
+  ra::Requester requester;                     // account (kid) or none (jwk), thumbprint, key
+  std::optional<boost::json::object> payload;  // nullopt for POST-as-GET
 };
 
 class AcmeService {
  public:
-  AcmeService(ServiceDeps deps, std::string base_url);
-  // The whole request, including the short wait for a just-started validation.
+  AcmeService(ServiceDeps deps, const AcmeUrls& urls);
+  ~AcmeService();
   boost::asio::awaitable<HttpResponse> handleAsync(HttpRequest request);
   const AcmeUrls& urls() const { return urls_; }
 
- private:
-  // A verified JWS and the key/account it was verified with.
-  struct Authenticated {
-    jose::Jws jws;
-    std::shared_ptr<EVP_PKEY> key;
-    std::optional<acme::Account> account;  // set for kid requests
-    std::string thumbprint;                // of `key`
-  };
-  enum class KeyMode { kKid, kJwk, kEither };
-
   template <class T>
   using Task = boost::asio::awaitable<core::Result<T>>;
+  using PostHandler = Task<HttpResponse> (AcmeService::*)(AcmeRequest&);
+  using GetHandler = Task<HttpResponse> (AcmeService::*)(const HttpRequest&,
+                                                         std::array<std::string_view, 2>);
 
-  // Coroutines below that take references are only ever co_awaited at once by their caller,
-  // whose frame owns the referents (the request lives in handleAsync's frame).
-  Task<Authenticated> authenticate(const HttpRequest& request, KeyMode mode);
-  core::Result<std::shared_ptr<EVP_PKEY>> accountKey(const acme::Account& account);
-  void forgetAccountKey(const std::string& account_id);
-
-  // A finalize whose CAA checks are older than RFC 8659 §3 allows (8 hours): authenticated and
-  // checked first, then CAA is looked up again before anything is signed.
-  struct PendingFinalize {
-    acme::Order order;
-    crypto::ParsedCsr csr;
-    std::string principal;
-    std::string account_url;
-    std::vector<std::pair<core::Identifier, std::string>> caa_rechecks;  // identifier, method
+  // One row per resource.
+  struct Route {
+    RouteId id;
+    GetHandler get = nullptr;  // GET and HEAD, unauthenticated
+    PostHandler post = nullptr;
+    KeyMode key = KeyMode::kKid;
+    PayloadRule payload = PayloadRule::kEither;
   };
 
-  Task<HttpResponse> route(const HttpRequest& request, std::shared_ptr<ValidationSignal>* started,
-                           std::shared_ptr<PendingFinalize>* pending);
-  HttpResponse finish(const HttpRequest& request, core::Result<HttpResponse> result);
-  HttpResponse directory() const;
-  Task<HttpResponse> newAccount(const HttpRequest& request);
-  Task<HttpResponse> account(const HttpRequest& request, const std::string& id);
-  Task<HttpResponse> accountOrders(const HttpRequest& request, const std::string& id);
-  Task<HttpResponse> keyChange(const HttpRequest& request);
-  Task<HttpResponse> newOrder(const HttpRequest& request);
-  Task<HttpResponse> order(const HttpRequest& request, const std::string& id);
-  Task<HttpResponse> finalize(const HttpRequest& request, const std::string& id,
-                              std::shared_ptr<PendingFinalize>* pending);
-  Task<HttpResponse> issueForOrder(const acme::Order& order, const crypto::ParsedCsr& csr,
-                                   const std::string& principal);
-  Task<HttpResponse> authorization(const HttpRequest& request, const std::string& id);
-  Task<HttpResponse> challenge(const HttpRequest& request, const std::string& authz_id,
-                               const std::string& chall_id,
-                               std::shared_ptr<ValidationSignal>* started);
-  Task<HttpResponse> renderStoredChallenge(const std::string& authz_id,
-                                           const std::string& chall_id);
-  Task<HttpResponse> certificate(const HttpRequest& request, const std::string& id);
-  Task<HttpResponse> revokeCert(const HttpRequest& request);
+ private:
+  // `account_id` receives the authenticated account's id, for the request log.
+  Task<HttpResponse> dispatch(const HttpRequest& request, const Route* route,
+                              std::array<std::string_view, 2> ids, std::string* account_id);
+  Task<AcmeRequest> authenticate(const HttpRequest& request, const Route& route,
+                                 std::array<std::string_view, 2> ids);
+  core::Result<std::shared_ptr<EVP_PKEY>> accountKey(const acme::Account& account);
+  void forgetAccountKey(const std::string& account_id);
+  HttpResponse finish(const HttpRequest& request, const Route* route,
+                      core::Result<HttpResponse> result, std::string_view account_id,
+                      std::chrono::steady_clock::time_point started);
 
-  // Loads an order owned by `account_id` from `store`, bringing its status up to date (expiry,
-  // authz outcomes) and persisting any change. `store` is deps_.store or its readOnly() view.
-  Task<acme::Order> loadOwnedOrder(store::Store& store, const std::string& id,
-                                   const std::string& account_id);
-  Task<acme::Order> refreshOrder(store::Store& store, acme::Order order);
-  // Runs on `executor`: the event loop of the request that asked for it.
-  std::shared_ptr<ValidationSignal> startValidation(const acme::Authorization& authz,
-                                                    const acme::Challenge& challenge,
-                                                    const std::string& key_authorization,
-                                                    const boost::asio::any_io_executor& executor);
-  // The background half of a validation: awaits `validation`, records its outcome, then wakes
-  // whoever waits on `signal`. Everything by value: it outlives the request that started it.
-  boost::asio::awaitable<void> completeValidation(boost::asio::awaitable<core::Status> validation,
-                                                  std::string authz_id, std::string challenge_id,
-                                                  std::string principal,
-                                                  std::shared_ptr<ValidationSignal> signal);
-  boost::asio::awaitable<void> finishValidation(const std::string& authz_id,
-                                                const std::string& challenge_id,
-                                                const core::Status& outcome,
-                                                const std::string& principal);
-  core::Status audit(std::string type, bool success, std::string subject, std::string principal,
-                     std::string detail);
+  // GET routes.
+  Task<HttpResponse> directory(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> newNonce(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> getCertificate(const HttpRequest&, std::array<std::string_view, 2>);
+  // POST routes (account_handlers.cpp, order_handlers.cpp, certificate_handlers.cpp).
+  Task<HttpResponse> newAccount(AcmeRequest& request);
+  Task<HttpResponse> account(AcmeRequest& request);
+  Task<HttpResponse> accountOrders(AcmeRequest& request);
+  Task<HttpResponse> keyChange(AcmeRequest& request);
+  Task<HttpResponse> newOrder(AcmeRequest& request);
+  Task<HttpResponse> order(AcmeRequest& request);
+  Task<HttpResponse> finalize(AcmeRequest& request);
+  Task<HttpResponse> authorization(AcmeRequest& request);
+  Task<HttpResponse> challenge(AcmeRequest& request);
+  Task<HttpResponse> certificate(AcmeRequest& request);
+  Task<HttpResponse> revokeCert(AcmeRequest& request);
 
   HttpResponse json(int status, const boost::json::object& body) const;
-  HttpResponse problemResponse(const core::Problem& problem) const;
+  HttpResponse certificateResponse(const acme::Certificate& cert) const;
+
+  static const std::array<Route, kRouteCount>& routeTable();
 
   ServiceDeps deps_;
-  AcmeUrls urls_;
+  const AcmeUrls& urls_;
   NoncePool nonces_;
   std::string directory_body_;
 

@@ -1,43 +1,46 @@
 #pragma once
-// Every URL the server hands out, built from base_url in one place so that the JWS "url"
-// check and the links we emit can never disagree.
+// Every URL the server hands out, built from base_url and the route table (routes.hpp) in one
+// place, so that the JWS "url" check, the links we emit and the routing can never disagree.
 #include <string>
 #include <string_view>
 
+#include "ra/resource_urls.hpp"
+#include "server/routes.hpp"
+
 namespace akamu::server {
 
-class AcmeUrls {
+class AcmeUrls final : public ra::ResourceUrls {
  public:
   explicit AcmeUrls(std::string base_url) : base_(std::move(base_url)) {}
   const std::string& base() const { return base_; }
-  std::string directory() const { return base_ + "/acme/directory"; }
-  std::string newNonce() const { return base_ + "/acme/new-nonce"; }
-  std::string newAccount() const { return base_ + "/acme/new-account"; }
-  std::string newOrder() const { return base_ + "/acme/new-order"; }
-  std::string revokeCert() const { return base_ + "/acme/revoke-cert"; }
-  std::string keyChange() const { return base_ + "/acme/key-change"; }
-  std::string account(std::string_view id) const {
-    return base_ + "/acme/account/" + std::string(id);
+  std::string url(RouteId id, std::string_view id1 = {}, std::string_view id2 = {}) const {
+    return base_ + buildPath(id, id1, id2);
   }
-  std::string accountOrders(std::string_view id) const { return account(id) + "/orders"; }
-  std::string order(std::string_view id) const { return base_ + "/acme/order/" + std::string(id); }
-  std::string finalize(std::string_view id) const { return order(id) + "/finalize"; }
-  std::string authz(std::string_view id) const { return base_ + "/acme/authz/" + std::string(id); }
-  std::string challenge(std::string_view authz_id, std::string_view chall_id) const {
-    return base_ + "/acme/chall/" + std::string(authz_id) + "/" + std::string(chall_id);
+  std::string directory() const { return url(RouteId::kDirectory); }
+  std::string newNonce() const { return url(RouteId::kNewNonce); }
+  std::string newAccount() const { return url(RouteId::kNewAccount); }
+  std::string newOrder() const { return url(RouteId::kNewOrder); }
+  std::string revokeCert() const { return url(RouteId::kRevokeCert); }
+  std::string keyChange() const { return url(RouteId::kKeyChange); }
+  std::string account(std::string_view id) const override { return url(RouteId::kAccount, id); }
+  std::string accountOrders(std::string_view id) const { return url(RouteId::kAccountOrders, id); }
+  std::string order(std::string_view id) const override { return url(RouteId::kOrder, id); }
+  std::string finalize(std::string_view id) const { return url(RouteId::kFinalize, id); }
+  std::string authz(std::string_view id) const override { return url(RouteId::kAuthz, id); }
+  std::string challenge(std::string_view authz_id, std::string_view chall_id) const override {
+    return url(RouteId::kChallenge, authz_id, chall_id);
   }
-  std::string certificate(std::string_view id) const {
-    return base_ + "/acme/cert/" + std::string(id);
+  std::string certificate(std::string_view id) const override {
+    return url(RouteId::kCertificate, id);
   }
-  // The URL of a request, for comparison with the JWS "url" header.
-  std::string requestUrl(std::string_view path) const { return base_ + std::string(path); }
+  // The full URL of a request, query included (RFC 8555 §6.4: the JWS "url" must equal it).
+  std::string requestUrl(std::string_view target) const { return base_ + std::string(target); }
   // The account id in a kid URL, or "" when it is not one of ours.
   std::string accountIdFromKid(std::string_view kid) const {
-    const std::string prefix = base_ + "/acme/account/";
-    if (kid.size() <= prefix.size() || kid.substr(0, prefix.size()) != prefix) return {};
-    auto id = kid.substr(prefix.size());
-    if (id.find('/') != std::string_view::npos) return {};
-    return std::string(id);
+    if (kid.size() <= base_.size() || kid.substr(0, base_.size()) != base_) return {};
+    auto m = matchRoute(kid.substr(base_.size()));
+    if (!m || m->id != RouteId::kAccount) return {};
+    return std::string(m->ids[0]);
   }
 
  private:

@@ -68,6 +68,7 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     HttpRequest request;
     request.method = std::string(req.method_string());
     std::string_view target = req.target();
+    request.target = std::string(target);
     if (auto q = target.find('?'); q != std::string_view::npos) {
       request.query = std::string(target.substr(q + 1));
       target = target.substr(0, q);
@@ -78,15 +79,8 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     const bool head = req.method() == http::verb::head;
-    // The request is moved into the handler; keep its method and path only when they will be
-    // logged, so the hot path pays no copies at the default level.
-    const bool log_request = spdlog::should_log(spdlog::level::debug);
-    std::string method = log_request ? request.method : std::string();
-    std::string path = log_request ? request.path : std::string();
+    // The handler writes the request log line (it knows the route, account and problem).
     HttpResponse response = co_await (*handler)(std::move(request));
-    if (log_request) {
-      spdlog::debug("request method={} path={} status={}", method, path, response.status);
-    }
     auto res = toBeast(std::move(response), version, keep_alive, head);
     stream.expires_after(kIdleTimeout);
     auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);

@@ -9,6 +9,7 @@ namespace akamu::server {
 
 struct HttpRequest {
   std::string method;  // "GET", "HEAD", "POST", ...
+  std::string target;  // the request target as sent: path and "?query" if any
   std::string path;    // request target without the query
   std::string query;
   std::string content_type;

@@ -95,10 +95,22 @@ core::Status Server::start() {
     base_url_ =
         "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" + std::to_string(port_);
   }
-  service_ = std::make_unique<AcmeService>(
-      ServiceDeps{config_, *store_, *ca_, *audit_, *clock_, *resolver_,
-                  persist_resolver_ ? *persist_resolver_ : *resolver_},
-      base_url_);
+  const auto& cfg = config_.server;
+  validation::ValidationSettings checks;
+  checks.http.port = static_cast<std::uint16_t>(cfg.http_validation_port);
+  checks.http.allow_private_ips = cfg.http_validation_allow_private_ips;
+  checks.http.timeout = std::chrono::seconds(cfg.validation_timeout_secs);
+  checks.tls.port = static_cast<std::uint16_t>(cfg.tls_alpn_validation_port);
+  checks.tls.allow_private_ips = cfg.http_validation_allow_private_ips;
+  checks.tls.timeout = std::chrono::seconds(cfg.validation_timeout_secs);
+  checks.dns_persist_issuer_domains = cfg.dns_persist_issuer_domains;
+  checks.caa_identities = cfg.caa_identities;
+  validation_ = std::make_unique<validation::ValidationEngine>(
+      *resolver_, persist_resolver_ ? *persist_resolver_ : *resolver_, std::move(checks));
+  urls_ = std::make_unique<AcmeUrls>(base_url_);
+  ra_ = std::make_unique<ra::RegistrationAuthority>(
+      ra::RaDeps{config_, *store_, *ca_, *audit_, *clock_, *validation_, *urls_});
+  service_ = std::make_unique<AcmeService>(ServiceDeps{config_, *store_, *ra_, *audit_}, *urls_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -178,6 +190,8 @@ Server::~Server() {
   wait();
   retention_.reset();
   service_.reset();
+  ra_.reset();
+  validation_.reset();
   persist_resolver_.reset();
   resolver_.reset();
   // Before the event loops: the SQLite writer answers its last callers by posting to theirs,

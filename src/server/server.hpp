@@ -10,11 +10,13 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "server/acme_service.hpp"
 #include "ra/audit_log.hpp"
+#include "ra/registration_authority.hpp"
+#include "server/acme_service.hpp"
 #include "server/http_server.hpp"
 #include "store/retention.hpp"
 #include "store/store.hpp"
+#include "validation/engine.hpp"
 #include "validation/resolver.hpp"
 
 namespace akamu::server {
@@ -68,6 +70,10 @@ class Server {
   // Declared after ioc_: resolvers must be destroyed before the io_context they run on.
   std::unique_ptr<validation::Resolver> resolver_;
   std::unique_ptr<validation::Resolver> persist_resolver_;
+  // The roles, built by start(): front end -> RA -> validation / store / CA.
+  std::unique_ptr<AcmeUrls> urls_;
+  std::unique_ptr<validation::ValidationEngine> validation_;
+  std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;
   std::unique_ptr<HttpServer> http_;

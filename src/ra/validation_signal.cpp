@@ -1,4 +1,4 @@
-#include "server/validation_signal.hpp"
+#include "ra/validation_signal.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -6,7 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace akamu::server {
+namespace akamu::ra {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
@@ -22,4 +22,4 @@ asio::awaitable<void> ValidationSignal::waitFor(std::chrono::milliseconds limit)
   co_await (channel_.async_receive(kTuple) || timer.async_wait(kTuple));
 }
 
-}  // namespace akamu::server
+}  // namespace akamu::ra

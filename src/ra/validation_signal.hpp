@@ -8,7 +8,7 @@
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <chrono>
 
-namespace akamu::server {
+namespace akamu::ra {
 
 class ValidationSignal {
  public:
@@ -24,4 +24,4 @@ class ValidationSignal {
   std::atomic<bool> finished_{false};
 };
 
-}  // namespace akamu::server
+}  // namespace akamu::ra

@@ -1,0 +1,767 @@
+#include "ra/registration_authority.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <tuple>
+
+#include "acme/challenge_type.hpp"
+#include "acme/contact_policy.hpp"
+#include "acme/identifier_policy.hpp"
+#include "acme/order_state.hpp"
+#include "core/random.hpp"
+#include "crypto/pem.hpp"
+#include "crypto/x509.hpp"
+#include "jose/jwk.hpp"
+
+namespace akamu::ra {
+namespace {
+
+using core::fail;
+using core::makeProblem;
+using core::ProblemType;
+
+// RFC 8659 §3: a CAA check may be relied on for 8 hours.
+constexpr auto kCaaReuseWindow = std::chrono::hours(8);
+constexpr std::size_t kOrdersPageSize = 100;
+// How often a lost compare-and-set is re-decided from the fresh state before giving up: each
+// retry follows a change somebody else committed, so this bounds a pathological ping-pong.
+constexpr int kMaxAttempts = 3;
+
+// Which challenges prove control of an identifier (RFC 8555 §8, RFC 8737, RFC 8738):
+// wildcards only through DNS, IP addresses never through DNS.
+std::vector<acme::ChallengeType> challengeTypesFor(const core::Identifier& id,
+                                                   bool persist_enabled) {
+  using T = acme::ChallengeType;
+  if (id.type == "ip") return {T::kHttp01, T::kTlsAlpn01};
+  std::vector<T> types;
+  if (acme::isWildcard(id)) {
+    types = {T::kDns01};
+  } else {
+    types = {T::kHttp01, T::kDns01, T::kTlsAlpn01};
+  }
+  if (persist_enabled) types.push_back(T::kDnsPersist01);
+  return types;
+}
+
+bool sameIdentifierSet(std::vector<core::Identifier> a, std::vector<core::Identifier> b) {
+  auto less = [](const core::Identifier& x, const core::Identifier& y) {
+    return std::tie(x.type, x.value) < std::tie(y.type, y.value);
+  };
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  b.erase(std::unique(b.begin(), b.end()), b.end());
+  return a == b;
+}
+
+// RFC 5280 reason codes a subscriber may give (cACompromise and aACompromise are the CA's;
+// RFC 8555 §7.6 leaves the allowed set to the server).
+bool allowedReason(std::int64_t r) {
+  return r == 0 || r == 1 || r == 3 || r == 4 || r == 5 || r == 9;
+}
+
+core::Problem accountNotValid(acme::AccountStatus status) {
+  return core::unauthorized("account is " + std::string(acme::toString(status)));
+}
+
+core::Problem orderNotReady(std::string detail) {
+  return makeProblem(ProblemType::kOrderNotReady, std::move(detail));
+}
+
+// The identifier as the order named it: a wildcard authorization is for the base name.
+core::Identifier asOrdered(const acme::Authorization& a) {
+  core::Identifier id = a.identifier;
+  if (a.wildcard) id.value = "*." + id.value;
+  return id;
+}
+
+}  // namespace
+
+RegistrationAuthority::RegistrationAuthority(RaDeps deps) : deps_(std::move(deps)) {}
+
+core::Status RegistrationAuthority::audit(std::string type, bool success, std::string subject,
+                                          std::string principal, std::string detail) {
+  return deps_.audit.record(AuditEvent{std::move(type), success, std::move(subject),
+                                       std::move(principal), std::move(detail)});
+}
+
+void RegistrationAuthority::auditOutcome(std::string type, bool success, std::string subject,
+                                         std::string principal, std::string detail) {
+  AuditEvent event{std::move(type), success, std::move(subject), std::move(principal),
+                   std::move(detail)};
+  if (auto s = deps_.audit.record(event); !s) {
+    spdlog::error("audit: cannot record {} {} {} ({}): {}", event.event_type, event.subject,
+                  event.detail, event.principal, s.error().detail);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request) {
+  auto& store = deps_.store;
+  const auto& cfg = deps_.config.server;
+  auto existing = co_await store.findAccountByThumbprint(request.thumbprint);
+  if (!existing) co_return fail(existing.error());
+  if (*existing) {
+    // RFC 8555 §7.3.6: a deactivated account's key authorizes nothing any more.
+    if ((*existing)->status != acme::AccountStatus::kValid) {
+      co_return fail(core::unauthorized("the account for this key is " +
+                                        std::string(acme::toString((*existing)->status))));
+    }
+    co_return AccountResult{std::move(**existing), false};  // §7.3.1: the same key again
+  }
+  if (request.only_return_existing) {
+    co_return fail(
+        makeProblem(ProblemType::kAccountDoesNotExist, "no account exists for this key"));
+  }
+  if (cfg.external_account_required) {
+    co_return fail(makeProblem(ProblemType::kExternalAccountRequired,
+                               "this server requires external account binding"));
+  }
+  if (request.has_external_account_binding) {
+    co_return fail(core::malformed("external account binding is not configured on this server"));
+  }
+  const bool tos = request.terms_of_service_agreed.value_or(false);
+  if (cfg.terms_of_service_url && !tos) {
+    co_return fail(core::malformed("you must agree to the terms of service (" +
+                                   *cfg.terms_of_service_url + ")"));
+  }
+  acme::Account account;
+  if (request.contacts) {
+    auto contacts = acme::checkContacts(*request.contacts);
+    if (!contacts) co_return fail(contacts.error());
+    account.contacts = std::move(*contacts);
+  }
+  account.id = core::randomToken(12);
+  account.jwk_json = std::move(request.jwk_json);
+  account.thumbprint = request.thumbprint;
+  account.tos_agreed = tos;
+  account.created_at = deps_.clock.now();
+  auto inserted = co_await store.insertAccount(account);
+  if (!inserted) {
+    if (inserted.error().type == ProblemType::kConflict) {
+      // A concurrent newAccount with the same key won the race: answer as for an existing one.
+      auto again = co_await store.findAccountByThumbprint(request.thumbprint);
+      if (again && *again && (*again)->status == acme::AccountStatus::kValid) {
+        co_return AccountResult{std::move(**again), false};
+      }
+    }
+    co_return fail(inserted.error());
+  }
+  auditOutcome("account.create", true, deps_.urls.account(account.id), "acme:" + account.thumbprint,
+               "");
+  co_return AccountResult{std::move(account), true};
+}
+
+Task<acme::Account> RegistrationAuthority::updateAccount(const Requester& requester,
+                                                         std::string account_id,
+                                                         AccountUpdate update) {
+  if (!requester.account || requester.account->id != account_id) {
+    co_return fail(core::unauthorized("the kid does not match the account URL"));
+  }
+  std::optional<std::vector<std::string>> contacts;
+  if (update.contacts) {
+    auto checked = acme::checkContacts(*update.contacts);
+    if (!checked) co_return fail(checked.error());
+    contacts = std::move(*checked);
+  }
+  acme::Account current = *requester.account;
+  for (int attempt = 0;; ++attempt) {
+    acme::Account next = current;
+    if (contacts) next.contacts = *contacts;
+    if (update.terms_of_service_agreed.value_or(false)) next.tos_agreed = true;
+    if (update.deactivate) next.status = acme::AccountStatus::kDeactivated;
+    if (!contacts && !update.terms_of_service_agreed && !update.deactivate) co_return next;
+    auto written =
+        co_await deps_.store.updateAccountIf(next, acme::AccountStatus::kValid, current.thumbprint);
+    if (!written) co_return fail(written.error());
+    if (*written) {
+      if (update.deactivate) {
+        auditOutcome("account.deactivate", true, deps_.urls.account(next.id),
+                     "acme:" + current.thumbprint, "");
+      }
+      co_return next;
+    }
+    // Lost to a concurrent change: a deactivation is final; a key change is re-applied on.
+    auto fresh = co_await deps_.store.getAccount(account_id);
+    if (!fresh) co_return fail(fresh.error());
+    if (!*fresh) co_return fail(makeProblem(ProblemType::kAccountDoesNotExist, "no such account"));
+    if ((*fresh)->status != acme::AccountStatus::kValid) {
+      co_return fail(accountNotValid((*fresh)->status));
+    }
+    if (attempt + 1 >= kMaxAttempts) {
+      co_return fail(
+          makeProblem(ProblemType::kConflict, "the account changed concurrently; try again"));
+    }
+    current = std::move(**fresh);
+  }
+}
+
+Task<KeyChangeResult> RegistrationAuthority::changeKey(const Requester& requester,
+                                                       KeyChangeRequest request) {
+  const acme::Account& acct = *requester.account;
+  if (request.account_url != deps_.urls.account(acct.id)) {
+    co_return fail(core::unauthorized("the inner payload names another account"));
+  }
+  if (request.old_thumbprint != acct.thumbprint) {
+    co_return fail(core::unauthorized("\"oldKey\" is not the account's current key"));
+  }
+  auto taken = co_await deps_.store.findAccountByThumbprint(request.new_thumbprint);
+  if (!taken) co_return fail(taken.error());
+  if (*taken) co_return KeyChangeResult{std::nullopt, (*taken)->id};
+  acme::Account next = acct;
+  next.jwk_json = std::move(request.new_jwk_json);
+  next.thumbprint = request.new_thumbprint;
+  // Conditional on the key the request was signed with still being the account's key, and
+  // on the account still being valid: a racing deactivation or key change wins.
+  auto written =
+      co_await deps_.store.updateAccountIf(next, acme::AccountStatus::kValid, acct.thumbprint);
+  if (!written) {
+    if (written.error().type == ProblemType::kConflict) {
+      co_return fail(
+          makeProblem(ProblemType::kConflict, "the new key is already in use by another account"));
+    }
+    co_return fail(written.error());
+  }
+  if (!*written) {
+    auto fresh = co_await deps_.store.getAccount(acct.id);
+    if (fresh && *fresh && (*fresh)->status != acme::AccountStatus::kValid) {
+      co_return fail(accountNotValid((*fresh)->status));
+    }
+    co_return fail(core::unauthorized("the account key changed while this request was handled"));
+  }
+  auditOutcome("account.key-change", true, deps_.urls.account(acct.id), "acme:" + acct.thumbprint,
+               "new key acme:" + next.thumbprint);
+  co_return KeyChangeResult{std::move(next), {}};
+}
+
+Task<OrdersPage> RegistrationAuthority::listOrders(const Requester& requester,
+                                                   std::string account_id, std::size_t page) {
+  if (!requester.account || requester.account->id != account_id) {
+    co_return fail(core::unauthorized("the orders list belongs to another account"));
+  }
+  if (page > 1000000) co_return fail(core::malformed("invalid cursor"));
+  auto ids = co_await deps_.store.readOnly().listOrderIds(account_id, page * kOrdersPageSize,
+                                                          kOrdersPageSize + 1);
+  if (!ids) co_return fail(ids.error());
+  OrdersPage out;
+  out.more = ids->size() > kOrdersPageSize;
+  if (out.more) ids->resize(kOrdersPageSize);
+  out.order_ids = std::move(*ids);
+  co_return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
+                                                  NewOrderRequest request) {
+  const auto& cfg = deps_.config;
+  if (request.identifiers.size() > 1000) co_return fail(core::malformed("too many identifiers"));
+  auto identifiers = acme::checkOrderIdentifiers(request.identifiers);
+  if (!identifiers) co_return fail(identifiers.error());
+
+  const auto now = deps_.clock.now();
+  const auto max_validity = std::chrono::hours(24) * cfg.ca.validity_days;
+  const auto& nb = request.not_before;
+  const auto& na = request.not_after;
+  if (nb && na && *na <= *nb) {
+    co_return fail(core::malformed("notAfter must be later than notBefore"));
+  }
+  if (na && *na <= now) co_return fail(core::malformed("notAfter is in the past"));
+  if (na && *na - nb.value_or(now) > max_validity) {
+    co_return fail(core::malformed("the requested validity exceeds " +
+                                   std::to_string(cfg.ca.validity_days) + " days"));
+  }
+  if (nb && *nb > now + max_validity) {
+    co_return fail(core::malformed("notBefore is too far in the future"));
+  }
+
+  acme::Order order;
+  order.id = core::randomToken(12);
+  order.account_id = requester.account->id;
+  order.status = acme::OrderStatus::kPending;
+  order.created_at = now;
+  order.expires = now + std::chrono::seconds(cfg.server.order_expiry_secs);
+  order.identifiers = *identifiers;
+  order.not_before = nb;
+  order.not_after = na;
+  const bool persist = !cfg.server.dns_persist_issuer_domains.empty();
+  std::vector<acme::Authorization> authzs;
+  for (const auto& id : *identifiers) {
+    acme::Authorization a;
+    a.id = core::randomToken(12);
+    a.account_id = order.account_id;
+    a.order_id = order.id;
+    // RFC 8555 §7.1.3: a wildcard's authorization names the base domain, flagged wildcard.
+    a.wildcard = acme::isWildcard(id);
+    a.identifier = a.wildcard ? core::Identifier{"dns", id.value.substr(2)} : id;
+    a.status = acme::AuthzStatus::kPending;
+    a.expires = std::min(order.expires, now + std::chrono::seconds(cfg.server.authz_expiry_secs));
+    for (auto type : challengeTypesFor(id, persist)) {
+      acme::Challenge c;
+      c.id = core::randomToken(9);
+      c.authz_id = a.id;
+      c.type = acme::toString(type);
+      // 256 bits; dns-persist-01 has no token (its record is keyed by the account).
+      if (type != acme::ChallengeType::kDnsPersist01) c.token = core::randomToken(32);
+      a.challenges.push_back(std::move(c));
+    }
+    order.authz_ids.push_back(a.id);
+    authzs.push_back(std::move(a));
+  }
+  auto inserted = co_await deps_.store.insertOrder(order, authzs);
+  if (!inserted) co_return fail(inserted.error());
+  auditOutcome("order.create", true, deps_.urls.order(order.id), requester.principal(),
+               std::to_string(order.identifiers.size()) + " identifiers");
+  co_return order;
+}
+
+Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme::Order order) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    const auto before = order.status;
+    if (before != acme::OrderStatus::kPending && before != acme::OrderStatus::kReady) {
+      co_return order;
+    }
+    auto authzs = co_await store.getAuthorizations(order.authz_ids);
+    if (!authzs) co_return fail(authzs.error());
+    auto next = acme::nextOrderStatus(order, *authzs, deps_.clock.now());
+    if (next.status == before) co_return order;
+    order.status = next.status;
+    order.error = std::move(next.error);
+    auto ok = co_await store.updateOrderIfStatus(order, before);
+    if (!ok) co_return fail(ok.error());
+    if (*ok) co_return order;
+    // Somebody else moved it first: decide again from theirs.
+    auto fresh = co_await store.getOrder(order.id);
+    if (!fresh) co_return fail(fresh.error());
+    if (!*fresh) co_return fail(core::notFound("no such order"));
+    order = std::move(**fresh);
+  }
+  co_return order;
+}
+
+Task<acme::Order> RegistrationAuthority::order(const Requester& requester, std::string order_id,
+                                               store::Store& store) {
+  auto order = co_await store.getOrder(order_id);
+  if (!order) co_return fail(order.error());
+  if (!*order) co_return fail(core::notFound("no such order"));
+  if ((*order)->account_id != requester.account->id) {
+    co_return fail(core::unauthorized("the order belongs to another account"));
+  }
+  co_return co_await refreshOrder(store, std::move(**order));
+}
+
+Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, std::string order_id,
+                                                  std::vector<std::uint8_t> csr_der) {
+  auto& store = deps_.store;
+  auto order = co_await this->order(requester, order_id, store);
+  if (!order) co_return fail(order.error());
+  if (order->status != acme::OrderStatus::kReady) {
+    co_return fail(orderNotReady("the order is " + std::string(acme::toString(order->status)) +
+                                 ", not ready"));
+  }
+  auto csr = crypto::parseCsr(csr_der);
+  if (!csr) co_return fail(csr.error());
+  if (csr->version != 0) {
+    // Widely used clients have sent version 2; the field does not change what is signed.
+    spdlog::debug("finalize: order {} CSR has version field {}", order->id, csr->version);
+  }
+  std::vector<core::Identifier> wanted = csr->identifiers;
+  if (csr->common_name) {
+    core::Identifier cn{"dns", *csr->common_name};
+    if (std::find(wanted.begin(), wanted.end(), cn) == wanted.end()) wanted.push_back(cn);
+  }
+  if (!sameIdentifierSet(wanted, order->identifiers)) {
+    co_return fail(
+        makeProblem(ProblemType::kBadCsr, "the CSR's names differ from the order's identifiers"));
+  }
+  if (EVP_PKEY_eq(csr->public_key.get(), requester.key) == 1) {
+    co_return fail(
+        makeProblem(ProblemType::kBadCsr, "the certificate key must differ from the account key"));
+  }
+
+  // Every authorization, as it is now. The claim below repeats the valid-and-unexpired check
+  // inside its transaction; this read finds the stale CAA checks and gives precise errors.
+  auto authzs = co_await store.getAuthorizations(order->authz_ids);
+  if (!authzs) co_return fail(authzs.error());
+  const auto now = deps_.clock.now();
+  if (authzs->size() != order->authz_ids.size()) {
+    co_return fail(orderNotReady("an authorization of the order no longer exists"));
+  }
+  for (const auto& a : *authzs) {
+    const auto status = acme::effectiveAuthzStatus(a, now);
+    if (status != acme::AuthzStatus::kValid) {
+      co_return fail(orderNotReady("the authorization for " + asOrdered(a).value + " is " +
+                                   acme::toString(status)));
+    }
+  }
+  if (!deps_.config.server.caa_identities.empty()) {
+    const std::string account_url = deps_.urls.account(requester.account->id);
+    for (const auto& a : *authzs) {
+      if (a.identifier.type != "dns") continue;
+      for (const auto& c : a.challenges) {
+        if (c.status != acme::ChallengeStatus::kValid || !c.validated) continue;
+        if (now - *c.validated <= kCaaReuseWindow) continue;
+        auto method = acme::challengeTypeFrom(c.type);
+        if (!method) continue;
+        auto caa = co_await deps_.validation.recheckCaa(asOrdered(a), account_url, *method);
+        if (!caa) co_return fail(caa.error());
+      }
+    }
+  }
+  co_return co_await issue(std::move(*order), *csr, requester.principal());
+}
+
+Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::ParsedCsr& csr,
+                                               const std::string& principal) {
+  auto& store = deps_.store;
+  // Nothing is signed unaudited: the intent is recorded before the claim.
+  if (auto s = audit("order.finalize", true, deps_.urls.order(order.id), principal, ""); !s) {
+    co_return fail(s.error());
+  }
+  auto claimed = co_await store.claimOrderForFinalize(order.id, deps_.clock.now());
+  if (!claimed) co_return fail(claimed.error());
+  if (!*claimed) {
+    auto fresh = co_await store.getOrder(order.id);
+    if (fresh && *fresh &&
+        ((*fresh)->status == acme::OrderStatus::kProcessing ||
+         (*fresh)->status == acme::OrderStatus::kValid)) {
+      co_return fail(orderNotReady("the order is already being finalized"));
+    }
+    co_return fail(orderNotReady(
+        "the order is no longer ready: an authorization changed while it was finalized"));
+  }
+  acme::Order processing = order;
+  processing.status = acme::OrderStatus::kProcessing;
+  // Gives up the claim: back to `to` (ready for a retry, or invalid with the reason).
+  auto revert = [&store](acme::Order back, acme::OrderStatus to,
+                         core::Problem why) -> Task<acme::Order> {
+    back.status = to;
+    if (to == acme::OrderStatus::kInvalid) back.error = why;
+    (void)co_await store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
+    co_return fail(std::move(why));
+  };
+  auto issued = deps_.ca.issue(csr.public_key.get(), order.identifiers, csr.common_name,
+                               order.not_before, order.not_after, csr.spki());
+  if (!issued) {
+    co_return co_await revert(processing, acme::OrderStatus::kInvalid, issued.error());
+  }
+  acme::Certificate cert;
+  cert.id = core::randomToken(12);
+  cert.serial_hex = issued->serial_hex;
+  cert.account_id = order.account_id;
+  cert.order_id = order.id;
+  cert.pem_chain = std::move(issued->pem_chain);
+  cert.not_before = issued->not_before;
+  cert.not_after = issued->not_after;
+  acme::Order valid = processing;
+  valid.status = acme::OrderStatus::kValid;
+  valid.certificate_id = cert.id;
+  auto stored = co_await store.insertCertificateForOrder(cert, valid);
+  if (!stored) {
+    co_return co_await revert(processing, acme::OrderStatus::kReady, stored.error());
+  }
+  if (!*stored) co_return fail(core::serverInternal("the order changed during issuance"));
+  auditOutcome("cert.issue", true, deps_.urls.certificate(cert.id), principal,
+               "serial " + cert.serial_hex);
+  co_return valid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorizations and challenges
+
+Task<acme::Authorization> RegistrationAuthority::ownedAuthorization(store::Store& store,
+                                                                    const std::string& authz_id,
+                                                                    const std::string& account_id) {
+  auto authz = co_await store.getAuthorization(authz_id);
+  if (!authz) co_return fail(authz.error());
+  if (!*authz) co_return fail(core::notFound("no such authorization"));
+  if ((*authz)->account_id != account_id) {
+    co_return fail(core::unauthorized("the authorization belongs to another account"));
+  }
+  acme::Authorization a = std::move(**authz);
+  // An expiry is recorded when it is noticed (conditional: a concurrent change wins).
+  if (auto now_status = acme::effectiveAuthzStatus(a, deps_.clock.now()); now_status != a.status) {
+    const auto before = a.status;
+    a.status = now_status;
+    auto written = co_await store.updateAuthorizationIfStatus(a, before);
+    if (!written) co_return fail(written.error());
+    if (!*written) {
+      auto fresh = co_await store.getAuthorization(authz_id);
+      if (!fresh) co_return fail(fresh.error());
+      if (!*fresh) co_return fail(core::notFound("no such authorization"));
+      a = std::move(**fresh);
+    }
+  }
+  co_return a;
+}
+
+Task<acme::Authorization> RegistrationAuthority::authorization(const Requester& requester,
+                                                               std::string authz_id,
+                                                               store::Store& store) {
+  co_return co_await ownedAuthorization(store, authz_id, requester.account->id);
+}
+
+Task<acme::Authorization> RegistrationAuthority::deactivateAuthorization(const Requester& requester,
+                                                                         std::string authz_id) {
+  auto& store = deps_.store;
+  auto a = co_await ownedAuthorization(store, authz_id, requester.account->id);
+  if (!a) co_return fail(a.error());
+  for (int attempt = 0;; ++attempt) {
+    if (a->status != acme::AuthzStatus::kPending && a->status != acme::AuthzStatus::kValid) {
+      co_return fail(core::malformed("an authorization that is " +
+                                     std::string(acme::toString(a->status)) +
+                                     " cannot be deactivated"));
+    }
+    const auto before = a->status;
+    acme::Authorization next = *a;
+    next.status = acme::AuthzStatus::kDeactivated;
+    auto written = co_await store.updateAuthorizationIfStatus(next, before);
+    if (!written) co_return fail(written.error());
+    if (*written) {
+      auditOutcome("authz.deactivate", true, deps_.urls.authz(next.id), requester.principal(),
+                   next.identifier.type + ":" + asOrdered(next).value);
+      // The order cannot be finalized any more: record that now (conditional).
+      if (auto o = co_await store.getOrder(next.order_id); o && *o) {
+        (void)co_await refreshOrder(store, std::move(**o));
+      }
+      co_return next;
+    }
+    if (attempt + 1 >= kMaxAttempts) {
+      co_return fail(
+          makeProblem(ProblemType::kConflict, "the authorization changed concurrently; try again"));
+    }
+    // A validation finished (pending -> valid/invalid) in between: decide from that.
+    a = co_await ownedAuthorization(store, authz_id, requester.account->id);
+    if (!a) co_return fail(a.error());
+  }
+}
+
+Task<ChallengeResult> RegistrationAuthority::challenge(const Requester& requester,
+                                                       std::string authz_id,
+                                                       std::string challenge_id, bool respond,
+                                                       boost::asio::any_io_executor executor) {
+  auto& store = deps_.store;
+  auto a = co_await store.getAuthorization(authz_id);
+  if (!a) co_return fail(a.error());
+  if (!*a) co_return fail(core::notFound("no such challenge"));
+  if ((*a)->account_id != requester.account->id) {
+    co_return fail(core::unauthorized("the challenge belongs to another account"));
+  }
+  ChallengeResult out;
+  out.authz = std::move(**a);
+  auto find = [&challenge_id](const acme::Authorization& authz) -> const acme::Challenge* {
+    for (const auto& c : authz.challenges) {
+      if (c.id == challenge_id) return &c;
+    }
+    return nullptr;
+  };
+  const acme::Challenge* found = find(out.authz);
+  if (found == nullptr) co_return fail(core::notFound("no such challenge"));
+  out.challenge = *found;
+  if (!respond || out.challenge.status != acme::ChallengeStatus::kPending) co_return out;
+
+  const auto now = deps_.clock.now();
+  const auto authz_status = acme::effectiveAuthzStatus(out.authz, now);
+  if (authz_status == acme::AuthzStatus::kExpired) {
+    co_return fail(core::malformed("the authorization has expired"));
+  }
+  if (authz_status != acme::AuthzStatus::kPending) {
+    co_return fail(
+        core::malformed("the authorization is " + std::string(acme::toString(authz_status))));
+  }
+  auto type = acme::challengeTypeFrom(out.challenge.type);
+  if (!type) {
+    co_return fail(core::serverInternal("stored challenge has unknown type " + out.challenge.type));
+  }
+  acme::Challenge processing = out.challenge;
+  processing.status = acme::ChallengeStatus::kProcessing;
+  auto claimed =
+      co_await store.updateChallengeIfStatus(processing, acme::ChallengeStatus::kPending);
+  if (!claimed) co_return fail(claimed.error());
+  if (!*claimed) {
+    // Another request started it first: answer with what it recorded.
+    auto fresh = co_await store.getAuthorization(authz_id);
+    if (fresh && *fresh) {
+      if (const auto* c = find(**fresh)) out.challenge = *c;
+      out.authz = std::move(**fresh);
+    }
+    co_return out;
+  }
+  out.challenge = processing;
+
+  validation::ValidationRequest job;
+  job.type = *type;
+  job.identifier = out.authz.identifier;
+  job.wildcard = out.authz.wildcard;
+  job.token = out.challenge.token;
+  job.key_authorization = jose::keyAuthorization(out.challenge.token, requester.thumbprint);
+  job.account_url = deps_.urls.account(out.authz.account_id);
+  job.now = now;
+  out.started = std::make_shared<ValidationSignal>(executor);
+  boost::asio::co_spawn(executor,
+                        completeValidation(std::move(job), out.authz.id, out.challenge.id,
+                                           requester.principal(), out.started),
+                        boost::asio::detached);
+  co_return out;
+}
+
+boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
+    validation::ValidationRequest request, std::string authz_id, std::string challenge_id,
+    std::string principal, std::shared_ptr<ValidationSignal> signal) {
+  core::Status outcome;
+  bool threw = false;
+  try {
+    outcome = co_await deps_.validation.validate(request);
+  } catch (...) {
+    threw = true;  // recorded below: no co_await inside a handler
+  }
+  if (threw) outcome = fail(core::serverInternal("validation failed unexpectedly"));
+  auto& store = deps_.store;
+  const bool ok = static_cast<bool>(outcome);
+  const std::string subject = deps_.urls.challenge(authz_id, challenge_id);
+  const std::string what =
+      request.identifier.type + ":" + (request.wildcard ? "*." : "") + request.identifier.value;
+  std::optional<std::string> order_id;
+  bool applied = false;
+  std::string ignored_because;
+  for (int attempt = 0; attempt < kMaxAttempts && !applied; ++attempt) {
+    auto authz = co_await store.getAuthorization(authz_id);
+    if (!authz || !*authz) break;
+    acme::Authorization a = std::move(**authz);
+    order_id = a.order_id;
+    const auto status_now = acme::effectiveAuthzStatus(a, deps_.clock.now());
+    if (a.status != acme::AuthzStatus::kPending || status_now != acme::AuthzStatus::kPending) {
+      // Deactivated, expired or decided by another challenge while this one ran: the outcome
+      // must not overwrite that. The challenge itself still records how it ended.
+      ignored_because = std::string("the authorization is ") + acme::toString(status_now);
+      break;
+    }
+    for (auto& c : a.challenges) {
+      if (c.id != challenge_id) continue;
+      if (ok) {
+        c.status = acme::ChallengeStatus::kValid;
+        c.validated = deps_.clock.now();
+      } else {
+        c.status = acme::ChallengeStatus::kInvalid;
+        c.error = outcome.error();
+      }
+    }
+    a.status = ok ? acme::AuthzStatus::kValid : acme::AuthzStatus::kInvalid;
+    auto written = co_await store.updateAuthorizationIfStatus(a, acme::AuthzStatus::kPending);
+    if (!written) {
+      spdlog::error("validation of {}: cannot record the outcome: {}", subject,
+                    written.error().detail);
+      break;
+    }
+    applied = *written;
+  }
+  if (applied) {
+    auditOutcome(ok ? "auth.challenge.ok" : "auth.challenge.fail", ok, subject, principal,
+                 what + (ok ? std::string() : " " + outcome.error().detail));
+    // Move the order on now, so that a client polling it sees "ready" without another step.
+    if (order_id) {
+      if (auto o = co_await store.getOrder(*order_id); o && *o) {
+        (void)co_await refreshOrder(store, std::move(**o));
+      }
+    }
+  } else {
+    if (!ignored_because.empty()) {
+      acme::Challenge c;
+      c.id = challenge_id;
+      c.authz_id = authz_id;
+      c.type = acme::toString(request.type);
+      c.token = request.token;
+      if (ok) {
+        c.status = acme::ChallengeStatus::kValid;
+        c.validated = deps_.clock.now();
+      } else {
+        c.status = acme::ChallengeStatus::kInvalid;
+        c.error = outcome.error();
+      }
+      (void)co_await store.updateChallengeIfStatus(c, acme::ChallengeStatus::kProcessing);
+    }
+    auditOutcome(
+        "auth.challenge.ignored", false, subject, principal,
+        what + " validation " + (ok ? "succeeded" : "failed") + " but " +
+            (ignored_because.empty() ? std::string("could not be recorded") : ignored_because));
+  }
+  signal->notify();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+
+Task<acme::Certificate> RegistrationAuthority::certificate(std::optional<std::string> account_id,
+                                                           std::string certificate_id) {
+  auto cert = co_await deps_.store.readOnly().getCertificate(certificate_id);
+  if (!cert) co_return fail(cert.error());
+  if (!*cert) co_return fail(core::notFound("no such certificate"));
+  if (account_id && (*cert)->account_id != *account_id) {
+    co_return fail(core::unauthorized("the certificate belongs to another account"));
+  }
+  co_return std::move(**cert);
+}
+
+Task<void> RegistrationAuthority::revoke(const Requester& requester, RevocationRequest request) {
+  int reason = 0;
+  if (request.reason) {
+    if (!allowedReason(*request.reason)) {
+      co_return fail(makeProblem(
+          ProblemType::kBadRevocationReason,
+          "reason " + std::to_string(*request.reason) + " is not allowed; use 0, 1, 3, 4, 5 or 9"));
+    }
+    reason = static_cast<int>(*request.reason);
+  }
+  auto x509 = crypto::certFromDer(request.certificate_der);
+  if (!x509) co_return fail(core::malformed("\"certificate\" is not a DER certificate"));
+  const std::string serial = crypto::serialHex(x509->get());
+  auto stored = co_await deps_.store.findCertificateBySerial(serial);
+  if (!stored) co_return fail(stored.error());
+  // Compare the whole certificate, not only the serial: a certificate we did not issue is
+  // unknown here even if its serial collides with one of ours.
+  bool ours = false;
+  if (*stored) {
+    auto chain = crypto::certChainFromPem((*stored)->pem_chain);
+    ours =
+        chain && !chain->empty() && crypto::certToDer((*chain)[0].get()) == request.certificate_der;
+  }
+  if (!ours) co_return fail(core::notFound("this server did not issue that certificate"));
+  const acme::Certificate& c = **stored;
+  auto info = crypto::inspectCertificate(x509->get());
+  if (!info) co_return fail(core::malformed("the certificate cannot be read"));
+  if (requester.account) {
+    // RFC 8555 §7.6: the issuing account, or any account that holds valid authorizations
+    // for every identifier in the certificate (a wildcard by a wildcard authorization).
+    if (c.account_id != requester.account->id) {
+      auto authorized = co_await deps_.store.hasValidAuthorizations(
+          requester.account->id, info->identifiers, deps_.clock.now());
+      if (!authorized) co_return fail(authorized.error());
+      if (!*authorized) {
+        co_return fail(core::unauthorized(
+            "the certificate was issued to another account, and this account does not hold "
+            "valid authorizations for all of its identifiers"));
+      }
+    }
+  } else if (EVP_PKEY_eq(info->public_key.get(), requester.key) != 1) {
+    co_return fail(core::unauthorized("the JWS key is not the certificate's key"));
+  }
+  if (c.revoked) {
+    co_return fail(makeProblem(ProblemType::kAlreadyRevoked, "the certificate is already revoked"));
+  }
+  auto done = co_await deps_.store.revokeCertificate(c.id, reason, deps_.clock.now());
+  if (!done) co_return fail(done.error());
+  if (!*done) {
+    co_return fail(makeProblem(ProblemType::kAlreadyRevoked, "the certificate is already revoked"));
+  }
+  auditOutcome("cert.revoke", true, deps_.urls.certificate(c.id), requester.principal(),
+               "serial " + c.serial_hex + " reason " + std::to_string(reason));
+  co_return core::Status{};
+}
+
+}  // namespace akamu::ra

@@ -1,0 +1,181 @@
+#pragma once
+// The registration authority (RA): every policy decision and every state transition of the
+// ACME resources. The front end authenticates a request, parses its payload and calls one
+// method here; it never decides policy and never writes to the store.
+//
+// Rules every method follows:
+//  - each state change is compare-and-set in the store on the state it was decided from; a
+//    lost race is answered with the precise ACME problem (or re-decided from the fresh state),
+//    never written over;
+//  - ownership is checked here: a resource of another account is `unauthorized`;
+//  - an action that needs an audit trail before it happens (signing) is refused when the audit
+//    log cannot be written; the audit line of an outcome is written after its commit and
+//    reports what happened.
+#include <openssl/evp.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "acme/model.hpp"
+#include "ca/certificate_authority.hpp"
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "crypto/csr.hpp"
+#include "ra/audit_log.hpp"
+#include "ra/resource_urls.hpp"
+#include "ra/validation_signal.hpp"
+#include "store/store.hpp"
+#include "validation/engine.hpp"
+
+namespace akamu::ra {
+
+template <class T>
+using Task = boost::asio::awaitable<core::Result<T>>;
+
+struct RaDeps {
+  const config::Config& config;
+  store::Store& store;
+  const ca::CertificateAuthority& ca;
+  AuditLog& audit;
+  const core::Clock& clock;
+  validation::ValidationEngine& validation;
+  const ResourceUrls& urls;
+};
+
+// Who signed the request, as the front end verified it.
+struct Requester {
+  std::optional<acme::Account> account;  // kid requests: the account, status valid
+  std::string thumbprint;                // RFC 7638 of the signing key
+  const EVP_PKEY* key = nullptr;         // the signing key (lives as long as the request)
+  std::string principal() const { return "acme:" + thumbprint; }
+};
+
+struct NewAccountRequest {
+  std::string jwk_json;  // canonical JWK of the signing key
+  std::string thumbprint;
+  bool only_return_existing = false;
+  std::optional<bool> terms_of_service_agreed;
+  std::optional<std::vector<std::string>> contacts;  // as sent (checked here)
+  bool has_external_account_binding = false;
+};
+struct AccountResult {
+  acme::Account account;
+  bool created = false;  // 201 vs 200
+};
+
+struct AccountUpdate {
+  std::optional<std::vector<std::string>> contacts;
+  std::optional<bool> terms_of_service_agreed;
+  bool deactivate = false;
+};
+
+struct KeyChangeRequest {
+  std::string account_url;     // the inner payload's "account"
+  std::string old_thumbprint;  // of the inner payload's "oldKey"
+  std::string new_jwk_json;    // canonical JWK of the inner JWS's key (its signature verified)
+  std::string new_thumbprint;
+};
+
+struct KeyChangeResult {
+  std::optional<acme::Account> account;  // the account with its new key
+  std::string conflicting_account_id;    // set instead when the new key is taken
+};
+
+struct NewOrderRequest {
+  std::vector<core::Identifier> identifiers;  // as sent (checked here)
+  std::optional<core::TimePoint> not_before;
+  std::optional<core::TimePoint> not_after;
+};
+
+struct OrdersPage {
+  std::vector<std::string> order_ids;
+  bool more = false;
+};
+
+struct ChallengeResult {
+  acme::Authorization authz;
+  acme::Challenge challenge;
+  // Set when this request started the validation: notified once its outcome is stored.
+  std::shared_ptr<ValidationSignal> started;
+};
+
+struct RevocationRequest {
+  std::vector<std::uint8_t> certificate_der;
+  std::optional<std::int64_t> reason;
+};
+
+class RegistrationAuthority {
+ public:
+  explicit RegistrationAuthority(RaDeps deps);
+
+  // RFC 8555 §7.3, §7.3.1: create, or return the account of this key.
+  Task<AccountResult> newAccount(NewAccountRequest request);
+  // §7.3.2, §7.3.6: contact/terms update and deactivation of the requester's own account.
+  Task<acme::Account> updateAccount(const Requester& requester, std::string account_id,
+                                    AccountUpdate update);
+  // §7.3.5: the requester's account gets the new key. A new key that another account holds is
+  // not an error here but a result naming that account: the front end answers 409 with its
+  // URL in Location, as §7.3.5 requires.
+  Task<KeyChangeResult> changeKey(const Requester& requester, KeyChangeRequest request);
+  // §7.1.2.1: one page of the account's orders; `page` counts from 0.
+  Task<OrdersPage> listOrders(const Requester& requester, std::string account_id, std::size_t page);
+
+  // §7.4: authorizations and challenges for every identifier; nothing is reused.
+  Task<acme::Order> newOrder(const Requester& requester, NewOrderRequest request);
+  // The order with its status brought up to date (expiry, authorization outcomes). `store`
+  // is the main store or its readOnly() view.
+  Task<acme::Order> order(const Requester& requester, std::string order_id, store::Store& store);
+  // §7.4: re-reads every authorization at this moment, re-checks CAA when the check is stale,
+  // checks the CSR, claims the order (ready -> processing, conditional on every authorization
+  // being valid and unexpired), signs, and commits the certificate with the order.
+  Task<acme::Order> finalize(const Requester& requester, std::string order_id,
+                             std::vector<std::uint8_t> csr_der);
+
+  Task<acme::Authorization> authorization(const Requester& requester, std::string authz_id,
+                                          store::Store& store);
+  // §7.5.2: pending or valid -> deactivated, final.
+  Task<acme::Authorization> deactivateAuthorization(const Requester& requester,
+                                                    std::string authz_id);
+  // §7.5.1: with `respond` the client says it is ready: a pending challenge of a pending,
+  // unexpired authorization moves to processing (once, however many requests race) and its
+  // validation starts on `executor`. Without it, the challenge as stored.
+  Task<ChallengeResult> challenge(const Requester& requester, std::string authz_id,
+                                  std::string challenge_id, bool respond,
+                                  boost::asio::any_io_executor executor);
+
+  // §7.6.
+  Task<acme::Certificate> certificate(std::optional<std::string> account_id,
+                                      std::string certificate_id);
+  Task<void> revoke(const Requester& requester, RevocationRequest request);
+
+ private:
+  Task<acme::Order> refreshOrder(store::Store& store, acme::Order order);
+  Task<acme::Authorization> ownedAuthorization(store::Store& store, const std::string& authz_id,
+                                               const std::string& account_id);
+  // The background half of a validation: awaits it, records its outcome (conditional on the
+  // authorization still being pending), audits, moves the order on, wakes `signal`.
+  // Everything by value: it outlives the request that started it.
+  boost::asio::awaitable<void> completeValidation(validation::ValidationRequest request,
+                                                  std::string authz_id, std::string challenge_id,
+                                                  std::string principal,
+                                                  std::shared_ptr<ValidationSignal> signal);
+  Task<acme::Order> issue(acme::Order order, const crypto::ParsedCsr& csr,
+                          const std::string& principal);
+  core::Status audit(std::string type, bool success, std::string subject, std::string principal,
+                     std::string detail);
+  // After a commit: a failure to write is logged, never reported to the client (the change
+  // has happened).
+  void auditOutcome(std::string type, bool success, std::string subject, std::string principal,
+                    std::string detail);
+
+  RaDeps deps_;
+};
+
+}  // namespace akamu::ra

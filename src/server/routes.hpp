@@ -1,0 +1,68 @@
+#pragma once
+// The paths of every ACME resource, declared once. Routing matches a request path against this
+// table and AcmeUrls builds every URL the server hands out from it, so a link we emit always
+// routes back to the resource it names.
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace akamu::server {
+
+enum class RouteId {
+  kDirectory,
+  kNewNonce,
+  kNewAccount,
+  kNewOrder,
+  kRevokeCert,
+  kKeyChange,
+  kAccount,
+  kAccountOrders,
+  kOrder,
+  kFinalize,
+  kAuthz,
+  kChallenge,
+  kCertificate,
+};
+inline constexpr std::size_t kRouteCount = 13;
+
+struct RoutePath {
+  RouteId id;
+  std::string_view name;     // for the request log: "new-order", "finalize", …
+  std::string_view pattern;  // "{}" stands for one resource id segment
+};
+
+// Indexed by RouteId.
+inline constexpr std::array<RoutePath, kRouteCount> kRoutePaths{{
+    {RouteId::kDirectory, "directory", "/acme/directory"},
+    {RouteId::kNewNonce, "new-nonce", "/acme/new-nonce"},
+    {RouteId::kNewAccount, "new-account", "/acme/new-account"},
+    {RouteId::kNewOrder, "new-order", "/acme/new-order"},
+    {RouteId::kRevokeCert, "revoke-cert", "/acme/revoke-cert"},
+    {RouteId::kKeyChange, "key-change", "/acme/key-change"},
+    {RouteId::kAccount, "account", "/acme/account/{}"},
+    {RouteId::kAccountOrders, "orders", "/acme/account/{}/orders"},
+    {RouteId::kOrder, "order", "/acme/order/{}"},
+    {RouteId::kFinalize, "finalize", "/acme/order/{}/finalize"},
+    {RouteId::kAuthz, "authz", "/acme/authz/{}"},
+    {RouteId::kChallenge, "challenge", "/acme/chall/{}/{}"},
+    {RouteId::kCertificate, "certificate", "/acme/cert/{}"},
+}};
+
+inline const RoutePath& routePath(RouteId id) { return kRoutePaths[static_cast<std::size_t>(id)]; }
+
+// A resource id as we generate them (core::randomToken: base64url), 1..64 characters.
+bool isResourceId(std::string_view segment);
+
+// The path of `id` with each "{}" replaced by the next of `ids` (missing ids become "").
+std::string buildPath(RouteId id, std::string_view id1 = {}, std::string_view id2 = {});
+
+struct RouteMatch {
+  RouteId id;
+  std::array<std::string_view, 2> ids{};  // views into the matched path
+};
+// The route whose pattern the path matches exactly, each "{}" by one isResourceId segment.
+std::optional<RouteMatch> matchRoute(std::string_view path);
+
+}  // namespace akamu::server
