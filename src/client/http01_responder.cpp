@@ -6,16 +6,20 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace akamu::client {
 
@@ -44,6 +48,11 @@ struct Http01ResponderState {
   std::uint16_t port = 0;
   mutable std::mutex mutex;
   std::unordered_map<std::string, std::string> tokens;
+  // Held tokens (tests): the requests waiting for each, and how many arrived. The timers are
+  // touched on the io_context's thread only.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<asio::steady_timer>>> held;
+  std::unordered_map<std::string, std::size_t> held_arrivals;
+  std::condition_variable held_cv;
   std::atomic<std::size_t> requests{0};
   std::atomic<std::size_t> connections{0};
 
@@ -106,6 +115,23 @@ asio::awaitable<void> serveSession(State* state, tcp::socket socket) {
     stream.expires_after(kIdleTimeout);
     auto [read_ec, read_bytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     if (read_ec) break;
+    if (std::string_view target = parser.get().target(); target.starts_with(kChallengePrefix)) {
+      const std::string token(target.substr(kChallengePrefix.size()));
+      std::shared_ptr<asio::steady_timer> wait;
+      {
+        std::lock_guard lock(state->mutex);
+        if (auto it = state->held.find(token); it != state->held.end()) {
+          wait = std::make_shared<asio::steady_timer>(state->ioc,
+                                                      asio::steady_timer::time_point::max());
+          it->second.push_back(wait);
+          ++state->held_arrivals[token];
+        }
+      }
+      if (wait) {
+        state->held_cv.notify_all();
+        (void)co_await wait->async_wait(kUseTuple);
+      }
+    }
     auto res = answer(*state, parser.get());
     const bool keep_alive = res.keep_alive();
     auto [write_ec, written] = co_await http::async_write(stream, res, kUseTuple);
@@ -172,6 +198,34 @@ void Http01Responder::set(std::string token, std::string key_authorization) {
 void Http01Responder::remove(const std::string& token) {
   std::lock_guard lock(state_->mutex);
   state_->tokens.erase(token);
+}
+
+void Http01Responder::hold(const std::string& token) {
+  std::lock_guard lock(state_->mutex);
+  state_->held.try_emplace(token);
+}
+
+void Http01Responder::release(const std::string& token) {
+  asio::post(state_->ioc, [state = state_.get(), token] {
+    std::vector<std::shared_ptr<asio::steady_timer>> waiting;
+    {
+      std::lock_guard lock(state->mutex);
+      auto it = state->held.find(token);
+      if (it == state->held.end()) return;
+      waiting = std::move(it->second);
+      state->held.erase(it);
+    }
+    for (auto& t : waiting) t->cancel();
+  });
+}
+
+bool Http01Responder::waitForHeldRequest(const std::string& token,
+                                         std::chrono::milliseconds limit) {
+  std::unique_lock lock(state_->mutex);
+  return state_->held_cv.wait_for(lock, limit, [&] {
+    auto it = state_->held_arrivals.find(token);
+    return it != state_->held_arrivals.end() && it->second > 0;
+  });
 }
 
 std::size_t Http01Responder::requestCount() const {

@@ -2,6 +2,7 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 that answers http-01 challenges (RFC 8555 §8.3) for
 // tests and the load generator. It runs its own io_context on its own thread; set/remove may
 // be called from any thread.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,12 @@ class Http01Responder {
   // GET /.well-known/acme-challenge/<token> answers key_authorization as text/plain.
   void set(std::string token, std::string key_authorization);
   void remove(const std::string& token);
+  // Controlled timing for tests: requests for a held token are not answered until release().
+  void hold(const std::string& token);
+  void release(const std::string& token);
+  // Blocks until a request for the held `token` has arrived (and waits), or `limit` passed
+  // (a safety bound only); true when it arrived.
+  bool waitForHeldRequest(const std::string& token, std::chrono::milliseconds limit);
   // Challenge GETs answered with 200 (tests assert that validation really happened).
   std::size_t requestCount() const;
   // TCP connections accepted (tests assert that clients keep connections alive).

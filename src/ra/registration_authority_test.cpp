@@ -1,0 +1,445 @@
+// Registration authority unit tests: a real SQLite :memory: store and CA, a fake clock, and a
+// scripted validation engine whose outcomes the test releases, so every interleaving below is
+// forced, not hoped for. No server, no network, no sleeps.
+#include "ra/registration_authority.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+
+#include "crypto/csr.hpp"
+#include "crypto/key_type.hpp"
+#include "crypto/pem.hpp"
+#include "jose/jwk.hpp"
+#include "store/open_store.hpp"
+
+namespace akamu::ra {
+namespace {
+
+namespace asio = boost::asio;
+using core::Identifier;
+using core::ProblemType;
+
+// Runs `aw` on `io` until it completes (other work, such as a validation waiting for its
+// release, may stay pending).
+template <class T>
+T drive(asio::io_context& io, asio::awaitable<T> aw) {
+  std::optional<T> out;
+  std::exception_ptr error;
+  bool done = false;
+  asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
+    error = e;
+    if (!e) out.emplace(std::move(v));
+    done = true;
+  });
+  io.restart();
+  while (!done) io.run_one();
+  if (error) std::rethrow_exception(error);
+  return std::move(*out);
+}
+
+// Nothing is looked up: the scripted engine never calls it.
+class NoResolver final : public validation::Resolver {
+ public:
+  asio::awaitable<core::Result<validation::DnsAnswer>> lookup(std::string name,
+                                                              validation::RrType) override {
+    co_return core::fail(core::makeProblem(ProblemType::kDns, "no resolver in this test: " + name));
+  }
+};
+
+// Each validate() waits until the test releases it with an outcome (or answers at once when
+// `immediate` is set).
+class ScriptedValidation final : public validation::ValidationEngine {
+ public:
+  explicit ScriptedValidation(asio::io_context& io, validation::Resolver& r)
+      : validation::ValidationEngine(r, r, {}), io_(io) {}
+
+  std::optional<core::Status> immediate;
+
+  asio::awaitable<core::Status> validate(validation::ValidationRequest request) override {
+    requests.push_back(request);
+    if (immediate) co_return *immediate;
+    auto gate = std::make_shared<Gate>(io_);
+    gates_.push_back(gate);
+    boost::system::error_code ec;
+    co_await gate->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return gate->outcome;
+  }
+  asio::awaitable<core::Status> recheckCaa(Identifier, std::string, acme::ChallengeType) override {
+    co_return core::Status{};
+  }
+  std::size_t waiting() const { return gates_.size(); }
+  void release(core::Status outcome) {
+    auto gate = gates_.front();
+    gates_.pop_front();
+    gate->outcome = std::move(outcome);
+    gate->timer.cancel();
+  }
+  std::vector<validation::ValidationRequest> requests;
+
+ private:
+  struct Gate {
+    explicit Gate(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    core::Status outcome;
+  };
+  asio::io_context& io_;
+  std::deque<std::shared_ptr<Gate>> gates_;
+};
+
+class TestUrls final : public ResourceUrls {
+ public:
+  std::string account(std::string_view id) const override { return "https://ca/acct/" + s(id); }
+  std::string order(std::string_view id) const override { return "https://ca/order/" + s(id); }
+  std::string authz(std::string_view id) const override { return "https://ca/authz/" + s(id); }
+  std::string challenge(std::string_view a, std::string_view c) const override {
+    return "https://ca/chall/" + s(a) + "/" + s(c);
+  }
+  std::string certificate(std::string_view id) const override { return "https://ca/cert/" + s(id); }
+
+ private:
+  static std::string s(std::string_view v) { return std::string(v); }
+};
+
+crypto::PKey newKey() { return std::move(*crypto::generateKey(*crypto::parseKeyType("ec:P-256"))); }
+
+class RaTest : public ::testing::Test {
+ protected:
+  RaTest()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("ra-test-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())),
+        clock_(core::fromUnixSeconds(1800000000)),
+        validation_(io_, resolver_) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    config_.server.authz_expiry_secs = 3600;
+    config_.server.order_expiry_secs = 7200;
+    store_ = std::move(*store::openStore(":memory:", {}, io_.get_executor()));
+    ca::CaSettings ca;
+    ca.key_file = (dir_ / "ca.key").string();
+    ca.cert_file = (dir_ / "ca.pem").string();
+    ca_ = std::move(*ca::CertificateAuthority::loadOrCreate(ca, clock_));
+    audit_ = std::move(*AuditLog::open((dir_ / "audit.log").string(), clock_));
+    ra_ = std::make_unique<RegistrationAuthority>(
+        RaDeps{config_, *store_, *ca_, *audit_, clock_, validation_, urls_});
+  }
+  ~RaTest() override {
+    ra_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> aw) {
+    return drive(io_, std::move(aw));
+  }
+
+  // A new account; the requester as the front end would hand it to the RA.
+  Requester newAccount() {
+    keys_.push_back(newKey());
+    EVP_PKEY* key = keys_.back().get();
+    auto jwk = jose::publicKeyToJwk(key);
+    NewAccountRequest in;
+    in.jwk_json = *jose::canonicalJwkJson(*jwk);
+    in.thumbprint = *jose::jwkThumbprint(*jwk);
+    auto created = run(ra_->newAccount(in));
+    EXPECT_TRUE(created) << created.error().detail;
+    return Requester{created->account, created->account.thumbprint, key};
+  }
+  // The requester as a later request would see it (fresh account row).
+  Requester reload(const Requester& r) {
+    Requester fresh = r;
+    fresh.account = **run(store_->getAccount(r.account->id));
+    return fresh;
+  }
+
+  acme::Order newOrder(const Requester& who, std::vector<Identifier> ids) {
+    auto order = run(ra_->newOrder(who, NewOrderRequest{std::move(ids), {}, {}}));
+    EXPECT_TRUE(order) << order.error().detail;
+    return *order;
+  }
+  acme::Authorization authzOf(const acme::Order& order, std::size_t i = 0) {
+    return **run(store_->getAuthorization(order.authz_ids.at(i)));
+  }
+  static const acme::Challenge& challengeOf(const acme::Authorization& a, std::string_view type) {
+    for (const auto& c : a.challenges) {
+      if (c.type == type) return c;
+    }
+    throw std::runtime_error("no challenge " + std::string(type));
+  }
+  // Answers the challenge and returns its validation signal (the validation then waits for
+  // release() unless validation_.immediate is set).
+  std::shared_ptr<ValidationSignal> respond(const Requester& who, const acme::Authorization& a,
+                                            std::string_view type = "http-01") {
+    auto r = run(ra_->challenge(who, a.id, challengeOf(a, type).id, true, io_.get_executor()));
+    EXPECT_TRUE(r) << r.error().detail;
+    EXPECT_TRUE(r->started);
+    return r->started;
+  }
+  void waitFor(const std::shared_ptr<ValidationSignal>& signal) {
+    io_.restart();
+    while (!signal->finished()) io_.run_one();
+  }
+  // Validates every authorization of the order at once: the order is then ready.
+  acme::Order makeReady(const Requester& who, const acme::Order& order,
+                        std::string_view type = "http-01") {
+    validation_.immediate = core::Status{};
+    for (std::size_t i = 0; i < order.authz_ids.size(); ++i)
+      waitFor(respond(who, authzOf(order, i), type));
+    validation_.immediate.reset();
+    auto ready = run(ra_->order(who, order.id, *store_));
+    EXPECT_TRUE(ready);
+    EXPECT_EQ(ready->status, acme::OrderStatus::kReady);
+    return *ready;
+  }
+  std::vector<std::uint8_t> csrFor(const std::vector<Identifier>& ids) {
+    keys_.push_back(newKey());
+    return *crypto::buildCsr(keys_.back().get(), ids, std::nullopt);
+  }
+  std::size_t certificatesIssued() {
+    std::ifstream in(dir_ / "audit.log");
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(in, line)) n += line.find("\"cert.issue\"") != std::string::npos;
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  asio::io_context io_;
+  core::FakeClock clock_;
+  NoResolver resolver_;
+  ScriptedValidation validation_;
+  config::Config config_;
+  TestUrls urls_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ca::CertificateAuthority> ca_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<RegistrationAuthority> ra_;
+  std::vector<crypto::PKey> keys_;
+};
+
+Identifier dns(std::string v) { return Identifier{"dns", std::move(v)}; }
+
+TEST_F(RaTest, ValidationFinishingAfterDeactivationLeavesItDeactivated) {
+  auto who = newAccount();
+  auto order = newOrder(who, {dns("a.example")});
+  auto signal = respond(who, authzOf(order));
+  ASSERT_EQ(validation_.waiting(), 1u);
+
+  auto deactivated = run(ra_->deactivateAuthorization(who, order.authz_ids[0]));
+  ASSERT_TRUE(deactivated) << deactivated.error().detail;
+  EXPECT_EQ(deactivated->status, acme::AuthzStatus::kDeactivated);
+
+  validation_.release(core::Status{});  // the validation succeeds, too late
+  waitFor(signal);
+  auto a = authzOf(order);
+  EXPECT_EQ(a.status, acme::AuthzStatus::kDeactivated);
+  auto o = run(ra_->order(who, order.id, *store_));
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->status, acme::OrderStatus::kInvalid);
+  auto fin = run(ra_->finalize(who, order.id, csrFor({dns("a.example")})));
+  ASSERT_FALSE(fin);
+  EXPECT_EQ(fin.error().type, ProblemType::kOrderNotReady);
+  EXPECT_EQ(certificatesIssued(), 0u);
+}
+
+TEST_F(RaTest, FinalizeOfReadyOrderAfterDeactivationIsRefusedAndSignsNothing) {
+  auto who = newAccount();
+  auto order = makeReady(who, newOrder(who, {dns("a.example"), dns("b.example")}));
+  ASSERT_TRUE(run(ra_->deactivateAuthorization(who, order.authz_ids[1])));
+  auto fin = run(ra_->finalize(who, order.id, csrFor(order.identifiers)));
+  ASSERT_FALSE(fin);
+  EXPECT_EQ(fin.error().type, ProblemType::kOrderNotReady);
+  EXPECT_EQ(certificatesIssued(), 0u);
+  EXPECT_FALSE((*run(store_->getOrder(order.id)))->certificate_id.has_value());
+}
+
+TEST_F(RaTest, FinalizeAfterAuthorizationExpiryIsRefused) {
+  auto who = newAccount();
+  auto order = makeReady(who, newOrder(who, {dns("a.example")}));
+  clock_.advance(std::chrono::seconds(3601));  // the authorization expired; the order not yet
+  auto fin = run(ra_->finalize(who, order.id, csrFor(order.identifiers)));
+  ASSERT_FALSE(fin);
+  EXPECT_EQ(fin.error().type, ProblemType::kOrderNotReady);
+  EXPECT_EQ(certificatesIssued(), 0u);
+}
+
+TEST_F(RaTest, FinalizeOfReadyOrderIssuesOnceAndAnswersWithValidOrder) {
+  auto who = newAccount();
+  auto order = makeReady(who, newOrder(who, {dns("a.example")}));
+  auto csr = csrFor(order.identifiers);
+  auto fin = run(ra_->finalize(who, order.id, csr));
+  ASSERT_TRUE(fin) << fin.error().detail;
+  EXPECT_EQ(fin->status, acme::OrderStatus::kValid);
+  ASSERT_TRUE(fin->certificate_id);
+  auto again = run(ra_->finalize(who, order.id, csr));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().type, ProblemType::kOrderNotReady);
+  EXPECT_EQ(certificatesIssued(), 1u);
+}
+
+TEST_F(RaTest, ConcurrentFinalizeOfOneOrderSignsOnce) {
+  auto who = newAccount();
+  auto order = makeReady(who, newOrder(who, {dns("a.example")}));
+  auto csr = csrFor(order.identifiers);
+  int ok = 0, not_ready = 0, done = 0;
+  for (int i = 0; i < 8; ++i) {
+    asio::co_spawn(io_, ra_->finalize(who, order.id, csr),
+                   [&](std::exception_ptr, core::Result<acme::Order> r) {
+                     ++done;
+                     if (r) ++ok;
+                     if (!r && r.error().type == ProblemType::kOrderNotReady) ++not_ready;
+                   });
+  }
+  io_.restart();
+  while (done < 8) io_.run_one();
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(not_ready, 7);
+  EXPECT_EQ(certificatesIssued(), 1u);
+}
+
+TEST_F(RaTest, DeactivationIsFinal) {
+  auto who = newAccount();
+  auto order = newOrder(who, {dns("a.example")});
+  ASSERT_TRUE(run(ra_->deactivateAuthorization(who, order.authz_ids[0])));
+  auto twice = run(ra_->deactivateAuthorization(who, order.authz_ids[0]));
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().type, ProblemType::kMalformed);
+  auto a = authzOf(order);
+  auto r = run(ra_->challenge(who, a.id, challengeOf(a, "http-01").id, true, io_.get_executor()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, ProblemType::kMalformed);
+  EXPECT_EQ(validation_.waiting(), 0u);
+  EXPECT_EQ(authzOf(order).status, acme::AuthzStatus::kDeactivated);
+}
+
+TEST_F(RaTest, ValidationOutcomeIsRecordedWhenAuthorizationIsStillPending) {
+  auto who = newAccount();
+  auto order = newOrder(who, {dns("a.example")});
+  auto signal = respond(who, authzOf(order));
+  validation_.release(core::fail(core::makeProblem(ProblemType::kIncorrectResponse, "nope")));
+  waitFor(signal);
+  auto a = authzOf(order);
+  EXPECT_EQ(a.status, acme::AuthzStatus::kInvalid);
+  EXPECT_EQ(challengeOf(a, "http-01").status, acme::ChallengeStatus::kInvalid);
+  EXPECT_EQ((*run(store_->getOrder(order.id)))->status, acme::OrderStatus::kInvalid);
+}
+
+TEST_F(RaTest, ConcurrentChallengeResponsesStartOneValidation) {
+  auto who = newAccount();
+  auto order = newOrder(who, {dns("a.example")});
+  auto a = authzOf(order);
+  auto first =
+      run(ra_->challenge(who, a.id, challengeOf(a, "http-01").id, true, io_.get_executor()));
+  auto second =
+      run(ra_->challenge(who, a.id, challengeOf(a, "http-01").id, true, io_.get_executor()));
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->started);
+  EXPECT_FALSE(second->started);
+  EXPECT_EQ(second->challenge.status, acme::ChallengeStatus::kProcessing);
+  EXPECT_EQ(validation_.waiting(), 1u);
+  validation_.release(core::Status{});
+  waitFor(first->started);
+}
+
+TEST_F(RaTest, AccountUpdateDecidedBeforeADeactivationDoesNotRevive) {
+  auto who = newAccount();
+  // Two requests authenticated while the account was valid; the deactivation commits first.
+  auto stale = who;
+  ASSERT_TRUE(run(ra_->updateAccount(who, who.account->id, AccountUpdate{{}, {}, true})));
+  auto update = run(ra_->updateAccount(
+      stale, stale.account->id,
+      AccountUpdate{std::vector<std::string>{"mailto:a@example.com"}, {}, false}));
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().type, ProblemType::kUnauthorized);
+  auto stored = **run(store_->getAccount(who.account->id));
+  EXPECT_EQ(stored.status, acme::AccountStatus::kDeactivated);
+  EXPECT_TRUE(stored.contacts.empty());
+}
+
+TEST_F(RaTest, KeyChangeDecidedBeforeADeactivationIsRefused) {
+  auto who = newAccount();
+  auto stale = who;
+  ASSERT_TRUE(run(ra_->updateAccount(who, who.account->id, AccountUpdate{{}, {}, true})));
+  auto next_key = newKey();
+  auto jwk = jose::publicKeyToJwk(next_key.get());
+  KeyChangeRequest change{urls_.account(who.account->id), who.thumbprint,
+                          *jose::canonicalJwkJson(*jwk), *jose::jwkThumbprint(*jwk)};
+  auto changed = run(ra_->changeKey(stale, change));
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().type, ProblemType::kUnauthorized);
+  auto stored = **run(store_->getAccount(who.account->id));
+  EXPECT_EQ(stored.status, acme::AccountStatus::kDeactivated);
+  EXPECT_EQ(stored.thumbprint, who.thumbprint);
+}
+
+TEST_F(RaTest, UpdateAfterAKeyChangeIsAppliedToTheNewRow) {
+  auto who = newAccount();
+  auto stale = who;
+  auto next_key = newKey();
+  auto jwk = jose::publicKeyToJwk(next_key.get());
+  KeyChangeRequest change{urls_.account(who.account->id), who.thumbprint,
+                          *jose::canonicalJwkJson(*jwk), *jose::jwkThumbprint(*jwk)};
+  auto changed = run(ra_->changeKey(who, change));
+  ASSERT_TRUE(changed && changed->account);
+  auto update = run(ra_->updateAccount(
+      stale, stale.account->id,
+      AccountUpdate{std::vector<std::string>{"mailto:a@example.com"}, {}, false}));
+  ASSERT_TRUE(update) << update.error().detail;
+  auto stored = **run(store_->getAccount(who.account->id));
+  EXPECT_EQ(stored.thumbprint, change.new_thumbprint);  // the key change was not undone
+  EXPECT_EQ(stored.contacts, std::vector<std::string>{"mailto:a@example.com"});
+}
+
+TEST_F(RaTest, AnotherAccountWithAuthorizationsCanRevokeAWildcardCertificate) {
+  auto owner = newAccount();
+  const std::vector<Identifier> ids{dns("*.w.example")};
+  auto order = makeReady(owner, newOrder(owner, ids), "dns-01");
+  auto fin = run(ra_->finalize(owner, order.id, csrFor(ids)));
+  ASSERT_TRUE(fin) << fin.error().detail;
+  auto cert = **run(store_->getCertificate(*fin->certificate_id));
+  auto chain = crypto::certChainFromPem(cert.pem_chain);
+  ASSERT_TRUE(chain);
+  auto der = crypto::certToDer((*chain)[0].get());
+
+  auto other = newAccount();
+  // Without authorizations: refused.
+  auto refused = run(ra_->revoke(other, RevocationRequest{der, 1}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().type, ProblemType::kUnauthorized);
+  // A non-wildcard authorization of the base name is not one for the wildcard.
+  makeReady(other, newOrder(other, {dns("w.example")}));
+  refused = run(ra_->revoke(other, RevocationRequest{der, 1}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().type, ProblemType::kUnauthorized);
+  // With a valid wildcard authorization: allowed.
+  makeReady(other, newOrder(other, ids), "dns-01");
+  auto revoked = run(ra_->revoke(other, RevocationRequest{der, 1}));
+  ASSERT_TRUE(revoked) << revoked.error().detail;
+  EXPECT_TRUE((*run(store_->getCertificate(cert.id)))->revoked);
+}
+
+TEST_F(RaTest, ResourcesOfAnotherAccountAreUnauthorized) {
+  auto a = newAccount();
+  auto b = newAccount();
+  auto order = newOrder(a, {dns("a.example")});
+  auto o = run(ra_->order(b, order.id, *store_));
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().type, ProblemType::kUnauthorized);
+  auto d = run(ra_->deactivateAuthorization(b, order.authz_ids[0]));
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().type, ProblemType::kUnauthorized);
+  EXPECT_EQ(authzOf(order).status, acme::AuthzStatus::kPending);
+}
+
+}  // namespace
+}  // namespace akamu::ra
