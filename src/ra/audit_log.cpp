@@ -5,13 +5,15 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
 namespace akamu::ra {
 
-core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path,
-                                                       const core::Clock& clock) {
+core::Result<std::unique_ptr<AuditLog>> AuditLog::open(
+    const std::string& path, const core::Clock& clock,
+    std::uint32_t unauthenticated_lines_per_second) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -25,19 +27,43 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path,
     ::close(fd);
     return core::fail(core::serverInternal("cannot open audit log " + path));
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(file, path, clock));
+  return std::unique_ptr<AuditLog>(
+      new AuditLog(file, path, clock, unauthenticated_lines_per_second));
 }
 
-AuditLog::AuditLog(std::FILE* file, std::string path, const core::Clock& clock)
-    : file_(file), path_(std::move(path)), clock_(clock) {}
+AuditLog::AuditLog(std::FILE* file, std::string path, const core::Clock& clock,
+                   std::uint32_t unauthenticated_lines_per_second)
+    : file_(file),
+      path_(std::move(path)),
+      clock_(clock),
+      lines_per_second_(unauthenticated_lines_per_second > 0 ? unauthenticated_lines_per_second
+                                                             : 1) {}
 
 AuditLog::~AuditLog() {
-  if (file_ != nullptr) std::fclose(file_);
+  // Whatever is still counted is written now, however full the second. Each summary is dated
+  // by the last event it counts, so that closing needs no clock (its owner may have destroyed
+  // it already).
+  std::vector<Suppressed> pending;
+  {
+    std::lock_guard lock(limit_mutex_);
+    pending.swap(suppressed_);
+  }
+  std::lock_guard lock(mutex_);
+  for (const Suppressed& s : pending) {
+    if (int err = writeLocked(formatSummary(s, s.last)); err != 0) {
+      std::fprintf(stderr,
+                   "akamu: cannot write the audit log %s at close (%s): lost the summary "
+                   "\"%s suppressed %llu similar events\"\n",
+                   path_.c_str(), std::strerror(err), s.event_type.c_str(),
+                   static_cast<unsigned long long>(s.count));
+    }
+  }
+  std::fclose(file_);
 }
 
-core::Status AuditLog::record(const AuditEvent& event) {
+std::string AuditLog::formatLine(const AuditEvent& event, core::TimePoint at) {
   boost::json::object line;
-  line["occurred_at"] = core::formatRfc3339(clock_.now());
+  line["occurred_at"] = core::formatRfc3339(at);
   line["event_type"] = event.event_type;
   line["outcome"] = event.success ? "success" : "failure";
   line["subject"] = event.subject;
@@ -45,15 +71,149 @@ core::Status AuditLog::record(const AuditEvent& event) {
   line["detail"] = event.detail;
   std::string text = boost::json::serialize(line);
   text.push_back('\n');
-  std::lock_guard lock(mutex_);
+  return text;
+}
+
+std::string AuditLog::formatSummary(const Suppressed& s, core::TimePoint at) {
+  // "in the last S seconds": from the first event counted to `at`, rounded up, at least 1.
+  const auto span = std::chrono::ceil<std::chrono::seconds>(at - s.first).count();
+  const long long seconds = span > 1 ? static_cast<long long>(span) : 1;
+  boost::json::object line;
+  line["occurred_at"] = core::formatRfc3339(at);
+  line["event_type"] = "audit.suppressed";
+  line["outcome"] = s.success ? "success" : "failure";
+  line["subject"] = s.event_type;
+  line["principal"] = "unauthenticated";
+  line["detail"] = s.event_type + " suppressed " + std::to_string(s.count) +
+                   " similar events in the last " + std::to_string(seconds) + " seconds";
+  line["suppressed_count"] = s.count;
+  line["first_occurred_at"] = core::formatRfc3339(s.first);
+  line["last_occurred_at"] = core::formatRfc3339(s.last);
+  std::string text = boost::json::serialize(line);
+  text.push_back('\n');
+  return text;
+}
+
+int AuditLog::writeLocked(const std::string& text) {
   // fflush hands the line to the kernel before we answer: a crash of the process does not
   // lose an event whose action was reported.
   if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
+    const int err = errno != 0 ? errno : EIO;
     std::clearerr(file_);
+    return err;
+  }
+  return 0;
+}
+
+int AuditLog::writeSummariesLocked(std::vector<Suppressed>& summaries, core::TimePoint at) {
+  int first_error = 0;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    if (int err = writeLocked(formatSummary(summaries[i], at)); err != 0) {
+      if (first_error == 0) first_error = err;
+      if (kept != i) summaries[kept] = std::move(summaries[i]);  // never onto itself
+      ++kept;
+    }
+  }
+  summaries.resize(kept);
+  return first_error;
+}
+
+bool AuditLog::roomLocked(core::TimePoint now) {
+  // `now` is read under limit_mutex_, so that the windows follow the clock in lock order: a
+  // thread that read the clock before another advanced it cannot reopen an older window.
+  const std::int64_t second = core::toUnixSeconds(now);
+  if (second != window_second_) {  // a new second (or the clock stepped back): a new window
+    window_second_ = second;
+    window_lines_ = 0;
+  }
+  return window_lines_ < lines_per_second_;
+}
+
+void AuditLog::countLocked(const std::string& event_type, bool success, std::uint64_t count,
+                           core::TimePoint first, core::TimePoint last) {
+  for (Suppressed& s : suppressed_) {
+    if (s.success == success && s.event_type == event_type) {
+      s.count += count;
+      if (first < s.first) s.first = first;
+      if (last > s.last) s.last = last;
+      return;
+    }
+  }
+  // Event types are code constants, so there are a handful of kinds; this is only a guard.
+  if (suppressed_.size() >= kMaxSuppressedKinds && event_type != kOtherKinds) {
+    countLocked(kOtherKinds, success, count, first, last);
+    return;
+  }
+  suppressed_.push_back(Suppressed{event_type, success, count, first, last});
+}
+
+void AuditLog::keepAsCounts(std::vector<Suppressed> unwritten, int err) {
+  std::uint64_t total = 0;
+  {
+    std::lock_guard lock(limit_mutex_);
+    for (const Suppressed& s : unwritten) {
+      total += s.count;
+      countLocked(s.event_type, s.success, s.count, s.first, s.last);
+    }
+  }
+  // Reached only after a write was attempted, and unauthenticated attempts are rate-limited,
+  // so this cannot flood stderr either.
+  std::fprintf(stderr,
+               "akamu: cannot write the audit log %s (%s); %llu unauthenticated events kept as "
+               "counts for a later summary\n",
+               path_.c_str(), std::strerror(err), static_cast<unsigned long long>(total));
+}
+
+core::Status AuditLog::record(const AuditEvent& event) {
+  const core::TimePoint now = clock_.now();
+  const std::string text = formatLine(event, now);
+  std::vector<Suppressed> summaries;
+  {
+    // Pending summaries ride along when this second has room for an unauthenticated line (a
+    // flood fills each second within microseconds, so during one this adds nothing).
+    std::lock_guard lock(limit_mutex_);
+    if (!suppressed_.empty() && roomLocked(clock_.now())) summaries.swap(suppressed_);
+  }
+  int summary_error = 0;
+  int error = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!summaries.empty()) summary_error = writeSummariesLocked(summaries, now);
+    error = writeLocked(text);
+  }
+  if (!summaries.empty()) keepAsCounts(std::move(summaries), summary_error);
+  if (error != 0) {
     return core::fail(core::makeProblem(core::ProblemType::kServiceUnavailable,
                                         "the audit log cannot be written; refusing to proceed"));
   }
   return {};
+}
+
+void AuditLog::recordUnauthenticated(const AuditEvent& event) {
+  core::TimePoint now;
+  std::vector<Suppressed> summaries;
+  {
+    std::lock_guard lock(limit_mutex_);
+    now = clock_.now();
+    if (!roomLocked(now)) {
+      countLocked(event.event_type, event.success, 1, now, now);  // the flood's whole cost
+      return;
+    }
+    ++window_lines_;
+    summaries.swap(suppressed_);
+  }
+  const std::string text = formatLine(event, now);
+  int error = 0;
+  {
+    std::lock_guard lock(mutex_);
+    error = writeSummariesLocked(summaries, now);
+    if (int err = writeLocked(text); err != 0) {
+      error = err;
+      summaries.push_back(Suppressed{event.event_type, event.success, 1, now, now});
+    }
+  }
+  if (!summaries.empty()) keepAsCounts(std::move(summaries), error);
 }
 
 }  // namespace akamu::ra
