@@ -55,7 +55,7 @@ struct ServerConfig {
   bool http_validation_allow_private_ips = false;
   int validation_timeout_secs = 10;     // 1..120
   int threads = 0;                      // worker threads, 0 = one per core; 0..1024
-  std::size_t nonce_capacity = 100000;  // outstanding nonces kept in memory, 1..10000000
+  std::size_t nonce_capacity = 100000;  // redeemed nonces remembered, 1..10000000
   // DNS for dns-01, dns-persist-01 and CAA: "ip" or "ip:port" of a resolver to forward to;
   // empty = recursive resolution from the root servers.
   std::string dns_resolver_addr;

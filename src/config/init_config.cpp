@@ -144,7 +144,7 @@ http_validation_allow_private_ips = )" +
 validation_timeout_secs = 10
 # Worker threads; 0 means one per CPU core (0..1024).
 threads = 0
-# Outstanding nonces kept in memory, a bound on memory use (1..10000000).
+# Redeemed nonces remembered (issuing one costs no memory), 1..10000000.
 nonce_capacity = 100000
 # DNS resolver for dns-01, dns-persist-01 and CAA lookups: "ip" or "ip:port". Empty means
 # recursive resolution from the root servers; inside a private network point it at your
