@@ -3,6 +3,10 @@
 // own: unit tests, start-up checks, command-line tools. Never use it on a server worker thread:
 // it runs a private io_context until the call completes, which is exactly the blocking the
 // awaitable interface exists to avoid.
+//
+// A store whose I/O is tied to an event loop (PostgreSQL: its pool's timers and reconnects run
+// on the executor it was opened with) is driven with that loop: BlockingStore(store, io) runs
+// each call on `io`, which nobody else may be running meanwhile.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,78 +24,95 @@ boost::asio::awaitable<void> awaitInto(Awaitable<T> call, std::optional<T>* out)
 }
 }  // namespace detail
 
+// Runs `call` on `io`, or on a private io_context when `io` is null.
 template <class T>
-T runBlocking(Awaitable<T> call) {
-  boost::asio::io_context io;
+T runBlocking(Awaitable<T> call, boost::asio::io_context* io = nullptr) {
+  std::optional<boost::asio::io_context> own;
+  if (io == nullptr) io = &own.emplace();
   std::optional<T> out;
-  boost::asio::co_spawn(io, detail::awaitInto(std::move(call), &out), boost::asio::detached);
-  io.run();
+  boost::asio::co_spawn(*io, detail::awaitInto(std::move(call), &out), boost::asio::detached);
+  io->restart();
+  io->run();
   return std::move(*out);
 }
 
 // The Store interface with every call made blocking.
 class BlockingStore {
  public:
-  explicit BlockingStore(Store& store) : store_(&store) {}
+  explicit BlockingStore(Store& store, boost::asio::io_context* io = nullptr)
+      : store_(&store), io_(io) {}
 
-  Status insertAccount(const acme::Account& a) { return runBlocking(store_->insertAccount(a)); }
+  Status insertAccount(const acme::Account& a) { return run(store_->insertAccount(a)); }
   Result<std::optional<acme::Account>> getAccount(const std::string& id) {
-    return runBlocking(store_->getAccount(id));
+    return run(store_->getAccount(id));
   }
   Result<std::optional<acme::Account>> findAccountByThumbprint(const std::string& tp) {
-    return runBlocking(store_->findAccountByThumbprint(tp));
+    return run(store_->findAccountByThumbprint(tp));
   }
-  Status updateAccount(const acme::Account& a) { return runBlocking(store_->updateAccount(a)); }
+  Result<bool> updateAccountIf(const acme::Account& a, acme::AccountStatus expected_status,
+                               const std::string& expected_thumbprint) {
+    return run(store_->updateAccountIf(a, expected_status, expected_thumbprint));
+  }
   Status insertOrder(const acme::Order& o, const std::vector<acme::Authorization>& authzs) {
-    return runBlocking(store_->insertOrder(o, authzs));
+    return run(store_->insertOrder(o, authzs));
   }
   Result<std::optional<acme::Order>> getOrder(const std::string& id) {
-    return runBlocking(store_->getOrder(id));
+    return run(store_->getOrder(id));
   }
   Result<std::vector<std::string>> listOrderIds(const std::string& account_id, std::size_t offset,
                                                 std::size_t limit) {
-    return runBlocking(store_->listOrderIds(account_id, offset, limit));
+    return run(store_->listOrderIds(account_id, offset, limit));
   }
   Result<bool> updateOrderIfStatus(const acme::Order& o, acme::OrderStatus expected) {
-    return runBlocking(store_->updateOrderIfStatus(o, expected));
+    return run(store_->updateOrderIfStatus(o, expected));
   }
   Result<std::optional<acme::Authorization>> getAuthorization(const std::string& id) {
-    return runBlocking(store_->getAuthorization(id));
+    return run(store_->getAuthorization(id));
   }
   Result<std::vector<acme::Authorization>> getAuthorizations(const std::vector<std::string>& ids) {
-    return runBlocking(store_->getAuthorizations(ids));
+    return run(store_->getAuthorizations(ids));
   }
-  Status updateAuthorization(const acme::Authorization& a) {
-    return runBlocking(store_->updateAuthorization(a));
+  Result<bool> updateAuthorizationIfStatus(const acme::Authorization& a,
+                                           acme::AuthzStatus expected) {
+    return run(store_->updateAuthorizationIfStatus(a, expected));
   }
   Result<bool> hasValidAuthorizations(const std::string& account_id,
                                       const std::vector<core::Identifier>& identifiers,
                                       core::TimePoint now) {
-    return runBlocking(store_->hasValidAuthorizations(account_id, identifiers, now));
+    return run(store_->hasValidAuthorizations(account_id, identifiers, now));
   }
   Result<bool> updateChallengeIfStatus(const acme::Challenge& c, acme::ChallengeStatus expected) {
-    return runBlocking(store_->updateChallengeIfStatus(c, expected));
+    return run(store_->updateChallengeIfStatus(c, expected));
+  }
+  Result<bool> claimOrderForFinalize(const std::string& order_id, core::TimePoint now) {
+    return run(store_->claimOrderForFinalize(order_id, now));
   }
   Result<bool> insertCertificateForOrder(const acme::Certificate& c, const acme::Order& o) {
-    return runBlocking(store_->insertCertificateForOrder(c, o));
+    return run(store_->insertCertificateForOrder(c, o));
   }
   Result<std::optional<acme::Certificate>> getCertificate(const std::string& id) {
-    return runBlocking(store_->getCertificate(id));
+    return run(store_->getCertificate(id));
   }
   Result<std::optional<acme::Certificate>> findCertificateBySerial(const std::string& serial) {
-    return runBlocking(store_->findCertificateBySerial(serial));
+    return run(store_->findCertificateBySerial(serial));
   }
   Result<bool> revokeCertificate(const std::string& id, int reason, core::TimePoint at) {
-    return runBlocking(store_->revokeCertificate(id, reason, at));
+    return run(store_->revokeCertificate(id, reason, at));
   }
   Result<PruneCounts> pruneExpired(core::TimePoint cutoff, std::size_t max_orders) {
-    return runBlocking(store_->pruneExpired(cutoff, max_orders));
+    return run(store_->pruneExpired(cutoff, max_orders));
   }
-  BlockingStore readOnly() { return BlockingStore(store_->readOnly()); }
+  BlockingStore readOnly() { return BlockingStore(store_->readOnly(), io_); }
   Store& async() { return *store_; }
 
  private:
+  template <class T>
+  T run(Awaitable<T> call) {
+    return runBlocking(std::move(call), io_);
+  }
+
   Store* store_;
+  boost::asio::io_context* io_;
 };
 
 }  // namespace akamu::store

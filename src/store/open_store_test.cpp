@@ -143,7 +143,8 @@ TEST(OpenStore, ReadOnlySplitServesReadsAndForwardsWrites) {
     EXPECT_EQ((*got)->id, "acct");
     // A write through the read-only view lands in the database all the same.
     a.contacts = {"mailto:x@example.com"};
-    ASSERT_TRUE(store.readOnly().updateAccount(a)) << ro;
+    auto written = store.readOnly().updateAccountIf(a, a.status, a.thumbprint);
+    ASSERT_TRUE(written && *written) << ro;
     auto again = store.getAccount("acct");
     ASSERT_TRUE(again && again->has_value());
     EXPECT_EQ((*again)->contacts, a.contacts);

@@ -13,8 +13,13 @@
 //  - a call completes only after its transaction is durable (committed);
 //  - calls are safe from any thread and any executor; completion resumes the caller on its own
 //    executor;
+//  - every state change is a compare-and-set on the state the caller decided from (the
+//    ...If calls, claimOrderForFinalize, insertCertificateForOrder, revokeCertificate): a lost
+//    race, or a row that does not exist, is `false` with nothing written, never an error;
 //  - failures are Problems: kServerInternal for database errors, kConflict for a uniqueness
 //    violation, kNotFound never (lookups return std::nullopt instead).
+//
+// store_contract.hpp holds the tests of this contract, run against every backend.
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <memory>
@@ -96,7 +101,8 @@ class Store {
 
   // Finalize's claim: moves the order from `ready` to `processing` in one transaction, only if
   // it is still `ready` and every one of its authorizations is `valid` and expires after
-  // `now`. False (nothing written) otherwise. On PostgreSQL the authorization rows are locked
+  // `now`. False (nothing written) otherwise; an order that lists an authorization the store
+  // does not have, or lists none, is never claimed. On PostgreSQL the authorization rows are locked
   // (FOR SHARE) for the transaction, so a concurrent deactivation either commits first (and
   // the claim fails) or waits for the claim.
   virtual Awaitable<Result<bool>> claimOrderForFinalize(const std::string& order_id,

@@ -120,16 +120,36 @@ Params& Params::optInt64(const std::optional<std::int64_t>& value) {
 Params& Params::boolean(bool value) { return add(value ? "t" : "f", false, 0); }
 Params& Params::bytes(std::string_view value) { return add(std::string(value), false, 1); }
 
+namespace {
+void appendArrayElement(std::string& literal, std::string_view value) {
+  literal += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') literal += '\\';
+    literal += c;
+  }
+  literal += '"';
+}
+}  // namespace
+
 Params& Params::textArray(const std::vector<std::string>& values) {
   std::string literal = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) literal += ',';
-    literal += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') literal += '\\';
-      literal += c;
+    appendArrayElement(literal, values[i]);
+  }
+  literal += '}';
+  return add(std::move(literal), false, 0);
+}
+
+Params& Params::optTextArray(const std::vector<std::optional<std::string>>& values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal += ',';
+    if (values[i]) {
+      appendArrayElement(literal, *values[i]);
+    } else {
+      literal += "NULL";  // unquoted: SQL NULL ("NULL" quoted is the string)
     }
-    literal += '"';
   }
   literal += '}';
   return add(std::move(literal), false, 0);

@@ -53,6 +53,8 @@ class Params {
   Params& bytes(std::string_view value);
   // A text[] literal: {"a","b"} with quotes and backslashes escaped.
   Params& textArray(const std::vector<std::string>& values);
+  // The same with NULL elements; cast it to the element type in SQL ($1::bigint[]).
+  Params& optTextArray(const std::vector<std::optional<std::string>>& values);
 
   int size() const { return static_cast<int>(values_.size()); }
   // The arrays libpq takes; the pointers stay valid while this object is not changed.

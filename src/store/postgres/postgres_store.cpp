@@ -35,7 +35,7 @@ using sqlite::stringsToJson;
 
 enum Stmt : std::size_t {
   kInsertAccount,
-  kUpdateAccount,
+  kUpdateAccountIf,
   kSelectAccountById,
   kSelectAccountByThumbprint,
   kInsertOrder,
@@ -44,12 +44,14 @@ enum Stmt : std::size_t {
   kListOrderIds,
   kInsertAuthz,
   kInsertChallenge,
-  kUpdateAuthzStatus,
-  kUpdateChallenge,
+  kUpdateAuthzIfStatus,
   kUpdateChallengeIfStatus,
   kSelectAuthz,
   kSelectAuthzs,
   kHasValidAuthzs,
+  kLockOrderForClaim,
+  kLockAuthzsForClaim,
+  kClaimOrderForFinalize,
   kInsertCertificateForOrder,
   kSelectCertificateById,
   kSelectCertificateBySerial,
@@ -73,9 +75,10 @@ enum Stmt : std::size_t {
 constexpr Statement kStatements[] = {
     {"akamu_insert_account",
      "INSERT INTO accounts(" AKAMU_ACCOUNT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"},
-    {"akamu_update_account",
+    // The compare-and-set: $7 and $8 are the status and thumbprint the caller decided from.
+    {"akamu_update_account_if",
      "UPDATE accounts SET thumbprint = $2, jwk_json = $3, status = $4, contacts = $5, "
-     "tos_agreed = $6 WHERE id = $1"},
+     "tos_agreed = $6 WHERE id = $1 AND status = $7 AND thumbprint = $8"},
     {"akamu_select_account_by_id", "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE id = $1"},
     {"akamu_select_account_by_thumbprint",
      "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE thumbprint = $1"},
@@ -95,15 +98,21 @@ constexpr Statement kStatements[] = {
     {"akamu_insert_challenge",
      "INSERT INTO challenges(id, authz_id, position, type, token, status, validated, error) "
      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
-    // Inside a pipeline: a missing row must fail the transaction, not just change nothing.
-    {"akamu_update_authz_status",
-     "WITH u AS (UPDATE authorizations SET status = $2 WHERE id = $1 RETURNING 1) "
-     "SELECT akamu_require_row(count(*), 'authorization ' || $1) FROM u"},
-    {"akamu_update_challenge",
-     "WITH u AS (UPDATE challenges SET status = $3, validated = $4, error = $5 "
-     "WHERE id = $1 AND authz_id = $2 RETURNING 1) "
-     "SELECT akamu_require_row(count(*), 'challenge ' || $1 || ' of authorization ' || $2) "
-     "FROM u"},
+    // The compare-and-set of an authorization ($3 is the status the caller last saw) with its
+    // challenges ($4..$7, one array element per challenge), in one statement: the challenges
+    // are written only through `won`, so not at all when the status no longer matches. When it
+    // matches, a challenge that is not the authorization's own fails the statement (and the
+    // transaction) rather than being skipped. Column 0: the authorizations written (0 or 1).
+    {"akamu_update_authz_if_status",
+     "WITH won AS (UPDATE authorizations SET status = $2 WHERE id = $1 AND status = $3 "
+     "RETURNING id),"
+     " v AS (SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[])"
+     " AS v(id, status, validated, error)),"
+     " ch AS (UPDATE challenges c SET status = v.status, validated = v.validated, "
+     "error = v.error FROM v, won WHERE c.id = v.id AND c.authz_id = won.id RETURNING 1)"
+     " SELECT w.n, akamu_require_row(CASE WHEN w.n = 0 OR (SELECT count(*) FROM ch) = "
+     "(SELECT count(*) FROM v) THEN 1 ELSE 0 END, 'a challenge of authorization ' || $1) "
+     "FROM (SELECT count(*) AS n FROM won) w"},
     {"akamu_update_challenge_if_status",
      "UPDATE challenges SET status = $3, validated = $4, error = $5 WHERE id = $1 AND status = $2"},
     // One statement, one snapshot: the authorization and its challenges agree.
@@ -116,11 +125,30 @@ constexpr Statement kStatements[] = {
      ", r.ord FROM unnest($1::text[]) WITH ORDINALITY AS r(id, ord) "
      "JOIN authorizations a ON a.id = r.id LEFT JOIN challenges c ON c.authz_id = a.id "
      "ORDER BY r.ord, c.position"},
+    // $3 holds base names and $5 the wildcard flags: "*.example.com" is (example.com, true).
     {"akamu_has_valid_authzs",
-     "SELECT NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS i(type, value) "
+     "SELECT NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $5::boolean[]) "
+     "AS i(type, value, wildcard) "
      "WHERE NOT EXISTS (SELECT 1 FROM authorizations a WHERE a.account_id = $1 "
      "AND a.identifier_type = i.type AND a.identifier_value = i.value "
-     "AND a.status = 'valid' AND a.expires > $4::bigint))"},
+     "AND a.wildcard = i.wildcard AND a.status = 'valid' AND a.expires > $4::bigint))"},
+    // Finalize's claim, three statements of one pipeline (one transaction). The order row is
+    // locked first, so that the claim takes its locks in the same order as retention (order,
+    // then authorizations) and concurrent claims queue on it. Then its authorizations are
+    // locked FOR SHARE: a deactivation or expiry that has not committed yet is waited for, and
+    // one that comes later waits for this transaction. The last statement runs on a snapshot
+    // taken after both, so it sees every change committed before the locks were granted.
+    {"akamu_lock_order_for_claim", "SELECT 1 FROM orders WHERE id = $1 FOR NO KEY UPDATE"},
+    {"akamu_lock_authzs_for_claim",
+     "SELECT 1 FROM authorizations WHERE id IN (SELECT json_array_elements_text(o.authz_ids::json) "
+     "FROM orders o WHERE o.id = $1) ORDER BY id FOR SHARE"},
+    // Ready -> processing only while every authorization the order lists exists, is valid and
+    // expires after $2 (an order listing none is never claimed).
+    {"akamu_claim_order_for_finalize",
+     "UPDATE orders o SET status = 'processing' WHERE o.id = $1 AND o.status = 'ready' "
+     "AND json_array_length(o.authz_ids::json) > 0 AND NOT EXISTS (SELECT 1 FROM "
+     "json_array_elements_text(o.authz_ids::json) AS r(id) LEFT JOIN authorizations a "
+     "ON a.id = r.id WHERE a.id IS NULL OR a.status <> 'valid' OR a.expires <= $2::bigint)"},
     // The order moves out of processing and the certificate appears in one statement; when
     // the order is no longer processing, `won` is empty and nothing is inserted.
     {"akamu_insert_certificate_for_order",
@@ -197,10 +225,6 @@ core::Problem corrupt(std::string_view what) {
 core::Problem corruptStatus(std::string_view table, std::string_view value) {
   return core::serverInternal("postgres: unknown " + std::string(table) + " status \"" +
                               std::string(value) + "\"");
-}
-core::Problem missingRow(std::string_view what, const std::string& id) {
-  // An unconditional update of a row that does not exist is a caller bug, not a lookup miss.
-  return core::serverInternal("postgres: " + std::string(what) + " " + id + " does not exist");
 }
 
 // One row of a text-format result. Readers take what they need and check ok() at the end.
@@ -480,14 +504,16 @@ class PostgresStore final : public Store {
     co_return readOne<Account>((*r)[0].get(), readAccount);
   }
 
-  Awaitable<Status> updateAccount(const Account& account) override {
-    std::vector<Command> cmds{command(kUpdateAccount)};
-    accountParams(cmds[0].params, account);
-    const std::string id = account.id;
+  Awaitable<Result<bool>> updateAccountIf(const Account& account,
+                                          acme::AccountStatus expected_status,
+                                          const std::string& expected_thumbprint) override {
+    std::vector<Command> cmds{command(kUpdateAccountIf)};
+    accountParams(cmds[0].params, account)
+        .text(acme::toString(expected_status))
+        .text(expected_thumbprint);
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
-    if (rowsAffected((*r)[0].get()) == 0) co_return fail(missingRow("account", id));
-    co_return Status{};
+    co_return rowsAffected((*r)[0].get()) == 1;
   }
 
   Awaitable<Status> insertOrder(const Order& order,
@@ -588,15 +614,31 @@ class PostgresStore final : public Store {
     co_return readAuthorizations((*r)[0].get(), 14);
   }
 
-  Awaitable<Status> updateAuthorization(const Authorization& authz) override {
-    std::vector<Command> cmds{command(kUpdateAuthzStatus)};
-    cmds[0].params.text(authz.id).text(acme::toString(authz.status));
+  Awaitable<Result<bool>> updateAuthorizationIfStatus(const Authorization& authz,
+                                                      acme::AuthzStatus expected) override {
+    std::vector<std::optional<std::string>> ids, statuses, validated, errors;
     for (const Challenge& c : authz.challenges) {
-      challengeUpdateParams(cmds.emplace_back(command(kUpdateChallenge)).params, c, c.id, authz.id);
+      ids.emplace_back(c.id);
+      statuses.emplace_back(acme::toString(c.status));
+      auto when = seconds(c.validated);
+      validated.push_back(when ? std::optional<std::string>(std::to_string(*when)) : std::nullopt);
+      errors.push_back(problemJson(c.error));
     }
+    std::vector<Command> cmds{command(kUpdateAuthzIfStatus)};
+    cmds[0]
+        .params.text(authz.id)
+        .text(acme::toString(authz.status))
+        .text(acme::toString(expected))
+        .optTextArray(ids)
+        .optTextArray(statuses)
+        .optTextArray(validated)
+        .optTextArray(errors);
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
-    co_return Status{};
+    Row row((*r)[0].get(), 0);
+    const std::int64_t written = row.int64(0);
+    if (!row.ok()) co_return fail(corrupt("authorization update count"));
+    co_return written == 1;
   }
 
   Awaitable<Result<bool>> hasValidAuthorizations(const std::string& account_id,
@@ -605,12 +647,20 @@ class PostgresStore final : public Store {
     if (identifiers.empty()) co_return false;
     std::vector<std::string> types;
     std::vector<std::string> values;
+    std::vector<std::string> wildcards;
     for (const auto& id : identifiers) {
+      const bool wildcard = id.value.starts_with("*.");
       types.push_back(id.type);
-      values.push_back(id.value);
+      values.push_back(wildcard ? id.value.substr(2) : id.value);
+      wildcards.emplace_back(wildcard ? "t" : "f");
     }
     std::vector<Command> cmds{command(kHasValidAuthzs)};
-    cmds[0].params.text(account_id).textArray(types).textArray(values).int64(seconds(now));
+    cmds[0]
+        .params.text(account_id)
+        .textArray(types)
+        .textArray(values)
+        .int64(seconds(now))
+        .textArray(wildcards);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return Row((*r)[0].get(), 0).boolean(0);
@@ -623,6 +673,18 @@ class PostgresStore final : public Store {
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<bool>> claimOrderForFinalize(const std::string& order_id,
+                                                TimePoint now) override {
+    std::vector<Command> cmds{command(kLockOrderForClaim), command(kLockAuthzsForClaim),
+                              command(kClaimOrderForFinalize)};
+    cmds[0].params.text(order_id);
+    cmds[1].params.text(order_id);
+    cmds[2].params.text(order_id).int64(seconds(now));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[2].get()) == 1;
   }
 
   Awaitable<Result<bool>> insertCertificateForOrder(const Certificate& cert,

@@ -35,9 +35,10 @@ using core::TimePoint;
 constexpr std::string_view kInsertAccount =
     "INSERT INTO accounts(id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-constexpr std::string_view kUpdateAccount =
+// The compare-and-set: ?7 and ?8 are the status and thumbprint the caller decided from.
+constexpr std::string_view kUpdateAccountIf =
     "UPDATE accounts SET thumbprint = ?2, jwk_json = ?3, status = ?4, contacts = ?5, "
-    "tos_agreed = ?6 WHERE id = ?1";
+    "tos_agreed = ?6 WHERE id = ?1 AND status = ?7 AND thumbprint = ?8";
 constexpr std::string_view kSelectAccountById =
     "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at FROM accounts "
     "WHERE id = ?1";
@@ -57,17 +58,28 @@ constexpr std::string_view kUpdateOrderIfStatus =
 constexpr std::string_view kSelectOrder =
     "SELECT id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, "
     "error, certificate_id, created_at FROM orders WHERE id = ?1";
+// Finalize's claim: ready -> processing only while every authorization the order lists exists,
+// is valid and expires after ?2 (an order listing none is never claimed). One statement inside
+// the writer's transaction, and SQLite has one writer: nothing can change in between.
+constexpr std::string_view kClaimOrderForFinalize =
+    "UPDATE orders SET status = 'processing' WHERE id = ?1 AND status = 'ready' "
+    "AND json_array_length(authz_ids) > 0 AND NOT EXISTS (SELECT 1 FROM "
+    "json_each(orders.authz_ids) "
+    "AS r LEFT JOIN authorizations a ON a.id = r.value "
+    "WHERE a.id IS NULL OR a.status <> 'valid' OR a.expires <= ?2)";
 constexpr std::string_view kListOrderIds =
     "SELECT id FROM orders WHERE account_id = ?1 ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3";
 
 constexpr std::string_view kInsertAuthz =
     "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
     "status, expires, wildcard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+// ?3 is the base name and ?5 the wildcard flag: "*.example.com" is (example.com, 1).
 constexpr std::string_view kSelectValidAuthzForIdentifier =
     "SELECT 1 FROM authorizations WHERE account_id = ?1 AND identifier_type = ?2 AND "
-    "identifier_value = ?3 AND status = 'valid' AND expires > ?4 LIMIT 1";
-constexpr std::string_view kUpdateAuthzStatus =
-    "UPDATE authorizations SET status = ?2 WHERE id = ?1";
+    "identifier_value = ?3 AND wildcard = ?5 AND status = 'valid' AND expires > ?4 LIMIT 1";
+// The compare-and-set: ?3 is the status the caller last saw.
+constexpr std::string_view kUpdateAuthzIfStatus =
+    "UPDATE authorizations SET status = ?2 WHERE id = ?1 AND status = ?3";
 constexpr std::string_view kSelectAuthz =
     "SELECT id, account_id, order_id, identifier_type, identifier_value, status, expires, "
     "wildcard FROM authorizations WHERE id = ?1";
@@ -568,17 +580,23 @@ class SqliteStore final : public Store {
     });
   }
 
-  Awaitable<Status> updateAccount(const Account& account) override {
-    co_return co_await write<Status>([&](Database& db) -> Status {
-      auto s = db.prepare(kUpdateAccount);
+  Awaitable<Result<bool>> updateAccountIf(const Account& account,
+                                          acme::AccountStatus expected_status,
+                                          const std::string& expected_thumbprint) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kUpdateAccountIf);
       if (!s) return fail(s.error());
       s->bindText(1, account.id)
           .bindText(2, account.thumbprint)
           .bindText(3, account.jwk_json)
           .bindText(4, acme::toString(account.status))
           .bindText(5, stringsToJson(account.contacts))
-          .bindInt(6, account.tos_agreed ? 1 : 0);
-      return runExpectingChange(*s, "account", account.id);
+          .bindInt(6, account.tos_agreed ? 1 : 0)
+          .bindText(7, acme::toString(expected_status))
+          .bindText(8, expected_thumbprint);
+      auto changed = s->run();
+      if (!changed) return fail(changed.error());
+      return *changed == 1;
     });
   }
 
@@ -655,10 +673,12 @@ class SqliteStore final : public Store {
       for (const auto& id : identifiers) {
         auto s = db.prepare(kSelectValidAuthzForIdentifier);
         if (!s) return fail(s.error());
+        const bool wildcard = id.value.starts_with("*.");
         s->bindText(1, account_id)
             .bindText(2, id.type)
-            .bindText(3, id.value)
-            .bindInt(4, seconds(now));
+            .bindText(3, wildcard ? std::string_view(id.value).substr(2) : id.value)
+            .bindInt(4, seconds(now))
+            .bindInt(5, wildcard ? 1 : 0);
         auto row = s->step();
         if (!row) return fail(row.error());
         if (!*row) return false;
@@ -667,14 +687,22 @@ class SqliteStore final : public Store {
     });
   }
 
-  Awaitable<Status> updateAuthorization(const Authorization& authz) override {
-    co_return co_await write<Status>([&](Database& db) -> Status {
+  Awaitable<Result<bool>> updateAuthorizationIfStatus(const Authorization& authz,
+                                                      acme::AuthzStatus expected) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
       {
-        auto s = db.prepare(kUpdateAuthzStatus);
+        auto s = db.prepare(kUpdateAuthzIfStatus);
         if (!s) return fail(s.error());
-        s->bindText(1, authz.id).bindText(2, acme::toString(authz.status));
-        if (auto st = runExpectingChange(*s, "authorization", authz.id); !st) return st;
+        s->bindText(1, authz.id)
+            .bindText(2, acme::toString(authz.status))
+            .bindText(3, acme::toString(expected));
+        auto changed = s->run();
+        if (!changed) return fail(changed.error());
+        // Lost (or no such authorization): nothing was written, the challenges are left alone.
+        if (*changed == 0) return false;
       }
+      // Won: every challenge must be one of its own; a missing one fails the whole call (the
+      // job's savepoint rolls the status back too).
       for (const auto& c : authz.challenges) {
         auto s = db.prepare(kUpdateChallenge);
         if (!s) return fail(s.error());
@@ -683,9 +711,9 @@ class SqliteStore final : public Store {
             .bindText(3, acme::toString(c.status))
             .bindOptInt(4, seconds(c.validated))
             .bindOptText(5, problemJson(c.error));
-        if (auto st = runExpectingChange(*s, "challenge", c.id); !st) return st;
+        if (auto st = runExpectingChange(*s, "challenge", c.id); !st) return fail(st.error());
       }
-      return {};
+      return true;
     });
   }
 
@@ -699,6 +727,18 @@ class SqliteStore final : public Store {
           .bindText(3, acme::toString(challenge.status))
           .bindOptInt(4, seconds(challenge.validated))
           .bindOptText(5, problemJson(challenge.error));
+      auto changed = s->run();
+      if (!changed) return fail(changed.error());
+      return *changed == 1;
+    });
+  }
+
+  Awaitable<Result<bool>> claimOrderForFinalize(const std::string& order_id,
+                                                TimePoint now) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kClaimOrderForFinalize);
+      if (!s) return fail(s.error());
+      s->bindText(1, order_id).bindInt(2, seconds(now));
       auto changed = s->run();
       if (!changed) return fail(changed.error());
       return *changed == 1;
