@@ -132,6 +132,7 @@ TEST(IdentifierPolicy, ALabelsMustBeValidIdna2008) {
   expectRejected("xn--53h.example", "IDNA2008");       // U+2615: DISALLOWED
   expectRejected("xn--a-ecp.example", "IDNA2008");     // U+2488: DISALLOWED
   expectRejected("xn--1ug.example", "IDNA2008");       // lone ZWJ: CONTEXTJ
+  expectRejected("xn--ab-r13a.example", "IDNA2008");   // "a" U+3002 "b": a dot look-alike
   expectRejected("www.xn--ls8h.example", "\"xn--ls8h\"");
 }
 
