@@ -19,6 +19,8 @@ find_package(tl-expected REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# IDNA2008 (RFC 5891) checks of A-labels in DNS identifiers.
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 # libunbound's pkg-config file drags in libevent's; the library itself is all we link.
 find_library(UNBOUND_LIBRARY unbound REQUIRED)
 find_path(UNBOUND_INCLUDE_DIR unbound.h REQUIRED)

@@ -15,7 +15,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config perl patch xz-utils
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
-  libexpected-dev libunbound-dev libpq-dev prometheus-cpp-dev
+  libexpected-dev libunbound-dev libpq-dev prometheus-cpp-dev libidn2-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format
 )
 # What the tests drive: real ACME clients, pebble as a peer, PostgreSQL, tools.

@@ -212,9 +212,10 @@ core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
     return core::fail(badCsr("CSR has " + std::to_string(der.data() + der.size() - p) +
                              " trailing bytes after the DER structure"));
   }
-  if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) {
-    return core::fail(badCsr("CSR version must be v1 (0)"));
-  }
+  // RFC 2986 says version 0, but clients have sent 2 (older certbot releases, certbot PR 9334);
+  // the field is signed with the rest and changes nothing about what is requested, so any
+  // value is accepted and reported for the caller to log.
+  const long version = X509_REQ_get_version(req.get());
 
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
   if (key == nullptr) {
@@ -254,6 +255,7 @@ core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
   if (out.identifiers.size() > kMaxCsrNames) {
     return core::fail(badCsr("CSR has more than " + std::to_string(kMaxCsrNames) + " names"));
   }
+  out.version = version;
   out.public_key = sharePKey(key);
   out.key_type = *key_type;
   out.request = std::move(req);

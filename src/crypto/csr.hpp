@@ -30,14 +30,17 @@ struct ParsedCsr {
   // caller's comparison with the order's identifiers then rejects if it is not a real name.
   std::vector<core::Identifier> identifiers;
   std::optional<std::string> common_name;  // subject CN (lower-cased unless it is an IP)
-  long version = 0;                        // the version field as sent (any value accepted)
+  // The version field as read (RFC 2986: 0; some clients send 2). Not checked: it is only for
+  // a debug log line. -1 when it does not fit a long.
+  long version = 0;
 
   // The request's SubjectPublicKeyInfo as parsed (its key bits as the client sent them).
   const X509_PUBKEY* spki() const { return X509_REQ_get_X509_PUBKEY(request.get()); }
 };
 
 // Parses and verifies a DER CSR. Structural problems -> badCSR; weak or unsupported keys ->
-// badPublicKey. Never crashes on arbitrary input.
+// badPublicKey. Any version value is accepted (see ParsedCsr::version). Never crashes on
+// arbitrary input.
 core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der);
 
 // Builds and signs a CSR: SAN with the identifiers, subject CN = common_name if given (else an

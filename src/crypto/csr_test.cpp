@@ -100,6 +100,90 @@ TEST(CsrTest, CommonNameOnlyIsAnIdentifierAndEmptySubjectWorks) {
   EXPECT_EQ(parsed2->identifiers, (std::vector<Identifier>{{"dns", "san.example"}}));
 }
 
+// Offset of the version INTEGER's value octet in a CSR made by buildCsr (version 0):
+// SEQUENCE { SEQUENCE { INTEGER 0, ... } ... }.
+std::size_t versionOffset(const std::vector<std::uint8_t>& der) {
+  auto header = [&](std::size_t at) -> std::size_t {
+    if (at + 1 >= der.size()) return 0;
+    const std::uint8_t len = der[at + 1];
+    return len < 0x80 ? 2 : 2 + (len & 0x7f);
+  };
+  const std::size_t outer = header(0);
+  const std::size_t inner = outer + header(outer);
+  if (inner + 2 >= der.size() || der[inner] != 0x02 || der[inner + 1] != 0x01) return 0;
+  return inner + 2;
+}
+
+// A CSR whose version field is `version`, signed again so the signature covers it. The field
+// is set in the DER and re-parsed (newer OpenSSL and BoringSSL let X509_REQ_set_version set only
+// 0).
+std::vector<std::uint8_t> csrWithVersion(EVP_PKEY* key, std::uint8_t version, const EVP_MD* md) {
+  auto der =
+      buildCsr(key, {{"dns", "example.com"}, {"ip", "192.0.2.1"}}, std::string("cn.example"));
+  if (!der) return {};
+  const std::size_t at = versionOffset(*der);
+  if (at == 0 || (*der)[at] != 0) return {};
+  (*der)[at] = version;
+  const unsigned char* p = der->data();
+  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der->size())));
+  if (!req || X509_REQ_get_version(req.get()) != version) return {};
+  if (X509_REQ_sign(req.get(), key, md) <= 0) return {};
+  return reqToDer(req.get());
+}
+
+TEST(CsrTest, ReportsVersionZero) {
+  PKey key = test_keys::keyFor({KeyAlgorithm::kEc, 256});
+  ASSERT_TRUE(key);
+  auto der = buildCsr(key.get(), {{"dns", "example.com"}}, std::nullopt);
+  ASSERT_TRUE(der);
+  ASSERT_NE(versionOffset(*der), 0u);
+  auto parsed = parseCsr(*der);
+  ASSERT_TRUE(parsed) << parsed.error().detail;
+  EXPECT_EQ(parsed->version, 0);
+}
+
+TEST(CsrTest, AcceptsAndReportsOtherVersions) {
+  const struct {
+    KeyType type;
+    const EVP_MD* md;
+  } cases[] = {{{KeyAlgorithm::kEc, 256}, EVP_sha256()},
+               {{KeyAlgorithm::kRsa, 2048}, EVP_sha256()},
+               {{KeyAlgorithm::kEd25519, 0}, nullptr}};
+  for (const auto& c : cases) {
+    PKey key = test_keys::keyFor(c.type);
+    ASSERT_TRUE(key) << c.type.toString();
+    for (std::uint8_t version : {1, 2, 3}) {
+      SCOPED_TRACE(c.type.toString() + " version " + std::to_string(version));
+      auto der = csrWithVersion(key.get(), version, c.md);
+      ASSERT_FALSE(der.empty());
+      auto parsed = parseCsr(der);
+      ASSERT_TRUE(parsed) << parsed.error().detail;
+      EXPECT_EQ(parsed->version, version);
+      EXPECT_EQ(parsed->identifiers,
+                (std::vector<Identifier>{
+                    {"dns", "example.com"}, {"ip", "192.0.2.1"}, {"dns", "cn.example"}}));
+      EXPECT_EQ(parsed->common_name, std::optional<std::string>("cn.example"));
+      EXPECT_EQ(parsed->key_type, c.type);
+      EXPECT_TRUE(publicKeysEqual(parsed->public_key.get(), key.get()));
+    }
+  }
+}
+
+TEST(CsrTest, VersionIsCoveredByTheSignature) {
+  // Changing the version without signing again breaks the signature, which is still checked.
+  PKey key = test_keys::keyFor({KeyAlgorithm::kEc, 256});
+  ASSERT_TRUE(key);
+  auto der = buildCsr(key.get(), {{"dns", "example.com"}}, std::nullopt);
+  ASSERT_TRUE(der);
+  const std::size_t at = versionOffset(*der);
+  ASSERT_NE(at, 0u);
+  (*der)[at] = 2;
+  auto parsed = parseCsr(*der);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().type, ProblemType::kBadCsr);
+  EXPECT_NE(parsed.error().detail.find("signature"), std::string::npos) << parsed.error().detail;
+}
+
 TEST(CsrTest, RejectsTamperedSignature) {
   for (const KeyType& type : test_keys::classicalTypes()) {
     PKey key = test_keys::keyFor(type);

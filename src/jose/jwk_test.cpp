@@ -1,9 +1,17 @@
 #include "jose/jwk.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/obj_mac.h>
 
+#include <array>
 #include <boost/json/parse.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -236,9 +244,9 @@ TEST(JwkTest, EcImportChecksCurvePointAndLengths) {
   auto x = core::base64urlDecode(kA3X);
   x->erase(x->begin());
   expectProblem(publicKeyFromJwk(ecJwk("P-256", core::base64urlEncode(*x), kA3Y)),
-                ProblemType::kMalformed);
+                ProblemType::kBadPublicKey);
   // P-256 coordinates presented as P-384.
-  expectProblem(publicKeyFromJwk(ecJwk("P-384", kA3X, kA3Y)), ProblemType::kMalformed);
+  expectProblem(publicKeyFromJwk(ecJwk("P-384", kA3X, kA3Y)), ProblemType::kBadPublicKey);
   expectProblem(publicKeyFromJwk(ecJwk("secp256k1", kA3X, kA3Y)), ProblemType::kBadPublicKey);
   // All-zero coordinates: not a point on the curve.
   std::string zeros = core::base64urlEncode(std::vector<std::uint8_t>(32, 0));
@@ -282,7 +290,7 @@ TEST(JwkTest, OkpOnlyEd25519) {
   boost::json::object short_x{{"kty", "OKP"},
                               {"crv", "Ed25519"},
                               {"x", core::base64urlEncode(std::vector<std::uint8_t>(31, 7))}};
-  expectProblem(publicKeyFromJwk(short_x), ProblemType::kMalformed);
+  expectProblem(publicKeyFromJwk(short_x), ProblemType::kBadPublicKey);
 }
 
 TEST(JwkTest, AkpImport) {
@@ -299,7 +307,7 @@ TEST(JwkTest, AkpImport) {
   EXPECT_EQ(EVP_PKEY_is_a(key->get(), "ML-DSA-65"), 1);
 
   boost::json::object wrong_len{{"kty", "AKP"}, {"alg", "ML-DSA-44"}, {"pub", pub1952}};
-  expectProblem(publicKeyFromJwk(wrong_len), ProblemType::kMalformed);
+  expectProblem(publicKeyFromJwk(wrong_len), ProblemType::kBadPublicKey);
   boost::json::object unknown{{"kty", "AKP"}, {"alg", "ML-DSA-99"}, {"pub", pub1952}};
   expectProblem(publicKeyFromJwk(unknown), ProblemType::kBadPublicKey);
   boost::json::object slh{{"kty", "AKP"}, {"alg", "SLH-DSA-SHA2-128s"}, {"pub", "AAAA"}};
@@ -307,6 +315,258 @@ TEST(JwkTest, AkpImport) {
   auto with_priv = jwk;
   with_priv["priv"] = "AAAA";
   expectProblem(publicKeyFromJwk(with_priv), ProblemType::kMalformed);
+}
+
+using BnCtxPtr = std::unique_ptr<BN_CTX, crypto::OsslDeleter<BN_CTX_free>>;
+
+crypto::BnPtr bnFromLittleEndian(const std::array<std::uint8_t, 32>& le) {
+  return crypto::BnPtr(BN_lebin2bn(le.data(), static_cast<int>(le.size()), nullptr));
+}
+
+boost::json::object ed25519Jwk(const std::array<std::uint8_t, 32>& x) {
+  return boost::json::object{
+      {"kty", "OKP"},
+      {"crv", "Ed25519"},
+      {"x", core::base64urlEncode(std::vector<std::uint8_t>(x.begin(), x.end()))}};
+}
+
+// The y coordinates of Ed25519's 8 small-order points (as in libsodium), little-endian.
+const std::array<std::array<std::uint8_t, 32>, 5> kSmallOrderY = {{
+    {0},
+    {1},
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+}};
+
+TEST(JwkTest, Ed25519SmallOrderTableIsTheTorsionOfTheCurve) {
+  // The table is data, so check it against the curve -x^2 + y^2 = 1 + d x^2 y^2 over
+  // p = 2^255 - 19, d = -121665/121666: y = 0 (order 4), y = 1 (identity), y = -1 (order 2),
+  // and the order-8 points, whose double has y = 0, i.e. y^2 = -x^2: d y^4 + 2 y^2 - 1 = 0.
+  BnCtxPtr ctx(BN_CTX_new());
+  crypto::BnPtr p(BN_new()), d(BN_new()), t(BN_new()), y2(BN_new()), acc(BN_new());
+  ASSERT_TRUE(ctx && p && d && t && y2 && acc);
+  ASSERT_EQ(BN_set_word(p.get(), 1), 1);
+  ASSERT_EQ(BN_lshift(p.get(), p.get(), 255), 1);
+  ASSERT_EQ(BN_sub_word(p.get(), 19), 1);
+  ASSERT_EQ(BN_set_word(t.get(), 121666), 1);
+  ASSERT_NE(BN_mod_inverse(d.get(), t.get(), p.get(), ctx.get()), nullptr);
+  ASSERT_EQ(BN_mul_word(d.get(), 121665), 1);
+  ASSERT_EQ(BN_sub(d.get(), p.get(), d.get()), 1);  // d*121666 < p*121666, so fix the range
+  ASSERT_EQ(BN_nnmod(d.get(), d.get(), p.get(), ctx.get()), 1);
+
+  auto y0 = bnFromLittleEndian(kSmallOrderY[0]);
+  auto y1 = bnFromLittleEndian(kSmallOrderY[1]);
+  auto ym1 = bnFromLittleEndian(kSmallOrderY[4]);
+  EXPECT_TRUE(BN_is_zero(y0.get()));
+  EXPECT_TRUE(BN_is_one(y1.get()));
+  ASSERT_EQ(BN_add_word(ym1.get(), 1), 1);
+  EXPECT_EQ(BN_cmp(ym1.get(), p.get()), 0);
+  for (std::size_t i : {2u, 3u}) {
+    auto y = bnFromLittleEndian(kSmallOrderY[i]);
+    ASSERT_EQ(BN_mod_sqr(y2.get(), y.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_mul(acc.get(), y2.get(), y2.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_mul(acc.get(), acc.get(), d.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_add(acc.get(), acc.get(), y2.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_add(acc.get(), acc.get(), y2.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_sub_word(acc.get(), 1), 1);
+    EXPECT_TRUE(BN_is_zero(acc.get())) << i;
+  }
+}
+
+TEST(JwkTest, Ed25519SmallOrderAndNonCanonicalKeysAreBadPublicKeys) {
+  for (const auto& y : kSmallOrderY) {
+    for (std::uint8_t sign : {0x00, 0x80}) {
+      auto x = y;
+      x[31] |= sign;
+      SCOPED_TRACE(core::base64urlEncode(std::vector<std::uint8_t>(x.begin(), x.end())));
+      auto r = publicKeyFromJwk(ed25519Jwk(x));
+      expectProblem(r, ProblemType::kBadPublicKey);
+      if (!r) {
+        EXPECT_EQ(r.error().detail, "Ed25519 public key has small order");
+      }
+    }
+  }
+  // y = p + k for k = 0..18 (p itself is y = 0, p + 1 is the identity), with either sign.
+  for (unsigned k = 0; k <= 18; ++k) {
+    for (std::uint8_t sign : {0x00, 0x80}) {
+      std::array<std::uint8_t, 32> x;
+      x.fill(0xff);
+      x[0] = static_cast<std::uint8_t>(0xed + k);
+      x[31] = static_cast<std::uint8_t>(0x7f | sign);
+      SCOPED_TRACE(k);
+      auto r = publicKeyFromJwk(ed25519Jwk(x));
+      expectProblem(r, ProblemType::kBadPublicKey);
+      if (!r) {
+        EXPECT_EQ(r.error().detail, "Ed25519 public key is not canonically encoded (y >= p)");
+      }
+    }
+  }
+  // p - 2 is canonical and not small order: the checks stop exactly at the boundary.
+  std::array<std::uint8_t, 32> below_p;
+  below_p.fill(0xff);
+  below_p[0] = 0xeb;
+  below_p[31] = 0x7f;
+  // (OpenSSL does not decode the point at import; whether it is on the curve shows only when a
+  // signature is verified with it, and an undecodable key verifies nothing.)
+  auto r = publicKeyFromJwk(ed25519Jwk(below_p));
+  EXPECT_TRUE(r.has_value()) << r.error().detail;
+  // RFC 8032 §7.1 test 1 public key.
+  auto rfc8032 = parseObject(
+      R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})");
+  EXPECT_TRUE(publicKeyFromJwk(rfc8032).has_value());
+}
+
+std::string bnB64(const BIGNUM* bn, std::size_t pad_to = 0) {
+  const std::size_t len = pad_to != 0 ? pad_to : static_cast<std::size_t>(BN_num_bytes(bn));
+  std::vector<std::uint8_t> bytes(len);
+  EXPECT_EQ(BN_bn2binpad(bn, bytes.data(), static_cast<int>(len)), static_cast<int>(len));
+  return core::base64urlEncode(bytes);
+}
+
+crypto::BnPtr bnParam(const EVP_PKEY* key, const char* name) {
+  BIGNUM* bn = nullptr;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1) << name;
+  return crypto::BnPtr(bn);
+}
+
+TEST(JwkTest, EcPointOfAnotherCurveIsRefused) {
+  // An invalid-curve point: a secp256k1 key (same field size) presented as P-256.
+  auto k1 = generate("EC", "secp256k1");
+  ASSERT_NE(k1, nullptr);
+  auto x = bnParam(k1.get(), OSSL_PKEY_PARAM_EC_PUB_X);
+  auto y = bnParam(k1.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
+  auto r = publicKeyFromJwk(ecJwk("P-256", bnB64(x.get(), 32), bnB64(y.get(), 32)));
+  expectProblem(r, ProblemType::kBadPublicKey);
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+TEST(JwkTest, EcCoordinateAtOrAboveTheFieldPrimeIsRefused) {
+  // A P-256 point with a small x, found with OpenSSL's modular square root; then the same point
+  // with x + p, which still fits in 32 bytes: a second encoding of one key.
+  crypto::PKey sample = generate("EC", "P-256");
+  ASSERT_NE(sample, nullptr);
+  BnCtxPtr ctx(BN_CTX_new());
+  std::unique_ptr<EC_GROUP, crypto::OsslDeleter<EC_GROUP_free>> group(
+      EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  crypto::BnPtr p(BN_new()), a(BN_new()), b(BN_new()), x(BN_new()), rhs(BN_new()), t(BN_new());
+  ASSERT_TRUE(ctx && group && p && a && b && x && rhs && t);
+  ASSERT_EQ(EC_GROUP_get_curve(group.get(), p.get(), a.get(), b.get(), ctx.get()), 1);
+  crypto::BnPtr y;
+  for (unsigned xv = 1; xv < 1000 && !y; ++xv) {
+    ERR_set_mark();
+    ASSERT_EQ(BN_set_word(x.get(), xv), 1);
+    // rhs = x^3 + a x + b mod p
+    ASSERT_EQ(BN_mod_sqr(rhs.get(), x.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_add(rhs.get(), rhs.get(), a.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_mul(rhs.get(), rhs.get(), x.get(), p.get(), ctx.get()), 1);
+    ASSERT_EQ(BN_mod_add(rhs.get(), rhs.get(), b.get(), p.get(), ctx.get()), 1);
+    crypto::BnPtr root(BN_mod_sqrt(nullptr, rhs.get(), p.get(), ctx.get()));
+    ERR_pop_to_mark();
+    if (!root) continue;
+    ASSERT_EQ(BN_mod_sqr(t.get(), root.get(), p.get(), ctx.get()), 1);
+    if (BN_cmp(t.get(), rhs.get()) == 0) y = std::move(root);
+  }
+  ASSERT_TRUE(y) << "no point with a small x found";
+  auto ok = publicKeyFromJwk(ecJwk("P-256", bnB64(x.get(), 32), bnB64(y.get(), 32)));
+  ASSERT_TRUE(ok.has_value()) << ok.error().detail;
+
+  ASSERT_EQ(BN_add(x.get(), x.get(), p.get()), 1);
+  ASSERT_LE(BN_num_bytes(x.get()), 32);
+  auto r = publicKeyFromJwk(ecJwk("P-256", bnB64(x.get(), 32), bnB64(y.get(), 32)));
+  expectProblem(r, ProblemType::kBadPublicKey);
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+TEST(JwkTest, RsaExponentRangeAndSmallFactors) {
+  auto jwk = rfc7638Jwk();
+  jwk["e"] = "Aw";  // 3
+  EXPECT_TRUE(publicKeyFromJwk(jwk).has_value());
+  jwk["e"] = core::base64urlEncode(std::vector<std::uint8_t>{0xff, 0xff, 0xff, 0xff});  // 2^32-1
+  EXPECT_TRUE(publicKeyFromJwk(jwk).has_value());
+  jwk["e"] = core::base64urlEncode(std::vector<std::uint8_t>{0x01, 0x00, 0x00, 0x00, 0x01});
+  auto big_e = publicKeyFromJwk(jwk);  // 2^32 + 1
+  expectProblem(big_e, ProblemType::kBadPublicKey);
+  EXPECT_EQ(big_e.error().detail, "RSA exponent is too large");
+  jwk["e"] = "Ag";  // 2
+  expectProblem(publicKeyFromJwk(jwk), ProblemType::kBadPublicKey);
+
+  // The RFC 7638 modulus times a small prime: odd, 2058 bits, trivially factored.
+  auto n = core::base64urlDecode(kRfc7638N);
+  crypto::BnPtr m(BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
+  for (unsigned prime : {3u, 5u, 751u}) {
+    crypto::BnPtr product(BN_dup(m.get()));
+    ASSERT_EQ(BN_mul_word(product.get(), prime), 1);
+    boost::json::object weak{{"kty", "RSA"}, {"n", bnB64(product.get())}, {"e", "AQAB"}};
+    auto r = publicKeyFromJwk(weak);
+    expectProblem(r, ProblemType::kBadPublicKey);
+    EXPECT_EQ(r.error().detail,
+              "RSA modulus has a small prime factor (" + std::to_string(prime) + ")");
+  }
+  // 757 is the first prime not tried.
+  crypto::BnPtr product(BN_dup(m.get()));
+  ASSERT_EQ(BN_mul_word(product.get(), 757), 1);
+  boost::json::object beyond{{"kty", "RSA"}, {"n", bnB64(product.get())}, {"e", "AQAB"}};
+  EXPECT_TRUE(publicKeyFromJwk(beyond).has_value());
+}
+
+// Not a benchmark with assertions: records what publicKeyFromJwk costs per key type (and what
+// the full OpenSSL checks it does not run would cost), as test properties in the XML output
+// and on stdout.
+TEST(JwkTest, ImportCostIsRecorded) {
+  using Clock = std::chrono::steady_clock;
+  auto micros = [](Clock::duration d, int n) {
+    return std::chrono::duration<double, std::micro>(d).count() / n;
+  };
+  auto record = [](const std::string& name, double us) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", us);
+    ::testing::Test::RecordProperty(name, text);
+    std::printf("  %-28s %8s us\n", name.c_str(), text);
+  };
+  struct Case {
+    std::string name;
+    crypto::PKey key;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"P-256", generate("EC", "P-256")});
+  cases.push_back({"P-384", generate("EC", "P-384")});
+  cases.push_back({"P-521", generate("EC", "P-521")});
+  cases.push_back({"Ed25519", generate("ED25519")});
+  cases.push_back({"RSA-2048", crypto::PKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
+                                                              static_cast<std::size_t>(2048)))});
+  cases.push_back({"RSA-4096", crypto::PKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
+                                                              static_cast<std::size_t>(4096)))});
+  constexpr int kRounds = 200;
+  for (const auto& c : cases) {
+    ASSERT_NE(c.key, nullptr) << c.name;
+    auto jwk = publicKeyToJwk(c.key.get());
+    ASSERT_TRUE(jwk.has_value());
+    auto start = Clock::now();
+    for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(publicKeyFromJwk(*jwk).has_value());
+    record(c.name + " publicKeyFromJwk", micros(Clock::now() - start, kRounds));
+
+    crypto::PKeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, c.key.get(), nullptr));
+    ASSERT_TRUE(check);
+    if (c.name[0] == 'P') {
+      start = Clock::now();
+      for (int i = 0; i < kRounds; ++i) ASSERT_EQ(EVP_PKEY_public_check_quick(check.get()), 1);
+      record(c.name + " check_quick (done)", micros(Clock::now() - start, kRounds));
+      start = Clock::now();
+      for (int i = 0; i < kRounds / 10; ++i) ASSERT_EQ(EVP_PKEY_public_check(check.get()), 1);
+      record(c.name + " public_check (not done)", micros(Clock::now() - start, kRounds / 10));
+    } else if (c.name[0] == 'R') {
+      start = Clock::now();
+      for (int i = 0; i < 3; ++i) ASSERT_EQ(EVP_PKEY_public_check(check.get()), 1);
+      record(c.name + " public_check (not done)", micros(Clock::now() - start, 3));
+    }
+  }
 }
 
 TEST(JwkTest, KeyAuthorization) {
