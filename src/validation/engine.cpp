@@ -3,22 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <exception>
 
 #include "validation/caa.hpp"
+#include "validation/deadline.hpp"
 #include "validation/dns01.hpp"
 #include "validation/dns_persist01.hpp"
 #include "validation/identifier_problem.hpp"
 
 namespace akamu::validation {
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
-using Deadline = std::chrono::steady_clock::time_point;
 
 namespace {
 
@@ -37,10 +30,8 @@ std::chrono::milliseconds timeLeft(Deadline deadline) {
 // connect (http-01, tls-alpn-01) bound their own waits instead, for precise problems.
 asio::awaitable<core::Status> lookupsWithin(asio::awaitable<core::Status> work, Deadline deadline,
                                             core::Identifier identifier, std::string what) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-  auto wait = timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  auto raced = co_await (std::move(work) || std::move(wait));
-  if (raced.index() == 0) co_return std::move(std::get<0>(raced));
+  auto outcome = co_await untilDeadline(std::move(work), deadline);
+  if (outcome) co_return std::move(*outcome);
   co_return core::fail(identifierProblem(
       core::ProblemType::kDns, identifier,
       fmt::format("DNS problem: {} for {} did not complete within the validation time", what,

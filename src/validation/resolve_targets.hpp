@@ -16,11 +16,10 @@
 
 #include "core/problem.hpp"
 #include "core/result.hpp"
+#include "validation/deadline.hpp"
 #include "validation/resolver.hpp"
 
 namespace akamu::validation {
-
-using Deadline = std::chrono::steady_clock::time_point;
 
 // "localhost" and names below it (case-insensitive, a trailing dot ignored): loopback by
 // definition (RFC 6761 §6.3), never looked up.

@@ -9,22 +9,20 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <optional>
 #include <span>
 #include <unordered_map>
 
+#include "validation/deadline.hpp"
 #include "validation/dns_wire.hpp"
 
 namespace akamu::validation {
@@ -498,17 +496,12 @@ asio::awaitable<core::Result<DnsAnswer>> UnboundResolver::lookup(std::string nam
 asio::awaitable<core::Result<DnsAnswer>> lookupWithin(
     Resolver& resolver, std::string name, RrType type,
     std::chrono::steady_clock::time_point deadline) {
-  using namespace asio::experimental::awaitable_operators;
   if (std::chrono::steady_clock::now() >= deadline) {
     co_return core::fail(dnsProblem(fmt::format(
         "no time left in the validation to look up {} for {}", rrTypeName(type), name)));
   }
-  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-  // Named operands, not temporaries, inside co_await (GCC 12 coroutine temporaries).
-  auto lookup = resolver.lookup(name, type);
-  auto wait = timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  auto raced = co_await (std::move(lookup) || std::move(wait));
-  if (raced.index() == 0) co_return std::move(std::get<0>(raced));
+  auto answer = co_await untilDeadline(resolver.lookup(name, type), deadline);
+  if (answer) co_return std::move(*answer);
   co_return core::fail(dnsProblem(fmt::format(
       "lookup of {} for {} did not complete within the validation time", rrTypeName(type), name)));
 }
