@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "validation/caa.hpp"
 #include "validation/deadline.hpp"
@@ -44,71 +45,20 @@ core::Identifier asOrdered(const ValidationRequest& request) {
   return id;
 }
 
-class Http01Validator final : public Validator {
+// A challenge method as a Validator. The methods are plain functions taking everything by
+// value, so the function here only picks the arguments (no coroutine lambda, no capture that
+// an awaitable could outlive: the engine owns the validators and outlives their calls).
+class MethodValidator final : public Validator {
  public:
-  Http01Validator(Resolver& resolver, const ValidationSettings& settings)
-      : resolver_(resolver), settings_(settings) {}
+  using Method = std::function<asio::awaitable<core::Status>(const ValidationRequest&, Deadline)>;
+  explicit MethodValidator(Method method) : method_(std::move(method)) {}
   asio::awaitable<core::Status> validate(const ValidationRequest& request,
                                          Deadline deadline) override {
-    Http01Settings http = settings_.http;
-    http.timeout = std::min(http.timeout, timeLeft(deadline));
-    co_return co_await validateHttp01(resolver_, request.identifier, request.token,
-                                      request.key_authorization, http);
+    return method_(request, deadline);
   }
 
  private:
-  Resolver& resolver_;
-  const ValidationSettings& settings_;
-};
-
-class TlsAlpn01Validator final : public Validator {
- public:
-  TlsAlpn01Validator(Resolver& resolver, const ValidationSettings& settings)
-      : resolver_(resolver), settings_(settings) {}
-  asio::awaitable<core::Status> validate(const ValidationRequest& request,
-                                         Deadline deadline) override {
-    TlsAlpnSettings tls = settings_.tls;
-    tls.timeout = std::min(tls.timeout, timeLeft(deadline));
-    co_return co_await validateTlsAlpn01(resolver_, request.identifier, request.key_authorization,
-                                         tls);
-  }
-
- private:
-  Resolver& resolver_;
-  const ValidationSettings& settings_;
-};
-
-class Dns01Validator final : public Validator {
- public:
-  explicit Dns01Validator(Resolver& resolver) : resolver_(resolver) {}
-  asio::awaitable<core::Status> validate(const ValidationRequest& request,
-                                         Deadline deadline) override {
-    co_return co_await lookupsWithin(
-        validateDns01(resolver_, request.identifier, request.key_authorization), deadline,
-        request.identifier, "the dns-01 TXT lookup");
-  }
-
- private:
-  Resolver& resolver_;
-};
-
-// dns-persist-01 sees the identifier as ordered: a wildcard's record must say policy=wildcard.
-class DnsPersist01Validator final : public Validator {
- public:
-  DnsPersist01Validator(Resolver& resolver, const ValidationSettings& settings)
-      : resolver_(resolver), settings_(settings) {}
-  asio::awaitable<core::Status> validate(const ValidationRequest& request,
-                                         Deadline deadline) override {
-    const core::Identifier as_ordered = asOrdered(request);
-    co_return co_await lookupsWithin(
-        validateDnsPersist01(resolver_, as_ordered, request.account_url,
-                             settings_.dns_persist_issuer_domains, request.now),
-        deadline, as_ordered, "the dns-persist-01 TXT lookup");
-  }
-
- private:
-  Resolver& resolver_;
-  const ValidationSettings& settings_;
+  Method method_;
 };
 
 }  // namespace
@@ -116,24 +66,47 @@ class DnsPersist01Validator final : public Validator {
 ValidationEngine::ValidationEngine(Resolver& resolver, Resolver& persist_resolver,
                                    ValidationSettings settings)
     : resolver_(resolver), settings_(std::move(settings)) {
+  // http-01 and tls-alpn-01 bound their own waits (capped by what is left of the deadline),
+  // for precise problems; the DNS methods are bounded here.
+  Resolver* dns = &resolver_;
+  Resolver* persist = &persist_resolver;
+  const ValidationSettings* cfg = &settings_;
   validators_.resize(std::size(kAllTypes));
   for (const auto type : kAllTypes) {
-    std::unique_ptr<Validator> v;
+    MethodValidator::Method method;
     switch (type) {
       case acme::ChallengeType::kHttp01:
-        v = std::make_unique<Http01Validator>(resolver_, settings_);
+        method = [dns, cfg](const ValidationRequest& r, Deadline deadline) {
+          Http01Settings http = cfg->http;
+          http.timeout = std::min(http.timeout, timeLeft(deadline));
+          return validateHttp01(*dns, r.identifier, r.token, r.key_authorization, http);
+        };
         break;
       case acme::ChallengeType::kDns01:
-        v = std::make_unique<Dns01Validator>(resolver_);
+        method = [dns](const ValidationRequest& r, Deadline deadline) {
+          return lookupsWithin(validateDns01(*dns, r.identifier, r.key_authorization), deadline,
+                               r.identifier, "the dns-01 TXT lookup");
+        };
         break;
       case acme::ChallengeType::kTlsAlpn01:
-        v = std::make_unique<TlsAlpn01Validator>(resolver_, settings_);
+        method = [dns, cfg](const ValidationRequest& r, Deadline deadline) {
+          TlsAlpnSettings tls = cfg->tls;
+          tls.timeout = std::min(tls.timeout, timeLeft(deadline));
+          return validateTlsAlpn01(*dns, r.identifier, r.key_authorization, tls);
+        };
         break;
       case acme::ChallengeType::kDnsPersist01:
-        v = std::make_unique<DnsPersist01Validator>(persist_resolver, settings_);
+        // The identifier as ordered: a wildcard's record must say policy=wildcard.
+        method = [persist, cfg](const ValidationRequest& r, Deadline deadline) {
+          const core::Identifier as_ordered = asOrdered(r);
+          return lookupsWithin(validateDnsPersist01(*persist, as_ordered, r.account_url,
+                                                    cfg->dns_persist_issuer_domains, r.now),
+                               deadline, as_ordered, "the dns-persist-01 TXT lookup");
+        };
         break;
     }
-    validators_[static_cast<std::size_t>(type)] = std::move(v);
+    validators_[static_cast<std::size_t>(type)] =
+        std::make_unique<MethodValidator>(std::move(method));
   }
 }
 

@@ -349,6 +349,31 @@ struct TempFile {
   ~TempFile() { ::unlink(path.c_str()); }
 };
 
+// An UnboundResolver without an upstream, reading the given resolv.conf and hosts texts.
+struct SystemResolver {
+  TempFile resolv;
+  TempFile hosts;
+  asio::io_context io;
+  core::Result<std::unique_ptr<UnboundResolver>> resolver;
+  SystemResolver(const std::string& resolv_text, const std::string& hosts_text)
+      : resolv(resolv_text), hosts(hosts_text), resolver(create()) {}
+  core::Result<std::unique_ptr<UnboundResolver>> create() {
+    ResolverSettings s;
+    s.resolv_conf_path = resolv.path;
+    s.hosts_path = hosts.path;
+    s.timeout = std::chrono::seconds(3);
+    return UnboundResolver::create(io.get_executor(), s);
+  }
+  core::Result<DnsAnswer> lookup(const std::string& name, RrType type) {
+    return run(io, (*resolver)->lookup(name, type));
+  }
+  ~SystemResolver() {
+    if (resolver) resolver->reset();
+    io.restart();
+    io.poll();
+  }
+};
+
 }  // namespace
 
 // lookupWithin abandons (cancels) a lookup at the deadline, long before the resolver's own
@@ -376,31 +401,21 @@ TEST(Resolver, LookupWithinCancelsAtTheDeadline) {
 // Without an upstream, the entries of the hosts file are answered locally (the nameserver of
 // the resolv.conf is never asked: nothing listens there).
 TEST(ResolverSystemConfiguration, HostsEntriesAreUsed) {
-  TempFile hosts(
-      "# comment\n192.0.2.77 made-up-host.internal alias.internal\n2001:db8::77 "
-      "made-up-host.internal\n");
-  TempFile resolv("nameserver 127.0.0.1\n");
-  asio::io_context io;
-  ResolverSettings s;
-  s.resolv_conf_path = resolv.path;
-  s.hosts_path = hosts.path;
-  s.timeout = std::chrono::seconds(3);
-  auto resolver = UnboundResolver::create(io.get_executor(), s);
-  ASSERT_TRUE(resolver) << resolver.error().detail;
-  auto a = run(io, (*resolver)->lookup("made-up-host.internal", RrType::kA));
+  SystemResolver sys("nameserver 127.0.0.1\n",
+                     "# comment\n192.0.2.77 made-up-host.internal alias.internal\n"
+                     "2001:db8::77 made-up-host.internal\n");
+  ASSERT_TRUE(sys.resolver) << sys.resolver.error().detail;
+  auto a = sys.lookup("made-up-host.internal", RrType::kA);
   ASSERT_TRUE(a) << a.error().detail;
   ASSERT_EQ(a->addresses.size(), 1u);
   EXPECT_EQ(a->addresses[0].to_string(), "192.0.2.77");
-  auto aaaa = run(io, (*resolver)->lookup("made-up-host.internal", RrType::kAaaa));
+  auto aaaa = sys.lookup("made-up-host.internal", RrType::kAaaa);
   ASSERT_TRUE(aaaa) << aaaa.error().detail;
   ASSERT_EQ(aaaa->addresses.size(), 1u);
   EXPECT_EQ(aaaa->addresses[0].to_string(), "2001:db8::77");
-  auto alias = run(io, (*resolver)->lookup("ALIAS.internal.", RrType::kA));
+  auto alias = sys.lookup("ALIAS.internal.", RrType::kA);
   ASSERT_TRUE(alias) << alias.error().detail;
   ASSERT_EQ(alias->addresses.size(), 1u);
-  resolver->reset();
-  io.restart();
-  io.poll();
 }
 
 // The nameservers of resolv.conf are where queries go. resolv.conf has no port (libunbound's
@@ -412,22 +427,12 @@ TEST(ResolverSystemConfiguration, QueriesGoToTheResolvConfNameservers) {
   auto server = TestDnsServer::start(ip, 53);
   if (!server) GTEST_SKIP() << "cannot bind " << ip << ":53: " << server.error().detail;
   (*server)->setTxt("_acme-challenge.only-in-test-dns.example", {"from resolv.conf"});
-  TempFile resolv("search example.net\nnameserver " + ip + "\noptions edns0\n");
-  TempFile hosts("");
-  asio::io_context io;
-  ResolverSettings s;
-  s.resolv_conf_path = resolv.path;
-  s.hosts_path = hosts.path;
-  s.timeout = std::chrono::seconds(3);
-  auto resolver = UnboundResolver::create(io.get_executor(), s);
-  ASSERT_TRUE(resolver) << resolver.error().detail;
-  auto r = run(io, (*resolver)->lookup("_acme-challenge.only-in-test-dns.example", RrType::kTxt));
+  SystemResolver sys("search example.net\nnameserver " + ip + "\noptions edns0\n", "");
+  ASSERT_TRUE(sys.resolver) << sys.resolver.error().detail;
+  auto r = sys.lookup("_acme-challenge.only-in-test-dns.example", RrType::kTxt);
   ASSERT_TRUE(r) << r.error().detail;
   EXPECT_EQ(r->txt, std::vector<std::string>{"from resolv.conf"});
   EXPECT_GE((*server)->queryCount(), 1u);
-  resolver->reset();
-  io.restart();
-  io.poll();
 }
 
 TEST(ResolverSystemConfiguration, ResolvConfIsRead) {
