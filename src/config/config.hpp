@@ -56,8 +56,8 @@ struct ServerConfig {
   int validation_timeout_secs = 10;     // 1..120
   int threads = 0;                      // worker threads, 0 = one per core; 0..1024
   std::size_t nonce_capacity = 100000;  // redeemed nonces remembered, 1..10000000
-  // DNS for dns-01, dns-persist-01 and CAA: "ip" or "ip:port" of a resolver to forward to;
-  // empty = recursive resolution from the root servers.
+  // DNS for every validation lookup: "ip" or "ip:port" of a resolver to forward to;
+  // empty = the nameservers of /etc/resolv.conf and the entries of /etc/hosts.
   std::string dns_resolver_addr;
   std::string dns_persist01_resolver_addr;  // empty = dns_resolver_addr
   std::string dns_trust_anchor_file;        // DNSSEC trust anchor; empty = no DNSSEC validation

@@ -146,9 +146,9 @@ validation_timeout_secs = 10
 threads = 0
 # Redeemed nonces remembered (issuing one costs no memory), 1..10000000.
 nonce_capacity = 100000
-# DNS resolver for dns-01, dns-persist-01 and CAA lookups: "ip" or "ip:port". Empty means
-# recursive resolution from the root servers; inside a private network point it at your
-# internal resolver.
+# DNS resolver for every validation lookup (http-01 and tls-alpn-01 addresses, dns-01,
+# dns-persist-01, CAA): "ip" or "ip:port". Empty means the system's nameservers from
+# /etc/resolv.conf and the entries of /etc/hosts.
 dns_resolver_addr = ""
 # A separate resolver for dns-persist-01 lookups; empty means dns_resolver_addr.
 dns_persist01_resolver_addr = ""

@@ -105,6 +105,7 @@ core::Status Server::start() {
   checks.tls.timeout = std::chrono::seconds(cfg.validation_timeout_secs);
   checks.dns_persist_issuer_domains = cfg.dns_persist_issuer_domains;
   checks.caa_identities = cfg.caa_identities;
+  checks.timeout = std::chrono::seconds(cfg.validation_timeout_secs);
   validation_ = std::make_unique<validation::ValidationEngine>(
       *resolver_, persist_resolver_ ? *persist_resolver_ : *resolver_, std::move(checks));
   urls_ = std::make_unique<AcmeUrls>(base_url_);

@@ -5,6 +5,7 @@
 #include "core/base64url.hpp"
 #include "crypto/digest.hpp"
 #include "validation/dns_wire.hpp"
+#include "validation/identifier_problem.hpp"
 
 namespace akamu::validation {
 namespace asio = boost::asio;
@@ -13,12 +14,6 @@ namespace {
 
 constexpr std::size_t kMaxShownRecords = 3;
 constexpr std::size_t kMaxShownChars = 100;
-
-core::Problem problem(core::ProblemType type, const core::Identifier& id, std::string detail) {
-  core::Problem p = core::makeProblem(type, std::move(detail));
-  p.identifier = id;
-  return p;
-}
 
 }  // namespace
 
@@ -58,26 +53,24 @@ std::string describeTxtRecords(const std::vector<std::string>& values) {
 asio::awaitable<core::Status> validateDns01(Resolver& resolver, core::Identifier identifier,
                                             std::string key_authorization) {
   if (identifier.type != "dns") {
-    co_return core::fail(problem(core::ProblemType::kMalformed, identifier,
-                                 "dns-01 can only validate DNS identifiers"));
+    co_return core::fail(identifierProblem(core::ProblemType::kMalformed, identifier,
+                                           "dns-01 can only validate DNS identifiers"));
   }
   const std::string name = "_acme-challenge." + baseDomain(identifier.value);
   auto answer = co_await resolver.lookup(name, RrType::kTxt);
   if (!answer) {
-    core::Problem p = std::move(answer.error());
-    p.identifier = identifier;
-    co_return core::fail(std::move(p));
+    co_return core::fail(aboutIdentifier(std::move(answer.error()), identifier));
   }
   const std::string expected = dns01TxtValue(key_authorization);
   for (const auto& txt : answer->txt) {
     if (txt == expected) co_return core::Status{};
   }
   if (answer->txt.empty()) {
-    co_return core::fail(problem(
+    co_return core::fail(identifierProblem(
         core::ProblemType::kUnauthorized, identifier,
         fmt::format("no TXT record found at {}{}", name, answer->nxdomain() ? " (NXDOMAIN)" : "")));
   }
-  co_return core::fail(problem(
+  co_return core::fail(identifierProblem(
       core::ProblemType::kUnauthorized, identifier,
       fmt::format("incorrect TXT record {} found at {}", describeTxtRecords(answer->txt), name)));
 }

@@ -7,6 +7,7 @@
 
 #include "core/problem.hpp"
 #include "core/result.hpp"
+#include "validation/resolver.hpp"
 
 namespace akamu::validation {
 
@@ -25,9 +26,13 @@ struct Http01Settings {
 // Fetches http://<identifier>:<port>/.well-known/acme-challenge/<token> and checks that the
 // body (trailing whitespace trimmed) equals `key_authorization`. Follows at most
 // `max_redirects` redirects, only to http (port 80 or the configured port) or https (443 or
-// `https_port`). Failures are
-// problems of type connection, dns, unauthorized or incorrectResponse, naming the target.
-boost::asio::awaitable<core::Status> validateHttp01(core::Identifier identifier, std::string token,
+// `https_port`). Every host (the identifier's and each redirect's) is resolved through
+// `resolver` by resolveTargets (localhost names are loopback, RFC 6761; the SSRF policy
+// applies), and every wait (lookups, connect, TLS handshake, write, read) ends within
+// `settings.timeout` of the call. Failures are problems of type dns, rejectedIdentifier,
+// connection, tls, unauthorized or incorrectResponse, naming the identifier.
+boost::asio::awaitable<core::Status> validateHttp01(Resolver& resolver, core::Identifier identifier,
+                                                    std::string token,
                                                     std::string key_authorization,
                                                     Http01Settings settings);
 

@@ -2,163 +2,168 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
-#include <mutex>
-#include <thread>
+#include <string>
 
-#include "crypto/key_type.hpp"
-#include "crypto/pem.hpp"
-#include "crypto/x509.hpp"
+#include "validation/fake_resolver.hpp"
+#include "validation/test_http_server.hpp"
 #include "validation/test_support.hpp"
 
 namespace akamu::validation {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using asio::ip::tcp;
+using Servers = testing::HttpChallengeServers;
 
 constexpr char kToken[] = "tok123";
 constexpr char kKeyAuth[] = "tok123.thumbprint";
 
-// A plain HTTP server that answers every request with either a redirect or the key
-// authorization, and an HTTPS server (self-signed) that serves the key authorization.
-class Servers {
- public:
-  Servers()
-      : plain_(io_, {asio::ip::make_address("127.0.0.1"), 0}),
-        tls_acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}),
-        ctx_(asio::ssl::context::tls_server) {
-    auto key = crypto::generateKey(*crypto::parseKeyType("ec:P-256"));
-    crypto::CaRequest req;
-    req.key = key->get();
-    req.common_name = "localhost";
-    req.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-    req.not_after = req.not_before + std::chrono::hours(48);
-    auto cert = crypto::selfSignedCaCertificate(req);
-    const std::string cert_pem = crypto::certToPem(cert->get());
-    const std::string key_pem = crypto::privateKeyToPem(key->get());
-    ctx_.use_certificate(asio::buffer(cert_pem), asio::ssl::context::pem);
-    ctx_.use_private_key(asio::buffer(key_pem), asio::ssl::context::pem);
-    asio::co_spawn(io_, acceptPlain(), asio::detached);
-    asio::co_spawn(io_, acceptTls(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Servers() {
-    io_.stop();
-    thread_.join();
-  }
-  std::uint16_t plainPort() const { return plain_.local_endpoint().port(); }
-  std::uint16_t tlsPort() const { return tls_acceptor_.local_endpoint().port(); }
-  void redirectTo(std::string location) {
-    std::lock_guard lock(mutex_);
-    location_ = std::move(location);
-  }
-  int tlsRequests() const { return tls_requests_.load(); }
-
- private:
-  template <class Stream>
-  asio::awaitable<void> answer(Stream& stream, bool plain) {
-    beast::flat_buffer buffer;
-    http::request<http::string_body> req;
-    auto [ec, n] =
-        co_await http::async_read(stream, buffer, req, asio::as_tuple(asio::use_awaitable));
-    (void)n;
-    if (ec) co_return;
-    http::response<http::string_body> res{http::status::ok, 11};
-    std::string location;
-    {
-      std::lock_guard lock(mutex_);
-      location = location_;
-    }
-    if (plain && !location.empty()) {
-      res.result(http::status::found);
-      res.set(http::field::location, location);
-    } else if (req.target() == std::string("/.well-known/acme-challenge/") + kToken) {
-      res.body() = kKeyAuth;
-    } else {
-      res.result(http::status::not_found);
-    }
-    res.prepare_payload();
-    co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-  }
-  asio::awaitable<void> acceptPlain() {
-    for (;;) {
-      auto [ec, socket] = co_await plain_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      beast::tcp_stream stream(std::move(socket));
-      co_await answer(stream, true);
-    }
-  }
-  asio::awaitable<void> acceptTls() {
-    for (;;) {
-      auto [ec, socket] = co_await tls_acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), ctx_);
-      auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                                   asio::as_tuple(asio::use_awaitable));
-      if (hec) continue;
-      ++tls_requests_;
-      co_await answer(stream, false);
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor plain_;
-  tcp::acceptor tls_acceptor_;
-  asio::ssl::context ctx_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::string location_;
-  std::atomic<int> tls_requests_{0};
-};
-
-core::Status validate(const Servers& s, std::uint16_t https_port, bool allow_private = true) {
-  asio::io_context io;
+Http01Settings settingsFor(const Servers& s, std::uint16_t https_port = 443,
+                           bool allow_private = true) {
   Http01Settings settings;
   settings.port = s.plainPort();
   settings.https_port = https_port;
   settings.allow_private_ips = allow_private;
   settings.timeout = std::chrono::seconds(5);
-  return testing::run(io, validateHttp01({"dns", "localhost"}, kToken, kKeyAuth, settings));
+  return settings;
+}
+
+// "localhost" is never looked up: the fake resolver would answer NXDOMAIN if it were.
+core::Status validate(const Servers& s, std::uint16_t https_port, bool allow_private = true) {
+  asio::io_context io;
+  FakeResolver resolver;
+  auto r = testing::run(io, validateHttp01(resolver, {"dns", "localhost"}, kToken, kKeyAuth,
+                                           settingsFor(s, https_port, allow_private)));
+  EXPECT_EQ(resolver.queryCount(), 0u);
+  return r;
 }
 
 TEST(Http01, ServedKeyAuthorizationValidates) {
-  Servers s;
+  Servers s(kToken, kKeyAuth);
   EXPECT_TRUE(validate(s, 443));
 }
 
 TEST(Http01, WrongBodyIsIncorrectResponse) {
-  Servers s;
+  Servers s(kToken, kKeyAuth);
   asio::io_context io;
-  Http01Settings settings;
-  settings.port = s.plainPort();
-  settings.allow_private_ips = true;
-  auto r = testing::run(io, validateHttp01({"dns", "localhost"}, kToken, "other.value", settings));
+  FakeResolver resolver;
+  auto r = testing::run(
+      io, validateHttp01(resolver, {"dns", "localhost"}, kToken, "other.value", settingsFor(s)));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().type, core::ProblemType::kIncorrectResponse);
 }
 
+// The name exists only in the configured resolver (the test DNS server): it is resolved
+// through the Resolver seam, not the system's getaddrinfo.
+TEST(Http01, NameKnownOnlyToTheConfiguredResolverValidates) {
+  Servers s(kToken, kKeyAuth);
+  testing::DnsFixture f;
+  f.server->setA("only-in-test-dns.example", "127.0.0.1");
+  auto r = testing::run(f.io, validateHttp01(*f.resolver, {"dns", "only-in-test-dns.example"},
+                                             kToken, kKeyAuth, settingsFor(s)));
+  EXPECT_TRUE(r) << r.error().detail;
+  EXPECT_GE(f.server->queryCount(), 1u);
+}
+
+TEST(Http01, RedirectTargetsAreResolvedThroughTheResolver) {
+  Servers s(kToken, kKeyAuth);
+  FakeResolver resolver;
+  resolver.setAddresses("web.example", {"127.0.0.1"});
+  resolver.setAddresses("other-host.example", {"127.0.0.1"});
+  s.redirectTo("https://other-host.example:" + std::to_string(s.tlsPort()) +
+               "/.well-known/acme-challenge/" + kToken);
+  asio::io_context io;
+  auto r = testing::run(io, validateHttp01(resolver, {"dns", "web.example"}, kToken, kKeyAuth,
+                                           settingsFor(s, s.tlsPort())));
+  EXPECT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(s.tlsRequests(), 1);
+  EXPECT_TRUE(resolver.wasQueried("web.example", RrType::kA));
+  EXPECT_TRUE(resolver.wasQueried("web.example", RrType::kAaaa));
+  EXPECT_TRUE(resolver.wasQueried("other-host.example", RrType::kA));
+}
+
+// The SSRF policy applies to looked-up addresses (every hop, redirects included, goes through
+// the same resolveTargets step): a name resolving only to a private address is refused.
+TEST(Http01, NameResolvingToAPrivateAddressIsRefusedWithoutPermission) {
+  Servers s(kToken, kKeyAuth);
+  FakeResolver resolver;
+  resolver.setAddresses("internal.example", {"10.1.2.3", "fd00::1"});
+  asio::io_context io;
+  auto r = testing::run(io, validateHttp01(resolver, {"dns", "internal.example"}, kToken, kKeyAuth,
+                                           settingsFor(s, 443, false)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, core::ProblemType::kRejectedIdentifier) << r.error().detail;
+}
+
+TEST(Http01, IpIdentifierNeedsNoLookup) {
+  Servers s(kToken, kKeyAuth);
+  FakeResolver resolver;
+  asio::io_context io;
+  auto r = testing::run(
+      io, validateHttp01(resolver, {"ip", "127.0.0.1"}, kToken, kKeyAuth, settingsFor(s)));
+  EXPECT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(resolver.queryCount(), 0u);
+}
+
+TEST(Http01, LookupFailuresAreDnsProblems) {
+  Servers s(kToken, kKeyAuth);
+  FakeResolver resolver;
+  resolver.setServFail("broken.example");
+  resolver.setTxt("nodata.example", {"not an address"});
+  asio::io_context io;
+  for (const char* name : {"missing.example", "broken.example", "nodata.example"}) {
+    auto r =
+        testing::run(io, validateHttp01(resolver, {"dns", name}, kToken, kKeyAuth, settingsFor(s)));
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error().type, core::ProblemType::kDns) << name << ": " << r.error().detail;
+    EXPECT_NE(r.error().detail.find(name), std::string::npos) << r.error().detail;
+    ASSERT_TRUE(r.error().identifier);
+    EXPECT_EQ(r.error().identifier->value, name);
+  }
+}
+
+// A lookup that never answers ends with the validation's timeout (500 ms), not with the
+// resolver's own per-query timeout (30 s): the real resolver, its upstream silent.
+TEST(Http01, LookupThatNeverAnswersFailsWithinTheValidationTimeout) {
+  Servers s(kToken, kKeyAuth);
+  testing::DnsFixture f(std::chrono::seconds(30));
+  f.server->setDrop("silent.example");
+  Http01Settings settings = settingsFor(s);
+  settings.timeout = std::chrono::milliseconds(500);
+  auto r = testing::run(
+      f.io, validateHttp01(*f.resolver, {"dns", "silent.example"}, kToken, kKeyAuth, settings));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, core::ProblemType::kDns) << r.error().detail;
+  EXPECT_NE(r.error().detail.find("validation time"), std::string::npos) << r.error().detail;
+}
+
+// The same with the fake resolver: its lookups are cancelled, none is left pending.
+TEST(Http01, NeverAnsweringFakeLookupIsCancelledAtTheDeadline) {
+  Servers s(kToken, kKeyAuth);
+  FakeResolver resolver;
+  resolver.setNeverAnswers("silent.example");
+  resolver.setQueryTimeout(std::chrono::seconds(30));
+  Http01Settings settings = settingsFor(s);
+  settings.timeout = std::chrono::milliseconds(200);
+  asio::io_context io;
+  auto r = testing::run(
+      io, validateHttp01(resolver, {"dns", "silent.example"}, kToken, kKeyAuth, settings));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, core::ProblemType::kDns) << r.error().detail;
+  EXPECT_NE(r.error().detail.find("validation time"), std::string::npos) << r.error().detail;
+  EXPECT_EQ(resolver.pendingCount(), 0u);
+}
+
 TEST(Http01, LoopbackRefusedWithoutPermission) {
-  Servers s;
+  Servers s(kToken, kKeyAuth);
   auto r = validate(s, 443, false);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().type, core::ProblemType::kRejectedIdentifier);
 }
 
 TEST(Http01, FollowsRedirectToHttpsOnTheAllowedPort) {
-  Servers s;
+  Servers s(kToken, kKeyAuth);
   s.redirectTo("https://localhost:" + std::to_string(s.tlsPort()) + "/.well-known/acme-challenge/" +
                kToken);
   auto r = validate(s, s.tlsPort());
@@ -167,7 +172,7 @@ TEST(Http01, FollowsRedirectToHttpsOnTheAllowedPort) {
 }
 
 TEST(Http01, RedirectToHttpsOnAnotherPortIsRefused) {
-  Servers s;
+  Servers s(kToken, kKeyAuth);
   s.redirectTo("https://localhost:" + std::to_string(s.tlsPort()) + "/.well-known/acme-challenge/" +
                kToken);
   auto r = validate(s, 443);  // the TLS server's port is neither 443 nor allowed
@@ -178,7 +183,7 @@ TEST(Http01, RedirectToHttpsOnAnotherPortIsRefused) {
 }
 
 TEST(Http01, RedirectToOtherSchemesAndLoopsAreRefused) {
-  Servers s;
+  Servers s(kToken, kKeyAuth);
   s.redirectTo("ftp://localhost/x");
   auto ftp = validate(s, 443);
   ASSERT_FALSE(ftp);

@@ -1,12 +1,15 @@
 #include "validation/resolver.hpp"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unbound.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -15,9 +18,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <unordered_map>
 
+#include "validation/deadline.hpp"
 #include "validation/dns_wire.hpp"
 
 namespace akamu::validation {
@@ -26,22 +31,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr int kMaxCnameChain = 16;  // walking the answer packet; unbound bounds the chase itself
-
-std::string_view typeName(RrType type) {
-  switch (type) {
-    case RrType::kA:
-      return "A";
-    case RrType::kCname:
-      return "CNAME";
-    case RrType::kTxt:
-      return "TXT";
-    case RrType::kAaaa:
-      return "AAAA";
-    case RrType::kCaa:
-      return "CAA";
-  }
-  return "?";
-}
 
 std::string_view rcodeName(int rcode) {
   switch (rcode) {
@@ -68,6 +57,22 @@ struct UbResultFree {
 using UbResultPtr = std::unique_ptr<ub_result, UbResultFree>;
 
 }  // namespace
+
+std::string_view rrTypeName(RrType type) {
+  switch (type) {
+    case RrType::kA:
+      return "A";
+    case RrType::kCname:
+      return "CNAME";
+    case RrType::kTxt:
+      return "TXT";
+    case RrType::kAaaa:
+      return "AAAA";
+    case RrType::kCaa:
+      return "CAA";
+  }
+  return "?";
+}
 
 core::Result<std::string> unboundForwarderAddress(const std::string& upstream) {
   std::string host = upstream;
@@ -111,8 +116,8 @@ core::Result<DnsAnswer> decodeAnswer(std::string name, RrType type, int rcode,
   if (rcode == dns::kRcodeNxDomain) {
     out.rcode = Rcode::kNxDomain;
   } else if (rcode != dns::kRcodeNoError) {
-    return core::fail(
-        dnsProblem(fmt::format("{} looking up {} for {}", rcodeName(rcode), typeName(type), name)));
+    return core::fail(dnsProblem(
+        fmt::format("{} looking up {} for {}", rcodeName(rcode), rrTypeName(type), name)));
   }
   // The CNAME chain, from the answer packet (unbound puts the whole chain there).
   std::string current = dns::normalizeName(name);
@@ -204,34 +209,53 @@ struct UnboundResolver::Impl : std::enable_shared_from_this<UnboundResolver::Imp
   ResolverSettings settings;
   ub_ctx* ctx = nullptr;
   std::unordered_map<std::uint64_t, Pending> pending;
-  std::uint64_t next_seq = 1;
+  // Taken by the initiating thread (the cancellation handler needs the number before start()
+  // runs on the strand); everything else here is only touched on the strand.
+  std::atomic<std::uint64_t> next_seq{1};
   bool waiting = false;
   bool closed = false;
 
   static thread_local Impl* processing;
 
+  // Installed in the caller's cancellation slot: a cancelled lookup is dropped on the strand
+  // (a stale signal for a lookup that already completed finds nothing to drop).
+  struct CancelHandler {
+    std::weak_ptr<Impl> impl;
+    std::uint64_t seq = 0;
+    void operator()(asio::cancellation_type_t) const {
+      if (auto self = impl.lock()) {
+        asio::post(self->strand, [self, seq = seq] { self->cancel(seq); });
+      }
+    }
+  };
+
   static void complete(Pending p, core::Result<DnsAnswer> result) {
     if (p.timer) p.timer->cancel();
-    // `work` is the handler's own associated executor (captured before type erasure).
+    // `work` is the handler's own associated executor (captured before type erasure). The slot
+    // is cleared there, where the caller emits its signals, before the handler runs.
     asio::any_io_executor ex = p.work;
-    asio::post(ex, [h = std::move(p.handler), r = std::move(result),
-                    w = std::move(p.work)]() mutable { std::move(h)(std::move(r)); });
+    asio::post(ex,
+               [h = std::move(p.handler), r = std::move(result), w = std::move(p.work)]() mutable {
+                 auto slot = asio::get_associated_cancellation_slot(h);
+                 if (slot.is_connected()) slot.clear();
+                 std::move(h)(std::move(r));
+               });
   }
 
-  void start(std::string name, RrType type, Handler handler, asio::any_io_executor work) {
+  void start(std::uint64_t seq, std::string name, RrType type, Handler handler,
+             asio::any_io_executor work) {
     Pending p{std::move(name), type, 0, std::move(handler), std::move(work), nullptr};
     if (closed) {
       complete(std::move(p), core::fail(dnsProblem("resolver is shut down")));
       return;
     }
-    const std::uint64_t seq = next_seq++;
     int id = 0;
     const int err = ub_resolve_async(ctx, p.name.c_str(), static_cast<int>(type), 1,
                                      reinterpret_cast<void*>(static_cast<std::uintptr_t>(seq)),
                                      &Impl::onResult, &id);
     if (err != 0) {
       const std::string detail =
-          fmt::format("cannot look up {} for {}: {}", typeName(type), p.name, ub_strerror(err));
+          fmt::format("cannot look up {} for {}: {}", rrTypeName(type), p.name, ub_strerror(err));
       complete(std::move(p), core::fail(dnsProblem(detail)));
       return;
     }
@@ -261,18 +285,33 @@ struct UnboundResolver::Impl : std::enable_shared_from_this<UnboundResolver::Imp
         }));
   }
 
-  void onTimeout(std::uint64_t seq) {
+  // Removes a pending query (timed out or cancelled by its caller); nullopt if it is gone.
+  std::optional<Pending> drop(std::uint64_t seq) {
     auto it = pending.find(seq);
-    if (it == pending.end()) return;
+    if (it == pending.end()) return std::nullopt;
     Pending p = std::move(it->second);
     pending.erase(it);
     ub_cancel(ctx, p.async_id);  // may fail if already delivered; onResult then ignores it
     // Nothing left to wait for: drop the descriptor wait so that an idle resolver does not
     // keep its io_context busy (a late result for the cancelled query is read next time).
     if (pending.empty() && waiting) fd.cancel();
+    return p;
+  }
+
+  void onTimeout(std::uint64_t seq) {
+    auto p = drop(seq);
+    if (!p) return;
     const std::string detail = fmt::format("query timed out (after {} ms) looking up {} for {}",
-                                           settings.timeout.count(), typeName(p.type), p.name);
-    complete(std::move(p), core::fail(dnsProblem(detail)));
+                                           settings.timeout.count(), rrTypeName(p->type), p->name);
+    complete(std::move(*p), core::fail(dnsProblem(detail)));
+  }
+
+  void cancel(std::uint64_t seq) {
+    auto p = drop(seq);
+    if (!p) return;
+    const std::string detail =
+        fmt::format("lookup of {} for {} was abandoned", rrTypeName(p->type), p->name);
+    complete(std::move(*p), core::fail(dnsProblem(detail)));
   }
 
   static void onResult(void* mydata, int err, ub_result* raw) {
@@ -285,15 +324,15 @@ struct UnboundResolver::Impl : std::enable_shared_from_this<UnboundResolver::Imp
     Pending p = std::move(it->second);
     self->pending.erase(it);
     if (err != 0 || !result) {
-      const std::string detail =
-          fmt::format("lookup of {} for {} failed: {}", typeName(p.type), p.name, ub_strerror(err));
+      const std::string detail = fmt::format("lookup of {} for {} failed: {}", rrTypeName(p.type),
+                                             p.name, ub_strerror(err));
       complete(std::move(p), core::fail(dnsProblem(detail)));
       return;
     }
     if (result->bogus) {
       const std::string detail =
-          fmt::format("DNSSEC validation failed looking up {} for {}: {}", typeName(p.type), p.name,
-                      result->why_bogus ? result->why_bogus : "bogus");
+          fmt::format("DNSSEC validation failed looking up {} for {}: {}", rrTypeName(p.type),
+                      p.name, result->why_bogus ? result->why_bogus : "bogus");
       complete(std::move(p), core::fail(dnsProblem(detail)));
       return;
     }
@@ -330,6 +369,33 @@ struct UnboundResolver::Impl : std::enable_shared_from_this<UnboundResolver::Imp
 
 thread_local UnboundResolver::Impl* UnboundResolver::Impl::processing = nullptr;
 
+namespace {
+
+bool fileIsMissing(const std::string& path) {
+  return ::access(path.c_str(), F_OK) != 0 && errno == ENOENT;
+}
+
+// The system resolver's configuration: nameservers from resolv.conf, names from hosts.
+core::Status useSystemConfiguration(ub_ctx* ctx, const ResolverSettings& settings) {
+  auto failed = [](int err, std::string_view what, const std::string& path) -> core::Status {
+    return core::fail(core::serverInternal(
+        fmt::format("resolver: cannot use {} {}: {}", what, path, ub_strerror(err))));
+  };
+  // resolv.conf(5): without nameserver lines the local host is the nameserver; the C library
+  // does the same when the file is missing, and so do we.
+  const int rc = fileIsMissing(settings.resolv_conf_path)
+                     ? ub_ctx_set_fwd(ctx, "127.0.0.1")
+                     : ub_ctx_resolvconf(ctx, settings.resolv_conf_path.c_str());
+  if (rc != 0) return failed(rc, "nameservers from", settings.resolv_conf_path);
+  if (!fileIsMissing(settings.hosts_path)) {
+    const int hc = ub_ctx_hosts(ctx, settings.hosts_path.c_str());
+    if (hc != 0) return failed(hc, "host names from", settings.hosts_path);
+  }
+  return {};
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<UnboundResolver>> UnboundResolver::create(
     asio::any_io_executor executor, ResolverSettings settings) {
   auto impl = std::make_shared<Impl>(executor, settings);
@@ -350,23 +416,26 @@ core::Result<std::unique_ptr<UnboundResolver>> UnboundResolver::create(
                      "cache-max-negative-ttl");
       !s)
     return core::fail(s.error());
+  // Either way the resolver forwards, to nameservers the operator chose (explicitly or through
+  // the system's configuration), so loopback forwarders (a local unbound or systemd-resolved,
+  // Docker's 127.0.0.11, the test responder) are normal; unbound's default refuses to query
+  // 127/8. RFC 6761 names (localhost., test., invalid.) are answered locally by default; here
+  // they are the forwarder's business, as they are for the C library's resolver.
+  // ("nodefault" is not honoured through ub_ctx_set_option in unbound 1.17; an empty
+  // transparent zone is.)
+  if (auto s = check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"), "localhost"); !s)
+    return core::fail(s.error());
+  for (const char* zone : {"localhost. transparent", "test. transparent", "invalid. transparent"}) {
+    if (auto s = check(ub_ctx_set_option(ctx, "local-zone:", zone), "local-zone"); !s)
+      return core::fail(s.error());
+  }
   if (!settings.upstream.empty()) {
     auto fwd = unboundForwarderAddress(settings.upstream);
     if (!fwd) return core::fail(fwd.error());
-    // The operator named this server; loopback upstreams (a local unbound, the test responder)
-    // are normal. Without an upstream, unbound's default refusal to query 127/8 stays.
-    if (auto s = check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"), "localhost"); !s)
-      return core::fail(s.error());
-    // RFC 6761 names (localhost., test., invalid.) are answered locally by default; with an
-    // explicit upstream (tests, acme-bench) they are its business. ("nodefault" is not honoured
-    // through ub_ctx_set_option in unbound 1.17; an empty transparent zone is.)
-    for (const char* zone :
-         {"localhost. transparent", "test. transparent", "invalid. transparent"}) {
-      if (auto s = check(ub_ctx_set_option(ctx, "local-zone:", zone), "local-zone"); !s)
-        return core::fail(s.error());
-    }
     if (auto s = check(ub_ctx_set_fwd(ctx, fwd->c_str()), "forwarder " + settings.upstream); !s)
       return core::fail(s.error());
+  } else {
+    if (auto s = useSystemConfiguration(ctx, settings); !s) return core::fail(s.error());
   }
   if (!settings.trust_anchor_file.empty()) {
     if (::access(settings.trust_anchor_file.c_str(), R_OK) != 0) {
@@ -406,15 +475,35 @@ asio::awaitable<core::Result<DnsAnswer>> UnboundResolver::lookup(std::string nam
     auto ex = asio::get_associated_executor(handler, impl->strand);
     asio::any_io_executor work =
         asio::prefer(asio::any_io_executor(ex), asio::execution::outstanding_work.tracked);
+    const std::uint64_t seq = impl->next_seq.fetch_add(1);
     Impl::Handler h(std::move(handler));
-    asio::post(impl->strand,
-               [impl, n = std::move(n), t, h = std::move(h), work = std::move(work)]() mutable {
-                 impl->start(std::move(n), t, std::move(h), std::move(work));
-               });
+    // Per-operation cancellation (e.g. lookupWithin's deadline). The cancel is posted to the
+    // strand after start() (same strand, FIFO), so it always finds the query if it is pending.
+    // The slot is the type-erased handler's: any_completion_handler attaches its own state to
+    // the original slot, which would replace a handler installed there.
+    auto slot = h.get_cancellation_slot();
+    if (slot.is_connected()) slot.template emplace<Impl::CancelHandler>(impl, seq);
+    asio::post(impl->strand, [impl, seq, n = std::move(n), t, h = std::move(h),
+                              work = std::move(work)]() mutable {
+      impl->start(seq, std::move(n), t, std::move(h), std::move(work));
+    });
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(core::Result<DnsAnswer>)>(
       std::move(initiation), asio::use_awaitable, std::move(name), type);
+}
+
+asio::awaitable<core::Result<DnsAnswer>> lookupWithin(
+    Resolver& resolver, std::string name, RrType type,
+    std::chrono::steady_clock::time_point deadline) {
+  if (std::chrono::steady_clock::now() >= deadline) {
+    co_return core::fail(dnsProblem(fmt::format(
+        "no time left in the validation to look up {} for {}", rrTypeName(type), name)));
+  }
+  auto answer = co_await untilDeadline(resolver.lookup(name, type), deadline);
+  if (answer) co_return std::move(*answer);
+  co_return core::fail(dnsProblem(fmt::format(
+      "lookup of {} for {} did not complete within the validation time", rrTypeName(type), name)));
 }
 
 }  // namespace akamu::validation

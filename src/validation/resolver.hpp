@@ -1,8 +1,10 @@
 #pragma once
-// Asynchronous DNS lookups for dns-01, dns-persist-01 and CAA, usable from coroutines on any
-// Asio executor. `Resolver` is the I/O seam; `UnboundResolver` is the real implementation on
-// libunbound (forwarding to a configured upstream, or full recursion from the root), with
-// DNSSEC validation when a trust anchor file is configured.
+// Asynchronous DNS lookups for every validation method (http-01 and tls-alpn-01 targets, dns-01,
+// dns-persist-01, CAA), usable from coroutines on any Asio executor. `Resolver` is the I/O seam
+// (FakeResolver in fake_resolver.hpp is the test double); `UnboundResolver` is the real
+// implementation on libunbound, forwarding to a configured upstream or, by default, to the
+// system's nameservers (/etc/resolv.conf) with the entries of /etc/hosts, with DNSSEC
+// validation when a trust anchor file is configured.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/problem.hpp"
@@ -43,9 +46,19 @@ struct DnsAnswer {
 };
 
 struct ResolverSettings {
-  // "127.0.0.1:5353", "[::1]:53", "192.0.2.53" (port 53). Empty: recursive resolution from the
-  // root servers, as a CA should do (RFC 8555 §11.2: avoid trusting a shared recursive resolver).
+  // "127.0.0.1:5353", "[::1]:53", "192.0.2.53" (port 53): every query is forwarded there, and
+  // /etc/hosts is not read. Empty: forward to the nameservers of `resolv_conf_path` and answer
+  // the names of `hosts_path` locally, as the system's own resolver would: a CA inside a private
+  // network must see the names its network knows (recursion from the root servers would not,
+  // and usually cannot reach them). Public CAs should name a validating resolver they run
+  // (RFC 8555 §11.2).
   std::string upstream;
+  // Read only when `upstream` is empty. Only the `nameserver` lines of resolv.conf are used
+  // (address only, port 53: libunbound reads no port there; no search domains, names are
+  // absolute). A missing file is treated as the C library treats it: resolv.conf as naming
+  // 127.0.0.1, hosts as empty. An unreadable or malformed file fails create().
+  std::string resolv_conf_path = "/etc/resolv.conf";
+  std::string hosts_path = "/etc/hosts";
   std::chrono::milliseconds timeout{10000};  // per query, CNAME chasing included
   // DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty = no validation.
   std::string trust_anchor_file;
@@ -63,8 +76,21 @@ class Resolver {
   // One lookup. NXDOMAIN and NOERROR-without-data are results; SERVFAIL, other rcodes, DNSSEC
   // failures and timeouts are `dns` problems naming `name`. CNAMEs are followed by the
   // resolver (bounded by it) for every type except CNAME itself.
+  // Implementations must honour Asio per-operation cancellation of the awaiting coroutine (as
+  // delivered by `||` from awaitable_operators): a cancelled lookup completes promptly with a
+  // `dns` problem. lookupWithin() relies on it.
   virtual boost::asio::awaitable<core::Result<DnsAnswer>> lookup(std::string name, RrType type) = 0;
 };
+
+// resolver.lookup(name, type), abandoned (cancelled) at `deadline`: a validation's lookups are
+// bounded by what is left of the validation's time, whatever the resolver's own per-query
+// timeout. A lookup still pending at the deadline is a `dns` problem naming `name`.
+boost::asio::awaitable<core::Result<DnsAnswer>> lookupWithin(
+    Resolver& resolver, std::string name, RrType type,
+    std::chrono::steady_clock::time_point deadline);
+
+// "A", "AAAA", "TXT", "CNAME", "CAA".
+std::string_view rrTypeName(RrType type);
 
 class UnboundResolver final : public Resolver {
  public:

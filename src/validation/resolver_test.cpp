@@ -330,3 +330,137 @@ TEST(ResolverDnssec, UnsignedAnswersUnderATrustAnchorAreRefused) {
 
 }  // namespace
 }  // namespace akamu::validation
+
+namespace {
+
+// A temporary file holding `text`, removed at scope exit.
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& text) {
+    char name[] = "/tmp/akamu-resolver-XXXXXX";
+    const int fd = ::mkstemp(name);
+    path = name;
+    if (fd >= 0) {
+      const auto written = ::write(fd, text.data(), text.size());
+      (void)written;
+      ::close(fd);
+    }
+  }
+  ~TempFile() { ::unlink(path.c_str()); }
+};
+
+// An UnboundResolver without an upstream, reading the given resolv.conf and hosts texts.
+struct SystemResolver {
+  TempFile resolv;
+  TempFile hosts;
+  asio::io_context io;
+  core::Result<std::unique_ptr<UnboundResolver>> resolver;
+  SystemResolver(const std::string& resolv_text, const std::string& hosts_text)
+      : resolv(resolv_text), hosts(hosts_text), resolver(create()) {}
+  core::Result<std::unique_ptr<UnboundResolver>> create() {
+    ResolverSettings s;
+    s.resolv_conf_path = resolv.path;
+    s.hosts_path = hosts.path;
+    s.timeout = std::chrono::seconds(3);
+    return UnboundResolver::create(io.get_executor(), s);
+  }
+  core::Result<DnsAnswer> lookup(const std::string& name, RrType type) {
+    return run(io, (*resolver)->lookup(name, type));
+  }
+  ~SystemResolver() {
+    if (resolver) resolver->reset();
+    io.restart();
+    io.poll();
+  }
+};
+
+}  // namespace
+
+// lookupWithin abandons (cancels) a lookup at the deadline, long before the resolver's own
+// 30 s per-query timeout, and the resolver keeps serving.
+TEST(Resolver, LookupWithinCancelsAtTheDeadline) {
+  DnsFixture f(std::chrono::seconds(30));
+  f.server->setDrop("slow.example.com");
+  f.server->setTxt("fast.example.com", {"here"});
+  auto r =
+      run(f.io, lookupWithin(*f.resolver, "slow.example.com", RrType::kTxt,
+                             std::chrono::steady_clock::now() + std::chrono::milliseconds(300)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, core::ProblemType::kDns);
+  EXPECT_NE(r.error().detail.find("validation time"), std::string::npos) << r.error().detail;
+  EXPECT_NE(r.error().detail.find("slow.example.com"), std::string::npos) << r.error().detail;
+  auto next = run(f.io, lookupWithin(*f.resolver, "fast.example.com", RrType::kTxt,
+                                     std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  ASSERT_TRUE(next) << next.error().detail;
+  EXPECT_EQ(next->txt, std::vector<std::string>{"here"});
+  auto late = run(f.io, lookupWithin(*f.resolver, "fast.example.com", RrType::kTxt,
+                                     std::chrono::steady_clock::now()));
+  EXPECT_FALSE(late);  // no time left: not even started
+}
+
+// Without an upstream, the entries of the hosts file are answered locally (the nameserver of
+// the resolv.conf is never asked: nothing listens there).
+TEST(ResolverSystemConfiguration, HostsEntriesAreUsed) {
+  SystemResolver sys("nameserver 127.0.0.1\n",
+                     "# comment\n192.0.2.77 made-up-host.internal alias.internal\n"
+                     "2001:db8::77 made-up-host.internal\n");
+  ASSERT_TRUE(sys.resolver) << sys.resolver.error().detail;
+  auto a = sys.lookup("made-up-host.internal", RrType::kA);
+  ASSERT_TRUE(a) << a.error().detail;
+  ASSERT_EQ(a->addresses.size(), 1u);
+  EXPECT_EQ(a->addresses[0].to_string(), "192.0.2.77");
+  auto aaaa = sys.lookup("made-up-host.internal", RrType::kAaaa);
+  ASSERT_TRUE(aaaa) << aaaa.error().detail;
+  ASSERT_EQ(aaaa->addresses.size(), 1u);
+  EXPECT_EQ(aaaa->addresses[0].to_string(), "2001:db8::77");
+  auto alias = sys.lookup("ALIAS.internal.", RrType::kA);
+  ASSERT_TRUE(alias) << alias.error().detail;
+  ASSERT_EQ(alias->addresses.size(), 1u);
+}
+
+// The nameservers of resolv.conf are where queries go. resolv.conf has no port (libunbound's
+// ub_ctx_resolvconf reads the address only), so the test DNS server listens on port 53 of a
+// loopback address of its own; binding that needs privileges, and the test is skipped without
+// them (ResolvConfIsRead below checks, unprivileged, that the file is read at all).
+TEST(ResolverSystemConfiguration, QueriesGoToTheResolvConfNameservers) {
+  const std::string ip = fmt::format("127.53.{}.{}", (::getpid() >> 8) & 0xff, ::getpid() & 0xff);
+  auto server = TestDnsServer::start(ip, 53);
+  if (!server) GTEST_SKIP() << "cannot bind " << ip << ":53: " << server.error().detail;
+  (*server)->setTxt("_acme-challenge.only-in-test-dns.example", {"from resolv.conf"});
+  SystemResolver sys("search example.net\nnameserver " + ip + "\noptions edns0\n", "");
+  ASSERT_TRUE(sys.resolver) << sys.resolver.error().detail;
+  auto r = sys.lookup("_acme-challenge.only-in-test-dns.example", RrType::kTxt);
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(r->txt, std::vector<std::string>{"from resolv.conf"});
+  EXPECT_GE((*server)->queryCount(), 1u);
+}
+
+TEST(ResolverSystemConfiguration, ResolvConfIsRead) {
+  asio::io_context io;
+  TempFile bad("nameserver not-an-address\n");
+  TempFile hosts("");
+  ResolverSettings s;
+  s.resolv_conf_path = bad.path;
+  s.hosts_path = hosts.path;
+  auto r = UnboundResolver::create(io.get_executor(), s);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().detail.find(bad.path), std::string::npos) << r.error().detail;
+  // A malformed hosts file is refused too, naming it.
+  TempFile good("nameserver 127.0.0.1\n");
+  TempFile bad_hosts("192.0.2.1x host.example\n");
+  s.resolv_conf_path = good.path;
+  s.hosts_path = bad_hosts.path;
+  auto h = UnboundResolver::create(io.get_executor(), s);
+  ASSERT_FALSE(h);
+  EXPECT_NE(h.error().detail.find(bad_hosts.path), std::string::npos) << h.error().detail;
+  // Missing files are what the C library makes of them: no hosts, the local nameserver.
+  s.resolv_conf_path = "/nonexistent/resolv.conf";
+  s.hosts_path = "/nonexistent/hosts";
+  auto missing = UnboundResolver::create(io.get_executor(), s);
+  EXPECT_TRUE(missing) << missing.error().detail;
+  // An explicit upstream reads neither file.
+  s.upstream = "127.0.0.1:53";
+  s.resolv_conf_path = bad.path;
+  s.hosts_path = bad_hosts.path;
+  EXPECT_TRUE(UnboundResolver::create(io.get_executor(), s));
+}

@@ -192,15 +192,25 @@ struct TestDnsServer::Impl {
 };
 
 core::Result<std::unique_ptr<TestDnsServer>> TestDnsServer::start() {
+  return start("127.0.0.1", 0);
+}
+
+core::Result<std::unique_ptr<TestDnsServer>> TestDnsServer::start(const std::string& ipv4,
+                                                                  std::uint16_t port) {
   std::unique_ptr<TestDnsServer> server(new TestDnsServer());
   server->impl_ = std::make_unique<Impl>();
   auto& impl = *server->impl_;
   impl.queries = &server->queries_;
   boost::system::error_code ec;
-  impl.socket.open(udp::v4(), ec);
-  if (!ec) impl.socket.bind(udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0), ec);
-  if (ec) return core::fail(core::serverInternal("test DNS server: " + ec.message()));
+  const auto address = asio::ip::make_address_v4(ipv4, ec);
+  if (!ec) impl.socket.open(udp::v4(), ec);
+  if (!ec) impl.socket.bind(udp::endpoint(address, port), ec);
+  if (ec) {
+    return core::fail(core::serverInternal(
+        fmt::format("test DNS server on {}:{}: {}", ipv4, port, ec.message())));
+  }
   server->port_ = impl.socket.local_endpoint().port();
+  server->host_ = address.to_string();
   impl.receive();
   server->thread_ = std::thread([&impl] { impl.io.run(); });
   return server;
@@ -211,7 +221,7 @@ TestDnsServer::~TestDnsServer() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string TestDnsServer::address() const { return fmt::format("127.0.0.1:{}", port_); }
+std::string TestDnsServer::address() const { return fmt::format("{}:{}", host_, port_); }
 
 void TestDnsServer::setTxt(const std::string& name, std::vector<std::string> values) {
   std::lock_guard lock(impl_->mutex);

@@ -6,26 +6,24 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "crypto/digest.hpp"
 #include "crypto/handles.hpp"
-#include "validation/address_policy.hpp"
 #include "validation/dns01.hpp"
 #include "validation/dns_wire.hpp"
+#include "validation/identifier_problem.hpp"
+#include "validation/resolve_targets.hpp"
 
 namespace akamu::validation {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -33,12 +31,6 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr int kMaxSansShown = 4;
 
 using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, crypto::OsslDeleter<ASN1_OBJECT_free>>;
-
-core::Problem problem(core::ProblemType type, const core::Identifier& id, std::string detail) {
-  core::Problem p = core::makeProblem(type, std::move(detail));
-  p.identifier = id;
-  return p;
-}
 
 std::string describeName(const GENERAL_NAME* gn) {
   if (gn->type == GEN_DNS) {
@@ -115,10 +107,11 @@ core::Status checkTlsAlpnCertificate(const X509* cert, const core::Identifier& i
   crypto::GeneralNamesPtr sans(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, nullptr)));
   if (!sans) {
-    return core::fail(problem(core::ProblemType::kUnauthorized, identifier,
-                              crit == -2 ? "the certificate has more than one subjectAltName "
-                                           "extension"
-                                         : "the certificate has no subjectAltName extension"));
+    return core::fail(identifierProblem(core::ProblemType::kUnauthorized, identifier,
+                                        crit == -2
+                                            ? "the certificate has more than one subjectAltName "
+                                              "extension"
+                                            : "the certificate has no subjectAltName extension"));
   }
   const int count = sk_GENERAL_NAME_num(sans.get());
   if (count != 1 || !sanMatches(sk_GENERAL_NAME_value(sans.get(), 0), identifier)) {
@@ -128,7 +121,7 @@ core::Status checkTlsAlpnCertificate(const X509* cert, const core::Identifier& i
       found += describeName(sk_GENERAL_NAME_value(sans.get(), i));
     }
     if (count > kMaxSansShown) found += fmt::format(" (and {} more)", count - kMaxSansShown);
-    return core::fail(problem(
+    return core::fail(identifierProblem(
         core::ProblemType::kUnauthorized, identifier,
         fmt::format("the certificate must have exactly one subjectAltName, {}; it has {}: {}",
                     identifier.value, count, found)));
@@ -139,17 +132,18 @@ core::Status checkTlsAlpnCertificate(const X509* cert, const core::Identifier& i
   const int idx = X509_get_ext_by_OBJ(cert, oid.get(), -1);
   if (idx < 0) {
     return core::fail(
-        problem(core::ProblemType::kUnauthorized, identifier,
-                "the certificate has no acmeIdentifier extension (1.3.6.1.5.5.7.1.31)"));
+        identifierProblem(core::ProblemType::kUnauthorized, identifier,
+                          "the certificate has no acmeIdentifier extension (1.3.6.1.5.5.7.1.31)"));
   }
   if (X509_get_ext_by_OBJ(cert, oid.get(), idx) >= 0) {
-    return core::fail(problem(core::ProblemType::kUnauthorized, identifier,
-                              "the certificate has more than one acmeIdentifier extension"));
+    return core::fail(
+        identifierProblem(core::ProblemType::kUnauthorized, identifier,
+                          "the certificate has more than one acmeIdentifier extension"));
   }
   X509_EXTENSION* ext = X509_get_ext(cert, idx);
   if (X509_EXTENSION_get_critical(ext) != 1) {
-    return core::fail(problem(core::ProblemType::kUnauthorized, identifier,
-                              "the acmeIdentifier extension is not marked critical"));
+    return core::fail(identifierProblem(core::ProblemType::kUnauthorized, identifier,
+                                        "the acmeIdentifier extension is not marked critical"));
   }
   const ASN1_OCTET_STRING* ext_value = X509_EXTENSION_get_data(ext);
   const unsigned char* p = ASN1_STRING_get0_data(ext_value);
@@ -157,86 +151,46 @@ core::Status checkTlsAlpnCertificate(const X509* cert, const core::Identifier& i
   const unsigned char* cursor = p;
   crypto::Asn1OctetStringPtr inner(d2i_ASN1_OCTET_STRING(nullptr, &cursor, len));
   if (!inner || cursor != p + len || ASN1_STRING_length(inner.get()) != 32) {
-    return core::fail(problem(core::ProblemType::kIncorrectResponse, identifier,
-                              "the acmeIdentifier extension is not a DER OCTET STRING holding "
-                              "a SHA-256 digest"));
+    return core::fail(
+        identifierProblem(core::ProblemType::kIncorrectResponse, identifier,
+                          "the acmeIdentifier extension is not a DER OCTET STRING holding "
+                          "a SHA-256 digest"));
   }
   const auto expected = crypto::sha256(key_authorization);
   if (CRYPTO_memcmp(ASN1_STRING_get0_data(inner.get()), expected.data(), expected.size()) != 0) {
-    return core::fail(problem(core::ProblemType::kIncorrectResponse, identifier,
-                              "the acmeIdentifier extension does not hold the SHA-256 digest of "
-                              "the expected key authorization"));
+    return core::fail(
+        identifierProblem(core::ProblemType::kIncorrectResponse, identifier,
+                          "the acmeIdentifier extension does not hold the SHA-256 digest of "
+                          "the expected key authorization"));
   }
   return {};
 }
 
-asio::awaitable<core::Status> validateTlsAlpn01(core::Identifier identifier,
+asio::awaitable<core::Status> validateTlsAlpn01(Resolver& resolver, core::Identifier identifier,
                                                 std::string key_authorization,
                                                 TlsAlpnSettings settings) {
   auto executor = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + settings.timeout;
-  auto remaining = [&] {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    return left.count() > 0 ? left : std::chrono::milliseconds(1);
-  };
+  const Deadline deadline = std::chrono::steady_clock::now() + settings.timeout;
 
+  if (identifier.type == "dns" && identifier.value.compare(0, 2, "*.") == 0) {
+    co_return core::fail(identifierProblem(core::ProblemType::kMalformed, identifier,
+                                           "tls-alpn-01 cannot validate wildcard identifiers"));
+  }
+  auto addresses =
+      co_await resolveTargets(resolver, identifier, settings.allow_private_ips, deadline);
+  if (!addresses) co_return core::fail(std::move(addresses.error()));
+  // SNI: the DNS name, or for an IP the reverse-DNS name (RFC 8738 §6).
   std::string sni;
-  std::vector<tcp::endpoint> endpoints;
   std::string where;
   if (identifier.type == "ip") {
-    boost::system::error_code ec;
+    boost::system::error_code ec;  // resolveTargets refused a value that is not an address
     const auto addr = asio::ip::make_address(identifier.value, ec);
-    if (ec) {
-      co_return core::fail(problem(core::ProblemType::kMalformed, identifier,
-                                   "not an IP address: " + identifier.value));
-    }
-    if (!settings.allow_private_ips && isNonPublicAddress(addr)) {
-      co_return core::fail(
-          problem(core::ProblemType::kRejectedIdentifier, identifier,
-                  fmt::format("{} is a non-public address; validation refused", identifier.value)));
-    }
     sni = reverseDnsName(addr);
-    endpoints.emplace_back(addr, settings.port);
     where = addr.is_v6() ? fmt::format("[{}]:{}", identifier.value, settings.port)
                          : fmt::format("{}:{}", identifier.value, settings.port);
   } else {
-    if (identifier.value.compare(0, 2, "*.") == 0) {
-      co_return core::fail(problem(core::ProblemType::kMalformed, identifier,
-                                   "tls-alpn-01 cannot validate wildcard identifiers"));
-    }
     sni = dns::normalizeName(identifier.value);
     where = fmt::format("{}:{}", sni, settings.port);
-    const bool loopback_name =
-        sni == "localhost" ||
-        (sni.size() > 10 && sni.compare(sni.size() - 10, 10, ".localhost") == 0);
-    // Named locals, not temporaries, inside co_await: GCC 12 mishandles conditional-operator
-    // temporaries in coroutine expressions (double destruction).
-    const std::string lookup_host = loopback_name ? std::string("127.0.0.1") : sni;
-    const std::string port_text = std::to_string(settings.port);
-    tcp::resolver resolver(executor);
-    asio::steady_timer timer(executor, remaining());
-    auto resolved = co_await (resolver.async_resolve(lookup_host, port_text, kUseTuple) ||
-                              timer.async_wait(kUseTuple));
-    if (resolved.index() == 1) {
-      co_return core::fail(
-          problem(core::ProblemType::kDns, identifier, "DNS lookup timed out for " + sni));
-    }
-    auto [rec, results] = std::get<0>(resolved);
-    if (rec || results.empty()) {
-      co_return core::fail(problem(
-          core::ProblemType::kDns, identifier,
-          fmt::format("no address found for {}: {}", sni, rec ? rec.message() : "empty answer")));
-    }
-    for (const auto& r : results) {
-      if (!settings.allow_private_ips && isNonPublicAddress(r.endpoint().address())) continue;
-      endpoints.push_back(r.endpoint());
-    }
-    if (endpoints.empty()) {
-      co_return core::fail(problem(
-          core::ProblemType::kRejectedIdentifier, identifier,
-          fmt::format("{} resolves only to non-public addresses; validation refused", sni)));
-    }
   }
 
   ssl::context ctx(ssl::context::tls_client);
@@ -251,19 +205,15 @@ asio::awaitable<core::Status> validateTlsAlpn01(core::Identifier identifier,
     co_return core::fail(core::serverInternal("cannot configure the TLS client"));
   }
 
-  stream.next_layer().expires_after(remaining());
-  auto [cec, ep] = co_await stream.next_layer().async_connect(endpoints, kUseTuple);
-  (void)ep;
-  if (cec) {
-    co_return core::fail(problem(core::ProblemType::kConnection, identifier,
-                                 fmt::format("could not connect to {}: {}", where, cec.message())));
-  }
-  stream.next_layer().expires_after(remaining());
+  auto connected = co_await connectToTargets(stream.next_layer(), std::move(*addresses),
+                                             settings.port, deadline, identifier, where);
+  if (!connected) co_return core::fail(std::move(connected.error()));
+  stream.next_layer().expires_at(deadline);
   auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kUseTuple);
   if (hec) {
     const auto type =
         hec == beast::error::timeout ? core::ProblemType::kConnection : core::ProblemType::kTls;
-    co_return core::fail(problem(
+    co_return core::fail(identifierProblem(
         type, identifier,
         fmt::format("TLS handshake with {} (SNI {}) failed: {}", where, sni, hec.message())));
   }
@@ -272,7 +222,7 @@ asio::awaitable<core::Status> validateTlsAlpn01(core::Identifier identifier,
   SSL_get0_alpn_selected(stream.native_handle(), &proto, &proto_len);
   const std::string_view selected(reinterpret_cast<const char*>(proto), proto ? proto_len : 0);
   if (selected != kAcmeTlsAlpnProtocol) {
-    co_return core::fail(problem(
+    co_return core::fail(identifierProblem(
         core::ProblemType::kUnauthorized, identifier,
         selected.empty() ? fmt::format("{} did not negotiate the ALPN protocol acme-tls/1", where)
                          : fmt::format("{} negotiated ALPN protocol {} instead of acme-tls/1",
@@ -282,8 +232,8 @@ asio::awaitable<core::Status> validateTlsAlpn01(core::Identifier identifier,
   beast::error_code ignored;
   stream.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
   if (!cert) {
-    co_return core::fail(problem(core::ProblemType::kTls, identifier,
-                                 fmt::format("{} presented no certificate", where)));
+    co_return core::fail(identifierProblem(core::ProblemType::kTls, identifier,
+                                           fmt::format("{} presented no certificate", where)));
   }
   auto checked = checkTlsAlpnCertificate(cert.get(), identifier, key_authorization);
   if (!checked) {

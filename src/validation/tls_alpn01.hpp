@@ -11,6 +11,7 @@
 
 #include "core/problem.hpp"
 #include "core/result.hpp"
+#include "validation/resolver.hpp"
 
 namespace akamu::validation {
 
@@ -33,13 +34,15 @@ std::string reverseDnsName(const boost::asio::ip::address& address);
 core::Status checkTlsAlpnCertificate(const X509* cert, const core::Identifier& identifier,
                                      std::string_view key_authorization);
 
-// Connects to the identifier (resolved with the system resolver; "localhost" names are
-// loopback, RFC 6761) on settings.port, handshakes with ALPN acme-tls/1 and SNI = the DNS name
-// (the reverse-DNS name for IPs), TLS 1.2 or 1.3, without certificate verification, requires
-// the server to select acme-tls/1 and checks the certificate. Errors: `malformed` (wildcard),
-// `dns`, `rejectedIdentifier` (non-public address not allowed), `connection`, `tls`,
-// `unauthorized`, `incorrectResponse`; all name the target.
-boost::asio::awaitable<core::Status> validateTlsAlpn01(core::Identifier identifier,
+// Connects to the identifier on settings.port (addresses from resolveTargets: looked up through
+// `resolver`, "localhost" names are loopback (RFC 6761), the SSRF policy applies), handshakes
+// with ALPN acme-tls/1 and SNI = the DNS name (the reverse-DNS name for IPs), TLS 1.2 or 1.3,
+// without certificate verification, requires the server to select acme-tls/1 and checks the
+// certificate. Lookups, connect and handshake all end within `settings.timeout` of the call.
+// Errors: `malformed` (wildcard), `dns`, `rejectedIdentifier` (non-public address not
+// allowed), `connection`, `tls`, `unauthorized`, `incorrectResponse`; all name the target.
+boost::asio::awaitable<core::Status> validateTlsAlpn01(Resolver& resolver,
+                                                       core::Identifier identifier,
                                                        std::string key_authorization,
                                                        TlsAlpnSettings settings);
 

@@ -19,6 +19,7 @@
 
 #include "crypto/digest.hpp"
 #include "crypto/handles.hpp"
+#include "validation/fake_resolver.hpp"
 #include "validation/test_support.hpp"
 
 using namespace akamu;
@@ -204,7 +205,9 @@ TlsAlpnSettings settingsFor(const TlsTestServer& s) {
 core::Status validate(const TlsTestServer& server, core::Identifier id = {"dns", "localhost"},
                       std::string key_auth = kKeyAuth) {
   asio::io_context io;
-  return run(io, validateTlsAlpn01(std::move(id), std::move(key_auth), settingsFor(server)));
+  FakeResolver resolver;  // localhost and IP literals are never looked up
+  return run(io,
+             validateTlsAlpn01(resolver, std::move(id), std::move(key_auth), settingsFor(server)));
 }
 
 }  // namespace
@@ -358,10 +361,11 @@ TEST(TlsAlpn01, PrivateAddressRefusedUnlessAllowed) {
   auto settings = settingsFor(server);
   settings.allow_private_ips = false;
   asio::io_context io;
-  auto s = run(io, validateTlsAlpn01({"dns", "localhost"}, kKeyAuth, settings));
+  FakeResolver resolver;  // localhost and IP literals are never looked up
+  auto s = run(io, validateTlsAlpn01(resolver, {"dns", "localhost"}, kKeyAuth, settings));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().type, core::ProblemType::kRejectedIdentifier);
-  s = run(io, validateTlsAlpn01({"ip", "127.0.0.1"}, kKeyAuth, settings));
+  s = run(io, validateTlsAlpn01(resolver, {"ip", "127.0.0.1"}, kKeyAuth, settings));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().type, core::ProblemType::kRejectedIdentifier);
 }
@@ -378,7 +382,8 @@ TEST(TlsAlpn01, ConnectionRefused) {
   settings.allow_private_ips = true;
   settings.timeout = std::chrono::milliseconds(2000);
   asio::io_context io;
-  auto s = run(io, validateTlsAlpn01({"dns", "localhost"}, kKeyAuth, settings));
+  FakeResolver resolver;  // localhost and IP literals are never looked up
+  auto s = run(io, validateTlsAlpn01(resolver, {"dns", "localhost"}, kKeyAuth, settings));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().type, core::ProblemType::kConnection);
   EXPECT_NE(s.error().detail.find(fmt::format("localhost:{}", port)), std::string::npos)
@@ -405,11 +410,12 @@ TEST(TlsAlpn01, NotTlsIsTlsProblemAndSilentServerTimesOut) {
   settings.allow_private_ips = true;
   settings.timeout = std::chrono::milliseconds(500);
   asio::io_context io;
-  auto s = run(io, validateTlsAlpn01({"dns", "localhost"}, kKeyAuth, settings));
+  FakeResolver resolver;  // localhost and IP literals are never looked up
+  auto s = run(io, validateTlsAlpn01(resolver, {"dns", "localhost"}, kKeyAuth, settings));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().type, core::ProblemType::kTls) << s.error().detail;
   const auto start = std::chrono::steady_clock::now();
-  s = run(io, validateTlsAlpn01({"dns", "localhost"}, kKeyAuth, settings));
+  s = run(io, validateTlsAlpn01(resolver, {"dns", "localhost"}, kKeyAuth, settings));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().type, core::ProblemType::kConnection) << s.error().detail;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
@@ -418,7 +424,65 @@ TEST(TlsAlpn01, NotTlsIsTlsProblemAndSilentServerTimesOut) {
 
 TEST(TlsAlpn01, WildcardRefused) {
   asio::io_context io;
-  auto s = run(io, validateTlsAlpn01({"dns", "*.example.com"}, kKeyAuth, {}));
+  FakeResolver resolver;  // localhost and IP literals are never looked up
+  auto s = run(io, validateTlsAlpn01(resolver, {"dns", "*.example.com"}, kKeyAuth, {}));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().type, core::ProblemType::kMalformed);
+}
+
+// The name exists only in the configured resolver (the test DNS server): it is resolved
+// through the Resolver seam, not the system's getaddrinfo.
+TEST(TlsAlpn01, NameKnownOnlyToTheConfiguredResolverValidates) {
+  CertSpec spec;
+  spec.sans = {{"dns", "only-in-test-dns.example"}};
+  TlsTestServer server(makeCert(spec), {});
+  akamu::validation::testing::DnsFixture f;
+  f.server->setA("only-in-test-dns.example", "127.0.0.1");
+  auto s = run(f.io, validateTlsAlpn01(*f.resolver, {"dns", "only-in-test-dns.example"}, kKeyAuth,
+                                       settingsFor(server)));
+  EXPECT_TRUE(s) << s.error().detail;
+  EXPECT_EQ(server.lastSni(), "only-in-test-dns.example");
+  EXPECT_GE(f.server->queryCount(), 1u);
+}
+
+// A lookup that never answers ends with the validation's timeout (500 ms), not with the
+// resolver's own per-query timeout (30 s).
+TEST(TlsAlpn01, LookupThatNeverAnswersFailsWithinTheValidationTimeout) {
+  akamu::validation::testing::DnsFixture f(std::chrono::seconds(30));
+  f.server->setDrop("silent.example");
+  TlsAlpnSettings settings;
+  settings.port = 443;
+  settings.allow_private_ips = true;
+  settings.timeout = std::chrono::milliseconds(500);
+  auto s = run(f.io, validateTlsAlpn01(*f.resolver, {"dns", "silent.example"}, kKeyAuth, settings));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().type, core::ProblemType::kDns) << s.error().detail;
+  EXPECT_NE(s.error().detail.find("validation time"), std::string::npos) << s.error().detail;
+}
+
+TEST(TlsAlpn01, NeverAnsweringFakeLookupIsCancelledAtTheDeadline) {
+  FakeResolver resolver;
+  resolver.setNeverAnswersAll();
+  resolver.setQueryTimeout(std::chrono::seconds(30));
+  TlsAlpnSettings settings;
+  settings.allow_private_ips = true;
+  settings.timeout = std::chrono::milliseconds(200);
+  asio::io_context io;
+  auto s = run(io, validateTlsAlpn01(resolver, {"dns", "silent.example"}, kKeyAuth, settings));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().type, core::ProblemType::kDns) << s.error().detail;
+  EXPECT_EQ(resolver.pendingCount(), 0u);
+  EXPECT_TRUE(resolver.wasQueried("silent.example", RrType::kA));
+  EXPECT_TRUE(resolver.wasQueried("silent.example", RrType::kAaaa));
+}
+
+TEST(TlsAlpn01, PrivateAddressFromDnsRefusedUnlessAllowed) {
+  FakeResolver resolver;
+  resolver.setAddresses("internal.example", {"192.168.1.10"});
+  TlsAlpnSettings settings;
+  settings.timeout = std::chrono::milliseconds(2000);
+  asio::io_context io;
+  auto s = run(io, validateTlsAlpn01(resolver, {"dns", "internal.example"}, kKeyAuth, settings));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().type, core::ProblemType::kRejectedIdentifier) << s.error().detail;
 }

@@ -451,4 +451,191 @@ inline json::object fetch(AcmeClient& c, const std::string& url) {
   return r ? jsonBody(*r) : json::object{};
 }
 
+// ---------------------------------------------------------------------------------------------
+// The negative suite (negative_*_test.cpp): a table of hostile requests, each its own test, all
+// judged by one function against what RFC 8555 (and RFC 7515/7807/9110/9112) require of every
+// error response.
+namespace neg {
+
+inline std::string urn(std::string_view name) {
+  return "urn:ietf:params:acme:error:" + std::string(name);
+}
+
+// One acceptable answer: a status and the problem types allowed with it (none = a success).
+struct Expect {
+  int status = 0;
+  std::vector<std::string> types;
+};
+
+// An ACME problem of one of these types (names after "urn:ietf:params:acme:error:").
+inline Expect problem(int status, std::initializer_list<std::string_view> names) {
+  Expect e{status, {}};
+  for (auto n : names) e.types.push_back(urn(n));
+  return e;
+}
+// A status for which RFC 8555 names no ACME type (404, 405, 409, 413, 414, 415, HTTP framing):
+// "about:blank" (RFC 7807 §4.2) or the generic malformed.
+inline Expect httpProblem(int status) { return Expect{status, {"about:blank", urn("malformed")}}; }
+inline Expect success(int status) { return Expect{status, {}}; }
+
+struct Outcome {
+  core::Result<HttpResponse> response = core::fail(core::serverInternal("the case sent nothing"));
+  bool post = true;      // RFC 8555 §6.5: a Replay-Nonce is expected
+  bool resource = true;  // RFC 8555 §7.1: a Link rel="index" is expected
+  std::vector<Identifier> named;  // identifiers the subproblems must name (§6.7.1)
+  std::function<void(const HttpResponse&)> extra;  // case-specific assertions
+};
+
+struct Case {
+  std::string name;
+  std::function<Outcome()> run;
+  std::vector<Expect> expect;
+};
+inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+inline std::string caseName(const ::testing::TestParamInfo<Case>& info) { return info.param.name; }
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+inline std::string mediaType(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  std::string_view t = content_type.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  return lower(t);
+}
+
+// Internal error text that must never reach a client (Boulder web/probs.go: details are ours).
+inline void expectNoLeak(std::string_view detail) {
+  const std::string d = lower(detail);
+  for (const char* word : {"sqlite", "postgres", "libpq", "openssl", "routines:", "constraint",
+                           "at or near", "std::", "exception", "errno"}) {
+    EXPECT_EQ(d.find(word), std::string::npos) << "internal detail leaked: " << detail;
+  }
+}
+
+// Everything RFC 8555 asks of a response to client input, then the case's own checks.
+inline void checkOutcome(const std::vector<Expect>& expect, const Outcome& o,
+                         const std::string& directory) {
+  ASSERT_TRUE(o.response) << "no HTTP response: " << o.response.error().detail;
+  const HttpResponse& r = *o.response;
+  EXPECT_LT(r.status, 500) << "client input must never cause a 5xx: " << describe(r);
+  std::vector<std::string> types;
+  bool status_ok = false;
+  bool want_success = false;
+  std::string wanted;
+  for (const auto& e : expect) {
+    wanted += (wanted.empty() ? "" : " or ") + std::to_string(e.status);
+    for (const auto& t : e.types) wanted += " " + t;
+    if (e.status != r.status) continue;
+    status_ok = true;
+    if (e.types.empty()) want_success = true;
+    types.insert(types.end(), e.types.begin(), e.types.end());
+  }
+  EXPECT_TRUE(status_ok) << "expected " << wanted << "; got " << describe(r);
+  if (o.resource) {
+    EXPECT_TRUE(hasIndexLink(r, directory))
+        << "no Link <directory>;rel=\"index\" (RFC 8555 §7.1): " << describe(r);
+  }
+  if (o.post) {
+    const std::string nonce = r.header("replay-nonce");
+    EXPECT_FALSE(nonce.empty()) << "no Replay-Nonce on a POST response (RFC 8555 §6.5): "
+                                << describe(r);
+    if (!nonce.empty()) {
+      EXPECT_TRUE(core::base64urlDecode(nonce)) << "Replay-Nonce not base64url (§6.5.1): " << nonce;
+    }
+  }
+  if (!status_ok) return;
+  const bool is_problem = mediaType(r.header("content-type")) == "application/problem+json";
+  if (want_success && !is_problem) {
+    if (o.extra) o.extra(r);
+    return;
+  }
+  EXPECT_TRUE(is_problem) << "error without an application/problem+json body (RFC 8555 §6.7): "
+                          << r.header("content-type") << " " << describe(r);
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  ASSERT_TRUE(!ec && v.is_object()) << "problem body is not a JSON object: " << describe(r);
+  const json::object& body = v.as_object();
+  const std::string type = str(body, "type");
+  EXPECT_NE(std::find(types.begin(), types.end(), type), types.end())
+      << "expected type " << wanted << "; got " << describe(r);
+  ASSERT_TRUE(body.contains("detail") && body.at("detail").is_string()) << describe(r);
+  expectNoLeak(str(body, "detail"));
+  EXPECT_FALSE(body.contains("identifier"))
+      << "RFC 8555 §6.7.1: \"identifier\" MUST NOT be at the top level: " << describe(r);
+  if (const auto* s = body.if_contains("status")) {
+    // RFC 7807 §3.1: the advisory "status" must be the response's own.
+    EXPECT_TRUE(s->is_int64() && s->as_int64() == r.status) << describe(r);
+  }
+  std::vector<Identifier> in_subproblems;
+  if (const auto* subs = body.if_contains("subproblems")) {
+    ASSERT_TRUE(subs->is_array()) << describe(r);
+    for (const auto& sp : subs->as_array()) {
+      ASSERT_TRUE(sp.is_object()) << describe(r);
+      const auto& so = sp.as_object();
+      EXPECT_EQ(str(so, "type").rfind("urn:ietf:params:acme:error:", 0), 0u) << describe(r);
+      expectNoLeak(str(so, "detail"));
+      const auto* id = so.if_contains("identifier");
+      if (id != nullptr && id->is_object()) {
+        in_subproblems.push_back({str(id->as_object(), "type"), str(id->as_object(), "value")});
+      }
+    }
+  }
+  for (const auto& id : o.named) {
+    EXPECT_NE(std::find(in_subproblems.begin(), in_subproblems.end(), id), in_subproblems.end())
+        << "no subproblem names " << id.type << ":" << id.value << " (RFC 8555 §6.7.1): "
+        << describe(r);
+  }
+  if (o.extra) o.extra(r);
+}
+
+// The JWS signature over exactly `input` with the algorithm that fits `key` (ES* raw r||s, RS256,
+// EdDSA); `der_ecdsa` keeps OpenSSL's DER form (for the test that it is refused).
+inline std::vector<std::uint8_t> jwsSignature(const EVP_PKEY* key, std::string_view input,
+                                              bool der_ecdsa = false) {
+  std::span<const std::uint8_t> msg(reinterpret_cast<const std::uint8_t*>(input.data()),
+                                    input.size());
+  const int id = EVP_PKEY_get_base_id(key);
+  if (id == EVP_PKEY_ED25519) {
+    return crypto::signMessage(key, crypto::SignatureScheme::kEd25519, msg).value();
+  }
+  if (id == EVP_PKEY_RSA) {
+    return crypto::signMessage(key, crypto::SignatureScheme::kRsaPkcs1Sha256, msg).value();
+  }
+  const int bits = EVP_PKEY_get_bits(key);
+  const auto scheme = bits <= 256   ? crypto::SignatureScheme::kEcdsaSha256
+                      : bits <= 384 ? crypto::SignatureScheme::kEcdsaSha384
+                                    : crypto::SignatureScheme::kEcdsaSha512;
+  auto der = crypto::signMessage(key, scheme, msg).value();
+  if (der_ecdsa) return der;
+  const int field = (bits + 7) / 8;
+  const unsigned char* p = der.data();
+  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> es(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())), &ECDSA_SIG_free);
+  std::vector<std::uint8_t> sig(static_cast<std::size_t>(2 * field));
+  BN_bn2binpad(ECDSA_SIG_get0_r(es.get()), sig.data(), field);
+  BN_bn2binpad(ECDSA_SIG_get0_s(es.get()), sig.data() + field, field);
+  return sig;
+}
+
+// A flattened JWS from its three members, taken as given (JSON-escaped, not re-encoded).
+inline std::string flatJws(std::string_view protected_b64, std::string_view payload_b64,
+                           std::string_view signature_b64) {
+  json::object o{{"protected", protected_b64}, {"payload", payload_b64}, {"signature", signature_b64}};
+  return json::serialize(o);
+}
+
+// Signs the members exactly as given (so that a wrong encoding is the only fault).
+inline std::string signedFlatJws(const EVP_PKEY* key, std::string_view protected_b64,
+                                 std::string_view payload_b64) {
+  const std::string input = std::string(protected_b64) + "." + std::string(payload_b64);
+  return flatJws(protected_b64, payload_b64, core::base64urlEncode(jwsSignature(key, input)));
+}
+
+}  // namespace neg
+
 }  // namespace akamu::itest
