@@ -480,8 +480,8 @@ inline Expect success(int status) { return Expect{status, {}}; }
 
 struct Outcome {
   core::Result<HttpResponse> response = core::fail(core::serverInternal("the case sent nothing"));
-  bool post = true;      // RFC 8555 §6.5: a Replay-Nonce is expected
-  bool resource = true;  // RFC 8555 §7.1: a Link rel="index" is expected
+  bool post = true;               // RFC 8555 §6.5: a Replay-Nonce is expected
+  bool resource = true;           // RFC 8555 §7.1: a Link rel="index" is expected
   std::vector<Identifier> named;  // identifiers the subproblems must name (§6.7.1)
   std::function<void(const HttpResponse&)> extra;  // case-specific assertions
 };
@@ -522,6 +522,11 @@ inline void checkOutcome(const std::vector<Expect>& expect, const Outcome& o,
                          const std::string& directory) {
   ASSERT_TRUE(o.response) << "no HTTP response: " << o.response.error().detail;
   const HttpResponse& r = *o.response;
+  if (std::getenv("AKAMU_NEG_TRACE") != nullptr) {  // what each case got, for triage
+    std::fprintf(stderr, "[neg] %s: %d %s\n",
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name(), r.status,
+                 r.body.substr(0, 200).c_str());
+  }
   EXPECT_LT(r.status, 500) << "client input must never cause a 5xx: " << describe(r);
   std::vector<std::string> types;
   bool status_ok = false;
@@ -587,8 +592,8 @@ inline void checkOutcome(const std::vector<Expect>& expect, const Outcome& o,
   }
   for (const auto& id : o.named) {
     EXPECT_NE(std::find(in_subproblems.begin(), in_subproblems.end(), id), in_subproblems.end())
-        << "no subproblem names " << id.type << ":" << id.value << " (RFC 8555 §6.7.1): "
-        << describe(r);
+        << "no subproblem names " << id.type << ":" << id.value
+        << " (RFC 8555 §6.7.1): " << describe(r);
   }
   if (o.extra) o.extra(r);
 }
@@ -625,7 +630,8 @@ inline std::vector<std::uint8_t> jwsSignature(const EVP_PKEY* key, std::string_v
 // A flattened JWS from its three members, taken as given (JSON-escaped, not re-encoded).
 inline std::string flatJws(std::string_view protected_b64, std::string_view payload_b64,
                            std::string_view signature_b64) {
-  json::object o{{"protected", protected_b64}, {"payload", payload_b64}, {"signature", signature_b64}};
+  json::object o{
+      {"protected", protected_b64}, {"payload", payload_b64}, {"signature", signature_b64}};
   return json::serialize(o);
 }
 
