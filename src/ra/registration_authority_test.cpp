@@ -123,7 +123,9 @@ class RaTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     config_.server.authz_expiry_secs = 3600;
     config_.server.order_expiry_secs = 7200;
-    store_ = std::move(*store::openStore(":memory:", {}, io_.get_executor()));
+    auto opened = store::openStore("sqlite::memory:", {}, io_.get_executor());
+    if (!opened) throw std::runtime_error(opened.error().detail);
+    store_ = std::move(*opened);
     ca::CaSettings ca;
     ca.key_file = (dir_ / "ca.key").string();
     ca.cert_file = (dir_ / "ca.pem").string();
