@@ -100,6 +100,12 @@ int problemHttpStatus(ProblemType type) {
   }
 }
 
+Problem accountNotValid(std::string detail) {
+  Problem p = makeProblem(ProblemType::kUnauthorized, std::move(detail));
+  p.status = 401;
+  return p;
+}
+
 namespace {
 boost::json::object identifierJson(const Identifier& id) {
   return boost::json::object{{"type", id.type}, {"value", id.value}};
@@ -110,7 +116,7 @@ std::string problemToJson(const Problem& problem) {
   boost::json::object obj;
   obj["type"] = problemTypeUri(problem.type);
   obj["detail"] = problem.detail;
-  obj["status"] = problemHttpStatus(problem.type);
+  obj["status"] = problemHttpStatus(problem);
   if (!problem.algorithms.empty()) {
     boost::json::array algs;
     for (const auto& a : problem.algorithms) algs.emplace_back(a);

@@ -53,6 +53,9 @@ struct Subproblem {
   ProblemType type;
   std::string detail;
   std::optional<Identifier> identifier;
+  // The HTTP status when RFC 8555 names one other than the type's usual one (0 = the type's):
+  // a request from a deactivated account is `unauthorized` with 401 (§7.3.6), not 403.
+  int status = 0;
 };
 
 struct Problem {
@@ -62,11 +65,18 @@ struct Problem {
   // For badSignatureAlgorithm: the algorithms we accept (RFC 8555 §6.2).
   std::vector<std::string> algorithms;
   std::optional<Identifier> identifier;
+  // The HTTP status when RFC 8555 names one other than the type's usual one (0 = the type's):
+  // a request from a deactivated account is `unauthorized` with 401 (§7.3.6), not 403.
+  int status = 0;
 };
 
 // "urn:ietf:params:acme:error:malformed", or "about:blank" for the plain HTTP ones.
 std::string_view problemTypeUri(ProblemType type);
 int problemHttpStatus(ProblemType type);
+// The status this problem is answered with: its own, else its type's.
+inline int problemHttpStatus(const Problem& problem) {
+  return problem.status != 0 ? problem.status : problemHttpStatus(problem.type);
+}
 // The application/problem+json body, with "status".
 std::string problemToJson(const Problem& problem);
 
@@ -76,6 +86,8 @@ inline Problem makeProblem(ProblemType type, std::string detail) {
 inline Problem malformed(std::string detail) {
   return makeProblem(ProblemType::kMalformed, std::move(detail));
 }
+// RFC 8555 §7.3.6: requests signed by a deactivated (or revoked) account's key.
+Problem accountNotValid(std::string detail);
 inline Problem unauthorized(std::string detail) {
   return makeProblem(ProblemType::kUnauthorized, std::move(detail));
 }

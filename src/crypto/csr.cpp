@@ -67,8 +67,7 @@ std::optional<std::string> canonicalIp(const std::string& text) {
 core::Status collectSanNames(X509_EXTENSION* ext, std::vector<core::Identifier>& ids) {
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
   if (!names) {
-    return core::fail(
-        badCsr(detail::withOpensslError("CSR subjectAltName extension is malformed")));
+    return core::fail(badCsr(detail::clientFacing("CSR subjectAltName extension is malformed")));
   }
   int count = sk_GENERAL_NAME_num(names.get());
   if (count > static_cast<int>(kMaxCsrNames)) {
@@ -113,8 +112,7 @@ core::Status checkExtensions(X509_REQ* req, std::vector<core::Identifier>& ids) 
   // Also catches the legacy Microsoft extension attribute, which OpenSSL reads as well.
   detail::ExtensionStackPtr exts(X509_REQ_get_extensions(req));
   if (!exts) {
-    return core::fail(
-        badCsr(detail::withOpensslError("CSR extensionRequest attribute is malformed")));
+    return core::fail(badCsr(detail::clientFacing("CSR extensionRequest attribute is malformed")));
   }
   int count = sk_X509_EXTENSION_num(exts.get());
   bool seen_san = false;
@@ -128,7 +126,7 @@ core::Status checkExtensions(X509_REQ* req, std::vector<core::Identifier>& ids) 
       BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext)));
       if (!bc) {
         return core::fail(
-            badCsr(detail::withOpensslError("CSR basicConstraints extension is malformed")));
+            badCsr(detail::clientFacing("CSR basicConstraints extension is malformed")));
       }
       if (bc->ca != 0) {
         return core::fail(
@@ -158,7 +156,7 @@ core::Result<std::optional<std::string>> subjectCommonName(X509_REQ* req) {
   unsigned char* utf8 = nullptr;
   int len = ASN1_STRING_to_UTF8(&utf8, data);
   if (len < 0) {
-    return core::fail(badCsr(detail::withOpensslError("CSR subject commonName is not valid text")));
+    return core::fail(badCsr(detail::clientFacing("CSR subject commonName is not valid text")));
   }
   std::string cn(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
   OPENSSL_free(utf8);
@@ -193,9 +191,51 @@ core::Status addExtension(detail::ExtensionStackPtr& exts, int nid, void* value,
   exts.reset(raw);
   if (rc != 1) {
     return core::fail(core::serverInternal(
-        detail::withOpensslError(std::string("adding CSR extension ") + OBJ_nid2sn(nid))));
+        detail::clientFacing(std::string("adding CSR extension ") + OBJ_nid2sn(nid))));
   }
   return {};
+}
+
+}  // namespace
+
+namespace {
+
+// The CertificationRequestInfo as sent: the first element of the outer SEQUENCE.
+std::optional<std::span<const std::uint8_t>> requestInfoBytes(std::span<const std::uint8_t> der) {
+  auto headerLength = [&](std::size_t at) -> std::optional<std::pair<std::size_t, std::size_t>> {
+    if (at + 2 > der.size() || der[at] != 0x30) return std::nullopt;
+    const std::uint8_t first = der[at + 1];
+    if (first < 0x80) return std::make_pair(std::size_t{2}, std::size_t{first});
+    const std::size_t octets = first & 0x7fu;
+    if (octets == 0 || octets > 4 || at + 2 + octets > der.size()) return std::nullopt;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < octets; ++i) n = (n << 8) | der[at + 2 + i];
+    return std::make_pair(2 + octets, n);
+  };
+  auto outer = headerLength(0);
+  if (!outer) return std::nullopt;
+  auto inner = headerLength(outer->first);
+  if (!inner || outer->first + inner->first + inner->second > der.size()) return std::nullopt;
+  return der.subspan(outer->first, inner->first + inner->second);
+}
+
+// X509_REQ_verify_ex for version 0. OpenSSL 3.4 and later refuse to verify a request of any
+// other version ("unsupported version"); such a request's signature is checked over the
+// CertificationRequestInfo exactly as received, with the same algorithm handling.
+int verifyRequestSignature(X509_REQ* req, EVP_PKEY* key, std::span<const std::uint8_t> der,
+                           long version) {
+  if (version == 0) return X509_REQ_verify_ex(req, key, nullptr, nullptr);
+  auto info_der = requestInfoBytes(der);
+  if (!info_der) return 0;
+  const unsigned char* p = info_der->data();
+  std::unique_ptr<X509_REQ_INFO, decltype(&X509_REQ_INFO_free)> info(
+      d2i_X509_REQ_INFO(nullptr, &p, static_cast<long>(info_der->size())), &X509_REQ_INFO_free);
+  if (!info || p != info_der->data() + info_der->size()) return 0;
+  const ASN1_BIT_STRING* signature = nullptr;
+  const X509_ALGOR* algorithm = nullptr;
+  X509_REQ_get0_signature(req, &signature, &algorithm);
+  return ASN1_item_verify_ex(ASN1_ITEM_rptr(X509_REQ_INFO), algorithm, signature, info.get(),
+                             nullptr, key, nullptr, nullptr);
 }
 
 }  // namespace
@@ -207,7 +247,7 @@ core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
   }
   const unsigned char* p = der.data();
   X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
-  if (!req) return core::fail(badCsr(detail::withOpensslError("CSR is not valid DER PKCS#10")));
+  if (!req) return core::fail(badCsr(detail::clientFacing("CSR is not valid DER PKCS#10")));
   if (p != der.data() + der.size()) {
     return core::fail(badCsr("CSR has " + std::to_string(der.data() + der.size() - p) +
                              " trailing bytes after the DER structure"));
@@ -221,7 +261,7 @@ core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
   if (key == nullptr) {
     return core::fail(core::makeProblem(
         core::ProblemType::kBadPublicKey,
-        detail::withOpensslError("CSR public key is malformed or uses an unsupported algorithm")));
+        detail::clientFacing("CSR public key is malformed or uses an unsupported algorithm")));
   }
   auto key_type = keyTypeOf(key);
   if (!key_type) {
@@ -229,9 +269,9 @@ core::Result<ParsedCsr> parseCsr(std::span<const std::uint8_t> der) {
   }
 
   if (auto st = checkSignatureAlgorithm(req.get()); !st) return tl::unexpected(st.error());
-  if (X509_REQ_verify_ex(req.get(), key, nullptr, nullptr) != 1) {
+  if (verifyRequestSignature(req.get(), key, der, version) != 1) {
     return core::fail(
-        badCsr(detail::withOpensslError("CSR signature does not verify with its public key")));
+        badCsr(detail::clientFacing("CSR signature does not verify with its public key")));
   }
 
   ParsedCsr out;
@@ -279,11 +319,11 @@ core::Result<std::vector<std::uint8_t>> buildCsr(const EVP_PKEY* key,
 
   X509ReqPtr req(X509_REQ_new());
   if (!req || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1) {
-    return core::fail(core::serverInternal(detail::withOpensslError("X509_REQ_new")));
+    return core::fail(core::serverInternal(detail::clientFacing("X509_REQ_new")));
   }
   // OpenSSL's setters take non-const keys but only add a reference.
   if (X509_REQ_set_pubkey(req.get(), const_cast<EVP_PKEY*>(key)) != 1) {
-    return core::fail(core::serverInternal(detail::withOpensslError("X509_REQ_set_pubkey")));
+    return core::fail(core::serverInternal(detail::clientFacing("X509_REQ_set_pubkey")));
   }
   if (common_name) {
     X509NamePtr subject(X509_NAME_new());
@@ -292,7 +332,7 @@ core::Result<std::vector<std::uint8_t>> buildCsr(const EVP_PKEY* key,
                                    reinterpret_cast<const unsigned char*>(common_name->data()),
                                    static_cast<int>(common_name->size()), -1, 0) != 1 ||
         X509_REQ_set_subject_name(req.get(), subject.get()) != 1) {
-      return core::fail(core::malformed(detail::withOpensslError("invalid common name")));
+      return core::fail(core::malformed(detail::clientFacing("invalid common name")));
     }
   }
 
@@ -313,18 +353,17 @@ core::Result<std::vector<std::uint8_t>> buildCsr(const EVP_PKEY* key,
     }
   }
   if (exts && X509_REQ_add_extensions(req.get(), exts.get()) != 1) {
-    return core::fail(core::serverInternal(detail::withOpensslError("X509_REQ_add_extensions")));
+    return core::fail(core::serverInternal(detail::clientFacing("X509_REQ_add_extensions")));
   }
   if (X509_REQ_sign(req.get(), const_cast<EVP_PKEY*>(key), md) <= 0) {
-    return core::fail(core::serverInternal(detail::withOpensslError("signing the CSR")));
+    return core::fail(core::serverInternal(detail::clientFacing("signing the CSR")));
   }
   int len = i2d_X509_REQ(req.get(), nullptr);
-  if (len <= 0)
-    return core::fail(core::serverInternal(detail::withOpensslError("encoding the CSR")));
+  if (len <= 0) return core::fail(core::serverInternal(detail::clientFacing("encoding the CSR")));
   std::vector<std::uint8_t> der(static_cast<std::size_t>(len));
   unsigned char* out = der.data();
   if (i2d_X509_REQ(req.get(), &out) != len) {
-    return core::fail(core::serverInternal(detail::withOpensslError("encoding the CSR")));
+    return core::fail(core::serverInternal(detail::clientFacing("encoding the CSR")));
   }
   return der;
 }

@@ -114,9 +114,20 @@ std::size_t versionOffset(const std::vector<std::uint8_t>& der) {
   return inner + 2;
 }
 
-// A CSR whose version field is `version`, signed again so the signature covers it. The field
-// is set in the DER and re-parsed (newer OpenSSL and BoringSSL let X509_REQ_set_version set only
-// 0).
+// DER length octets of `n`.
+std::vector<std::uint8_t> derLength(std::size_t n) {
+  if (n < 0x80) return {static_cast<std::uint8_t>(n)};
+  std::vector<std::uint8_t> out;
+  for (std::size_t v = n; v > 0; v >>= 8) out.insert(out.begin(), static_cast<std::uint8_t>(v));
+  out.insert(out.begin(), static_cast<std::uint8_t>(0x80 | out.size()));
+  return out;
+}
+
+// A CSR whose version field is `version`, signed over exactly those bytes, as a client that
+// sends another version does: the CertificationRequestInfo is patched in the DER and signed
+// with EVP_DigestSign, and the request is assembled around it (re-encoding through OpenSSL
+// would not do: newer OpenSSL lets X509_REQ_set_version set only 0, and re-signing a parsed
+// request signs its re-encoding).
 std::vector<std::uint8_t> csrWithVersion(EVP_PKEY* key, std::uint8_t version, const EVP_MD* md) {
   auto der =
       buildCsr(key, {{"dns", "example.com"}, {"ip", "192.0.2.1"}}, std::string("cn.example"));
@@ -124,11 +135,41 @@ std::vector<std::uint8_t> csrWithVersion(EVP_PKEY* key, std::uint8_t version, co
   const std::size_t at = versionOffset(*der);
   if (at == 0 || (*der)[at] != 0) return {};
   (*der)[at] = version;
-  const unsigned char* p = der->data();
-  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der->size())));
-  if (!req || X509_REQ_get_version(req.get()) != version) return {};
-  if (X509_REQ_sign(req.get(), key, md) <= 0) return {};
-  return reqToDer(req.get());
+  // SEQUENCE { tbs SEQUENCE, algorithm SEQUENCE, signature BIT STRING }.
+  auto elementEnd = [&](std::size_t start) -> std::size_t {
+    const std::uint8_t len = (*der)[start + 1];
+    if (len < 0x80) return start + 2 + len;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < (len & 0x7fu); ++i) n = (n << 8) | (*der)[start + 2 + i];
+    return start + 2 + (len & 0x7fu) + n;
+  };
+  const std::uint8_t outer_len = (*der)[1];
+  const std::size_t tbs_start = outer_len < 0x80 ? 2 : 2 + (outer_len & 0x7fu);
+  const std::size_t tbs_end = elementEnd(tbs_start);
+  const std::size_t alg_end = elementEnd(tbs_end);
+  std::vector<std::uint8_t> tbs(der->begin() + tbs_start, der->begin() + tbs_end);
+  std::vector<std::uint8_t> alg(der->begin() + tbs_end, der->begin() + alg_end);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  std::size_t sig_len = 0;
+  if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &sig_len, tbs.data(), tbs.size()) != 1) {
+    return {};
+  }
+  std::vector<std::uint8_t> sig(sig_len);
+  if (EVP_DigestSign(ctx.get(), sig.data(), &sig_len, tbs.data(), tbs.size()) != 1) return {};
+  sig.resize(sig_len);
+  std::vector<std::uint8_t> body = tbs;
+  body.insert(body.end(), alg.begin(), alg.end());
+  body.push_back(0x03);
+  auto bit_len = derLength(sig.size() + 1);
+  body.insert(body.end(), bit_len.begin(), bit_len.end());
+  body.push_back(0x00);
+  body.insert(body.end(), sig.begin(), sig.end());
+  std::vector<std::uint8_t> out{0x30};
+  auto body_len = derLength(body.size());
+  out.insert(out.end(), body_len.begin(), body_len.end());
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
 }
 
 TEST(CsrTest, ReportsVersionZero) {

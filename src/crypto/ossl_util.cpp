@@ -25,6 +25,11 @@ std::string takeOpensslError() {
   return buf;
 }
 
+std::string clientFacing(std::string_view what) {
+  (void)takeOpensslError();
+  return std::string(what);
+}
+
 std::string withOpensslError(std::string_view what) {
   std::string err = takeOpensslError();
   std::string out(what);

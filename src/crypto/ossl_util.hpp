@@ -38,6 +38,9 @@ std::string takeOpensslError();
 
 // "<what>: <openssl error>" or just "<what>" when OpenSSL left no reason.
 std::string withOpensslError(std::string_view what);
+// `what` alone, the error queue emptied: for problems about client input, whose detail is
+// sent to the client (OpenSSL's error text names library internals, not the client's fault).
+std::string clientFacing(std::string_view what);
 
 // Contents of a memory BIO.
 std::string memBioToString(BIO* bio);

@@ -2,6 +2,7 @@
 
 #include <openssl/ecdsa.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -279,7 +280,13 @@ core::Result<Jws> parseJws(std::string_view body) {
   if (!payload) return fail(core::malformed("JWS payload is not base64url"));
   auto signature = core::base64urlDecode(*signature_b64);
   if (!signature) return fail(core::malformed("JWS signature is not base64url"));
-  if (signature->empty()) return fail(core::malformed("JWS signature is empty"));
+  // An unsecured JWS ("alg":"none", RFC 7518 §3.6) has an empty signature: it is left to the
+  // algorithm check, which answers badSignatureAlgorithm with the algorithms we accept.
+  const auto& supported = supportedAlgorithms();
+  if (signature->empty() &&
+      std::find(supported.begin(), supported.end(), header->alg) != supported.end()) {
+    return fail(core::malformed("JWS signature is empty"));
+  }
 
   jws.header = std::move(*header);
   jws.protected_b64 = std::move(*protected_b64);

@@ -15,6 +15,7 @@
 #include "crypto/pem.hpp"
 #include "crypto/x509.hpp"
 #include "jose/jwk.hpp"
+#include "validation/address_policy.hpp"
 
 namespace akamu::ra {
 namespace {
@@ -64,11 +65,22 @@ bool allowedReason(std::int64_t r) {
 }
 
 core::Problem accountNotValid(acme::AccountStatus status) {
-  return core::unauthorized("account is " + std::string(acme::toString(status)));
+  return core::accountNotValid("account is " + std::string(acme::toString(status)));
 }
 
 core::Problem orderNotReady(std::string detail) {
   return makeProblem(ProblemType::kOrderNotReady, std::move(detail));
+}
+
+// A finished validation's result on its challenge.
+void recordOutcome(acme::Challenge& c, const core::Status& outcome, core::TimePoint now) {
+  if (outcome) {
+    c.status = acme::ChallengeStatus::kValid;
+    c.validated = now;
+  } else {
+    c.status = acme::ChallengeStatus::kInvalid;
+    c.error = outcome.error();
+  }
 }
 
 // The identifier as the order named it: a wildcard authorization is for the base name.
@@ -109,8 +121,8 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
   if (*existing) {
     // RFC 8555 §7.3.6: a deactivated account's key authorizes nothing any more.
     if ((*existing)->status != acme::AccountStatus::kValid) {
-      co_return fail(core::unauthorized("the account for this key is " +
-                                        std::string(acme::toString((*existing)->status))));
+      co_return fail(core::accountNotValid("the account for this key is " +
+                                           std::string(acme::toString((*existing)->status))));
     }
     co_return AccountResult{std::move(**existing), false};  // §7.3.1: the same key again
   }
@@ -264,6 +276,29 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   if (request.identifiers.size() > 1000) co_return fail(core::malformed("too many identifiers"));
   auto identifiers = acme::checkOrderIdentifiers(request.identifiers);
   if (!identifiers) co_return fail(identifiers.error());
+  // A CA that may not connect to private addresses cannot validate them either: refuse such
+  // IP identifiers now (RFC 8738), rather than after the client set up a challenge.
+  if (!cfg.server.http_validation_allow_private_ips) {
+    std::vector<core::Subproblem> refused;
+    for (const auto& id : *identifiers) {
+      if (id.type != "ip") continue;
+      boost::system::error_code ec;
+      auto address = boost::asio::ip::make_address(id.value, ec);
+      if (!ec && validation::isNonPublicAddress(address)) {
+        refused.push_back({ProblemType::kRejectedIdentifier,
+                           "this CA does not issue for the non-public address " + id.value, id});
+      }
+    }
+    if (!refused.empty()) {
+      core::Problem p = makeProblem(
+          ProblemType::kRejectedIdentifier,
+          refused.size() == 1
+              ? refused[0].detail
+              : std::to_string(refused.size()) + " identifiers of the order were refused");
+      p.subproblems = std::move(refused);
+      co_return fail(std::move(p));
+    }
+  }
 
   const auto now = deps_.clock.now();
   const auto max_validity = std::chrono::hours(24) * cfg.ca.validity_days;
@@ -643,14 +678,7 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
       break;
     }
     for (auto& c : a.challenges) {
-      if (c.id != challenge_id) continue;
-      if (ok) {
-        c.status = acme::ChallengeStatus::kValid;
-        c.validated = deps_.clock.now();
-      } else {
-        c.status = acme::ChallengeStatus::kInvalid;
-        c.error = outcome.error();
-      }
+      if (c.id == challenge_id) recordOutcome(c, outcome, deps_.clock.now());
     }
     a.status = ok ? acme::AuthzStatus::kValid : acme::AuthzStatus::kInvalid;
     auto written = co_await store.updateAuthorizationIfStatus(a, acme::AuthzStatus::kPending);
@@ -677,13 +705,7 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
       c.authz_id = authz_id;
       c.type = acme::toString(request.type);
       c.token = request.token;
-      if (ok) {
-        c.status = acme::ChallengeStatus::kValid;
-        c.validated = deps_.clock.now();
-      } else {
-        c.status = acme::ChallengeStatus::kInvalid;
-        c.error = outcome.error();
-      }
+      recordOutcome(c, outcome, deps_.clock.now());
       (void)co_await store.updateChallengeIfStatus(c, acme::ChallengeStatus::kProcessing);
     }
     auditOutcome(

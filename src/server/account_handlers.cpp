@@ -73,12 +73,9 @@ AcmeService::Task<HttpResponse> AcmeService::account(AcmeRequest& request) {
     auto tos = optionalBool(payload, "termsOfServiceAgreed");
     if (!tos) co_return core::fail(tos.error());
     update.terms_of_service_agreed = *tos;
-    if (auto* v = payload.if_contains("status")) {
-      if (!v->is_string() || v->as_string() != "deactivated") {
-        co_return core::fail(
-            core::malformed("the only status a client may set is \"deactivated\""));
-      }
-      update.deactivate = true;
+    // RFC 8555 §7.3.2: any other change of "status" MUST be ignored; §7.3.6: "deactivated".
+    if (auto* v = payload.if_contains("status"); v != nullptr && v->is_string()) {
+      update.deactivate = v->as_string() == "deactivated";
     }
   }
   auto account = co_await deps_.ra.updateAccount(request.requester, std::string(request.ids[0]),

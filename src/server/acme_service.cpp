@@ -115,10 +115,12 @@ boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest reques
   std::string what;
   try {
     auto m = matchRoute(request.path);
-    if (!m) {
+    if (m) route = &routeTable()[static_cast<std::size_t>(m->id)];
+    if (request.transport_problem) {
+      result = core::fail(std::move(*request.transport_problem));
+    } else if (!m) {
       result = core::fail(core::notFound("no such resource"));
     } else {
-      route = &routeTable()[static_cast<std::size_t>(m->id)];
       result = co_await dispatch(request, route, m->ids, &account_id);
     }
   } catch (const std::exception& e) {
@@ -160,7 +162,7 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
     response = std::move(*result);
   } else {
     core::Problem problem = std::move(result.error());
-    if (core::problemHttpStatus(problem.type) >= 500) {
+    if (core::problemHttpStatus(problem) >= 500) {
       // The error boundary: what went wrong inside stays in the log.
       spdlog::error("request id={} route={} internal error: {}", request_id,
                     route ? routePath(route->id).name : "-", problem.detail);
@@ -170,7 +172,7 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
       problem.identifier.reset();
     }
     problem_name = core::problemTypeUri(problem.type);
-    response.status = core::problemHttpStatus(problem.type);
+    response.status = core::problemHttpStatus(problem);
     response.content_type = "application/problem+json";
     response.body = core::problemToJson(problem);
   }
@@ -299,6 +301,14 @@ AcmeService::Task<AcmeRequest> AcmeService::authenticate(const HttpRequest& requ
       co_return core::fail(
           core::malformed("this request must be signed with a \"kid\", not a \"jwk\""));
     }
+    // RFC 7517 §4.4: a JWK that names its algorithm must be used with that one.
+    if (const auto* alg = header.jwk->if_contains("alg");
+        alg != nullptr && (!alg->is_string() || alg->as_string() != header.alg)) {
+      core::Problem p = core::makeProblem(core::ProblemType::kBadSignatureAlgorithm,
+                                          "the JWK's \"alg\" differs from the JWS algorithm");
+      p.algorithms = algorithms;
+      co_return core::fail(std::move(p));
+    }
     auto key = jose::publicKeyFromJwk(*header.jwk);
     if (!key) co_return core::fail(key.error());
     auto tp = jose::jwkThumbprint(*header.jwk);
@@ -320,7 +330,7 @@ AcmeService::Task<AcmeRequest> AcmeService::authenticate(const HttpRequest& requ
                                            "the nonce is unknown, expired or already used"));
   }
   if (out.requester.account && out.requester.account->status != acme::AccountStatus::kValid) {
-    co_return core::fail(core::unauthorized(
+    co_return core::fail(core::accountNotValid(
         "account is " + std::string(acme::toString(out.requester.account->status))));
   }
   const bool post_as_get = out.jws.isPostAsGet();

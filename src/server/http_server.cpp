@@ -55,16 +55,47 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     stream.expires_after(kIdleTimeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     (void)n;
-    if (ec == http::error::body_limit) {
-      auto res =
-          toBeast(plainProblem(core::ProblemType::kPayloadTooLarge,
-                               "the request body exceeds " + std::to_string(max_body) + " bytes"),
-                  11, false, false);
+    const bool refused_framing =
+        ec && ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message;
+    if (refused_framing) {
+      // The pipeline answers (a nonce for POST, the index link, the request log): 413 for a
+      // body over the limit, 400 for framing the parser refuses (RFC 9112 §3, §6.3), 414 for an
+      // over-long request line, 431 for over-long header fields. Then the connection closes:
+      // the message boundary is lost.
+      core::Problem p = core::malformed("the request is not valid HTTP/1.1: " + ec.message());
+      if (ec == http::error::body_limit) {
+        p = core::makeProblem(core::ProblemType::kPayloadTooLarge,
+                              "the request body exceeds " + std::to_string(max_body) + " bytes");
+      } else if (ec == http::error::header_limit) {
+        const auto data = buffer.data();
+        std::string_view seen(static_cast<const char*>(data.data()), data.size());
+        const auto eol = seen.find("\r\n");
+        const bool long_line = eol == std::string_view::npos || eol > 8 * 1024;
+        p.status = long_line ? 414 : 431;
+        p.detail = long_line ? "the request line is too long" : "the header fields are too large";
+      }
+      auto& partial = parser.get();
+      HttpRequest request;
+      request.method = std::string(partial.method_string());
+      request.target = std::string(partial.target());
+      request.path = request.target.substr(0, request.target.find('?'));
+      request.transport_problem = std::move(p);
+      HttpResponse response = co_await (*handler)(std::move(request));
+      auto res = toBeast(std::move(response), 11, false, false);
       co_await http::async_write(stream, res, kUseTuple);
       break;
     }
-    if (ec) break;  // closed, timed out or unparsable: nothing useful to answer
+    if (ec) break;  // closed or timed out: nothing useful to answer
     auto& req = parser.get();
+    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field is answered 400.
+    if (req.version() >= 11 && req.count(http::field::host) != 1) {
+      auto res = toBeast(plainProblem(core::ProblemType::kMalformed,
+                                      "an HTTP/1.1 request needs exactly one Host header"),
+                         req.version(), false, false);
+      co_await http::async_write(stream, res, kUseTuple);
+      break;
+    }
     HttpRequest request;
     request.method = std::string(req.method_string());
     std::string_view target = req.target();

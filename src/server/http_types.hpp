@@ -1,9 +1,12 @@
 #pragma once
 // Transport-neutral request/response values: handlers never see Beast types, so the ACME
 // logic can be driven directly by tests and by any transport.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/problem.hpp"
 
 namespace akamu::server {
 
@@ -14,6 +17,9 @@ struct HttpRequest {
   std::string query;
   std::string content_type;
   std::string body;
+  // Set by the transport when it could not read the request (body over max_body_bytes, framing
+  // it refuses): the pipeline answers with this problem, and the connection then closes.
+  std::optional<core::Problem> transport_problem;
 };
 
 struct HttpResponse {

@@ -147,17 +147,18 @@ TEST(Account, DeactivateThenEveryRequestIsUnauthorized) {
   ASSERT_EQ(r->status, 200) << describe(*r);
   EXPECT_EQ(str(jsonBody(*r), "status"), "deactivated");
 
-  EXPECT_TRUE(isProblem(c.post(c.accountUrl(), ""), 403, ProblemType::kUnauthorized));
+  // RFC 8555 §7.3.6: "MUST return an error response with status code 401 (Unauthorized)".
+  EXPECT_TRUE(isProblem(c.post(c.accountUrl(), ""), 401, ProblemType::kUnauthorized));
   EXPECT_TRUE(isProblem(c.post(ts.url("/acme/new-order"),
                                R"({"identifiers":[{"type":"dns","value":"x.localhost"}]})"),
-                        403, ProblemType::kUnauthorized));
-  EXPECT_TRUE(isProblem(c.post(order->url, ""), 403, ProblemType::kUnauthorized));
+                        401, ProblemType::kUnauthorized));
+  EXPECT_TRUE(isProblem(c.post(order->url, ""), 401, ProblemType::kUnauthorized));
   EXPECT_TRUE(
       isProblem(c.post(std::string(order->json.at("authorizations").as_array()[0].as_string()), ""),
-                403, ProblemType::kUnauthorized));
+                401, ProblemType::kUnauthorized));
   // RFC 8555 §7.3.6: the server MUST NOT accept further requests authorized by that
   // account's key -- newAccount with it included (neither a new account nor the old one back).
-  EXPECT_TRUE(isProblem(c.newAccount({}), 403, ProblemType::kUnauthorized));
+  EXPECT_TRUE(isProblem(c.newAccount({}), 401, ProblemType::kUnauthorized));
 }
 
 TEST(Account, OrdersListHasOwnOrdersOnly) {

@@ -340,7 +340,7 @@ TEST_F(Jws, DeactivatedAccountIsUnauthorized) {
   AcmeClient a = ts.account();
   ASSERT_TRUE(a.deactivateAccount());
   auto body = signedBody(a.accountKey(), newOrderUrl(), orderPayload(), nonce(a), a.accountUrl());
-  EXPECT_TRUE(isProblem(a.postRaw(newOrderUrl(), body), 403, ProblemType::kUnauthorized));
+  EXPECT_TRUE(isProblem(a.postRaw(newOrderUrl(), body), 401, ProblemType::kUnauthorized));
 }
 
 TEST_F(Jws, OtherAccountKeyTypesAuthenticate) {

@@ -390,7 +390,8 @@ std::vector<Case> protocolCases() {
         o.extra = [page1, created](const HttpResponse& r) {
           std::set<std::string> seen;
           for (const auto& v : page1) seen.insert(std::string(v.as_string()));
-          for (const auto& v : jsonBody(r).at("orders").as_array()) {
+          const json::object body = jsonBody(r);  // kept: the loop reads into it
+          for (const auto& v : body.at("orders").as_array()) {
             EXPECT_TRUE(seen.insert(std::string(v.as_string())).second) << "listed twice: " << v;
           }
           EXPECT_EQ(seen, created) << "the two pages do not list exactly the account's orders";
