@@ -891,6 +891,59 @@ TEST(ValidationMethods, CaaNotCheckedForIpIdentifiers) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Every validation lookup goes through the configured resolver: names only the TestDnsServer
+// knows validate over http-01 and tls-alpn-01 (the system resolver has never heard of them),
+// and a lookup that never answers fails the validation within validation_timeout_secs.
+
+TEST(ValidationMethods, Http01ForANameOnlyTheConfiguredResolverKnows) {
+  auto& e = env();
+  AcmeClient c = e.main->account();
+  const std::string name = testName("onlydns");
+  e.dns->setA(name, "127.0.0.1");
+  const std::vector<Identifier> ids{dns(name)};
+  expectIssued(*e.main, issueVia(c, ids, "http-01", http01Publisher(*e.main)), ids);
+}
+
+TEST(ValidationMethods, TlsAlpn01ForANameOnlyTheConfiguredResolverKnows) {
+  auto& e = env();
+  AcmeClient c = e.main->account();
+  const std::string name = testName("onlydnsalpn");
+  e.dns->setA(name, "127.0.0.1");
+  const std::vector<Identifier> ids{dns(name)};
+  const std::size_t before = e.tls->hellos();
+  expectIssued(*e.main, issueVia(c, ids, "tls-alpn-01", tlsAlpnPublisher(*e.tls)), ids);
+  EXPECT_GT(e.tls->hellos(), before);
+}
+
+TEST(ValidationMethods, LookupThatNeverAnswersFailsTheValidationWithinItsTimeout) {
+  auto& e = env();
+  // The resolver's own query timeout (30 s) is longer than the validation's (1 s): the
+  // validation's bounds the lookup.
+  auto ts = TestServer::start({.configure = [&e](config::Config& cfg) {
+    configureValidation(cfg, e);
+    cfg.server.dns_timeout_secs = 30;
+    cfg.server.validation_timeout_secs = 1;
+  }});
+  ASSERT_TRUE(ts);
+  AcmeClient c = ts->account();
+  for (const char* type : {"http-01", "tls-alpn-01"}) {
+    SCOPED_TRACE(type);
+    const std::string name = testName("blackhole");
+    e.dns->setDrop(name);
+    auto order = c.newOrder({dns(name)});
+    ASSERT_TRUE(order) << order.error().detail;
+    const auto started = std::chrono::steady_clock::now();
+    auto ch = answerOne(
+        c, *order, type,
+        std::string_view(type) == "http-01" ? http01Publisher(*ts) : tlsAlpnPublisher(*e.tls));
+    EXPECT_TRUE(challengeFailedWith(ch, ProblemType::kDns));
+    // Not a timing target: a bound far below the resolver's 30 s proves which timeout acted.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+    expectOrderInvalid(c, *order);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // SSRF: without http_validation_allow_private_ips, loopback targets are refused.
 
 TEST(ValidationMethods, LoopbackTargetsRefusedWithoutPrivateIpPermission) {
