@@ -72,6 +72,15 @@ core::Problem orderNotReady(std::string detail) {
   return makeProblem(ProblemType::kOrderNotReady, std::move(detail));
 }
 
+// What may be stored in a challenge's or order's "error", which clients read: an internal
+// failure is logged here and stored as a generic serverInternal.
+core::Problem storable(const core::Problem& problem, std::string_view where) {
+  if (core::problemHttpStatus(problem) < 500) return problem;
+  spdlog::error("{}: internal error: {}", where, problem.detail);
+  return core::serverInternal("internal error while " + std::string(where) +
+                              "; the server log has the details");
+}
+
 // A finished validation's result on its challenge.
 void recordOutcome(acme::Challenge& c, const core::Status& outcome, core::TimePoint now) {
   if (outcome) {
@@ -79,7 +88,7 @@ void recordOutcome(acme::Challenge& c, const core::Status& outcome, core::TimePo
     c.validated = now;
   } else {
     c.status = acme::ChallengeStatus::kInvalid;
-    c.error = outcome.error();
+    c.error = storable(outcome.error(), "validating challenge " + c.id);
   }
 }
 
@@ -161,6 +170,7 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
       if (again && *again && (*again)->status == acme::AccountStatus::kValid) {
         co_return AccountResult{std::move(**again), false};
       }
+      co_return fail(core::serverInternal("account insert conflicted: " + inserted.error().detail));
     }
     co_return fail(inserted.error());
   }
@@ -204,6 +214,10 @@ Task<acme::Account> RegistrationAuthority::updateAccount(const Requester& reques
     if (!*fresh) co_return fail(makeProblem(ProblemType::kAccountDoesNotExist, "no such account"));
     if ((*fresh)->status != acme::AccountStatus::kValid) {
       co_return fail(accountNotValid((*fresh)->status));
+    }
+    // A request signed with a key the account no longer has authorizes nothing (§7.3.5).
+    if ((*fresh)->thumbprint != requester.thumbprint) {
+      co_return fail(core::unauthorized("the account key changed while this request was handled"));
     }
     if (attempt + 1 >= kMaxAttempts) {
       co_return fail(
@@ -257,8 +271,9 @@ Task<OrdersPage> RegistrationAuthority::listOrders(const Requester& requester,
     co_return fail(core::unauthorized("the orders list belongs to another account"));
   }
   if (page > 1000000) co_return fail(core::malformed("invalid cursor"));
-  auto ids = co_await deps_.store.readOnly().listOrderIds(account_id, page * kOrdersPageSize,
-                                                          kOrdersPageSize + 1);
+  // The main store: an order created a moment ago must be listed (a replica may lag).
+  auto ids =
+      co_await deps_.store.listOrderIds(account_id, page * kOrdersPageSize, kOrdersPageSize + 1);
   if (!ids) co_return fail(ids.error());
   OrdersPage out;
   out.more = ids->size() > kOrdersPageSize;
@@ -314,6 +329,11 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   }
   if (nb && *nb > now + max_validity) {
     co_return fail(core::malformed("notBefore is too far in the future"));
+  }
+  // Backdating is bounded: a day covers clock skew and leaves the validity near what was
+  // asked for.
+  if (nb && *nb < now - std::chrono::hours(24)) {
+    co_return fail(core::malformed("notBefore is more than a day in the past"));
   }
 
   acme::Order order;
@@ -449,6 +469,18 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
       }
     }
   }
+  // The account as it is now: the CAA lookups above may have taken seconds, and a
+  // deactivation or key rollover in between must win (the claim also requires the account to
+  // be valid, in its transaction).
+  auto account = co_await store.getAccount(requester.account->id);
+  if (!account) co_return fail(account.error());
+  if (!*account || (*account)->status != acme::AccountStatus::kValid) {
+    co_return fail(
+        accountNotValid(*account ? (*account)->status : acme::AccountStatus::kDeactivated));
+  }
+  if ((*account)->thumbprint != requester.thumbprint) {
+    co_return fail(core::unauthorized("the account key changed while this request was handled"));
+  }
   co_return co_await issue(std::move(*order), *csr, requester.principal());
 }
 
@@ -477,7 +509,8 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::
   auto revert = [&store](acme::Order back, acme::OrderStatus to,
                          core::Problem why) -> Task<acme::Order> {
     back.status = to;
-    if (to == acme::OrderStatus::kInvalid) back.error = why;
+    if (to == acme::OrderStatus::kInvalid)
+      back.error = storable(why, "issuing for order " + back.id);
     (void)co_await store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
     co_return fail(std::move(why));
   };
@@ -499,7 +532,10 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::
   valid.certificate_id = cert.id;
   auto stored = co_await store.insertCertificateForOrder(cert, valid);
   if (!stored) {
-    co_return co_await revert(processing, acme::OrderStatus::kReady, stored.error());
+    // A store failure (a serial collision included) is internal; the order can be retried.
+    co_return co_await revert(
+        processing, acme::OrderStatus::kReady,
+        core::serverInternal("storing the certificate failed: " + stored.error().detail));
   }
   if (!*stored) co_return fail(core::serverInternal("the order changed during issuance"));
   auditOutcome("cert.issue", true, deps_.urls.certificate(cert.id), principal,
@@ -609,6 +645,13 @@ Task<ChallengeResult> RegistrationAuthority::challenge(const Requester& requeste
   if (authz_status != acme::AuthzStatus::kPending) {
     co_return fail(
         core::malformed("the authorization is " + std::string(acme::toString(authz_status))));
+  }
+  // One validation per authorization at a time: its outcome is written with the whole
+  // authorization, which must not overwrite a sibling challenge's validation in flight.
+  for (const auto& sibling : out.authz.challenges) {
+    if (sibling.id != out.challenge.id && sibling.status == acme::ChallengeStatus::kProcessing) {
+      co_return out;
+    }
   }
   auto type = acme::challengeTypeFrom(out.challenge.type);
   if (!type) {

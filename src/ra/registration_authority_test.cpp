@@ -384,9 +384,9 @@ TEST_F(RaTest, KeyChangeDecidedBeforeADeactivationIsRefused) {
   EXPECT_EQ(stored.thumbprint, who.thumbprint);
 }
 
-TEST_F(RaTest, UpdateAfterAKeyChangeIsAppliedToTheNewRow) {
+TEST_F(RaTest, UpdateSignedWithTheOldKeyAfterAKeyChangeIsRefused) {
   auto who = newAccount();
-  auto stale = who;
+  auto stale = who;  // authenticated with the old key before the rollover committed
   auto next_key = newKey();
   auto jwk = jose::publicKeyToJwk(next_key.get());
   KeyChangeRequest change{urls_.account(who.account->id), who.thumbprint,
@@ -396,10 +396,46 @@ TEST_F(RaTest, UpdateAfterAKeyChangeIsAppliedToTheNewRow) {
   auto update = run(ra_->updateAccount(
       stale, stale.account->id,
       AccountUpdate{std::vector<std::string>{"mailto:a@example.com"}, {}, false}));
-  ASSERT_TRUE(update) << update.error().detail;
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().type, ProblemType::kUnauthorized);
   auto stored = **run(store_->getAccount(who.account->id));
-  EXPECT_EQ(stored.thumbprint, change.new_thumbprint);  // the key change was not undone
-  EXPECT_EQ(stored.contacts, std::vector<std::string>{"mailto:a@example.com"});
+  EXPECT_EQ(stored.thumbprint, change.new_thumbprint);
+  EXPECT_TRUE(stored.contacts.empty());
+}
+
+TEST_F(RaTest, FinalizeByADeactivatedAccountIsRefused) {
+  auto who = newAccount();
+  auto order = makeReady(who, newOrder(who, {dns("a.example")}));
+  auto stale = who;  // authenticated before the deactivation committed
+  ASSERT_TRUE(run(ra_->updateAccount(who, who.account->id, AccountUpdate{{}, {}, true})));
+  auto fin = run(ra_->finalize(stale, order.id, csrFor(order.identifiers)));
+  ASSERT_FALSE(fin);
+  EXPECT_EQ(fin.error().type, ProblemType::kUnauthorized);
+  EXPECT_EQ(certificatesIssued(), 0u);
+}
+
+TEST_F(RaTest, OneValidationPerAuthorizationAtATime) {
+  auto who = newAccount();
+  auto order = newOrder(who, {dns("a.example")});
+  auto a = authzOf(order);
+  auto first = respond(who, a, "http-01");
+  auto second =
+      run(ra_->challenge(who, a.id, challengeOf(a, "dns-01").id, true, io_.get_executor()));
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->started);
+  EXPECT_EQ(second->challenge.status, acme::ChallengeStatus::kPending);
+  EXPECT_EQ(validation_.waiting(), 1u);
+  validation_.release(core::Status{});
+  waitFor(first);
+  EXPECT_EQ(authzOf(order).status, acme::AuthzStatus::kValid);
+}
+
+TEST_F(RaTest, NotBeforeFarInThePastIsRefused) {
+  auto who = newAccount();
+  NewOrderRequest in{{dns("a.example")}, clock_.now() - std::chrono::hours(25), std::nullopt};
+  auto order = run(ra_->newOrder(who, in));
+  ASSERT_FALSE(order);
+  EXPECT_EQ(order.error().type, ProblemType::kMalformed);
 }
 
 TEST_F(RaTest, AnotherAccountWithAuthorizationsCanRevokeAWildcardCertificate) {

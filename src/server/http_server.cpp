@@ -35,13 +35,6 @@ http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bo
   return res;
 }
 
-HttpResponse plainProblem(core::ProblemType type, std::string detail) {
-  HttpResponse r;
-  r.status = core::problemHttpStatus(type);
-  r.content_type = "application/problem+json";
-  r.body = core::problemToJson(core::makeProblem(type, std::move(detail)));
-  return r;
-}
 
 // Pass-by-value parameters: the coroutine outlives the caller's frame.
 asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
@@ -88,14 +81,6 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     }
     if (ec) break;  // closed or timed out: nothing useful to answer
     auto& req = parser.get();
-    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field is answered 400.
-    if (req.version() >= 11 && req.count(http::field::host) != 1) {
-      auto res = toBeast(plainProblem(core::ProblemType::kMalformed,
-                                      "an HTTP/1.1 request needs exactly one Host header"),
-                         req.version(), false, false);
-      co_await http::async_write(stream, res, kUseTuple);
-      break;
-    }
     HttpRequest request;
     request.method = std::string(req.method_string());
     std::string_view target = req.target();
@@ -107,7 +92,14 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     request.path = std::string(target);
     request.content_type = std::string(req[http::field::content_type]);
     request.body = std::move(req.body());
-    const bool keep_alive = req.keep_alive();
+    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field is answered 400 (by
+    // the pipeline, so it carries a nonce and the index link), and the connection closes.
+    const bool bad_host = req.version() >= 11 && req.count(http::field::host) != 1;
+    if (bad_host) {
+      request.transport_problem =
+          core::malformed("an HTTP/1.1 request needs exactly one Host header");
+    }
+    const bool keep_alive = req.keep_alive() && !bad_host;
     const unsigned version = req.version();
     const bool head = req.method() == http::verb::head;
     // The handler writes the request log line (it knows the route, account and problem).

@@ -100,11 +100,11 @@ class Store {
                                                           acme::ChallengeStatus expected) = 0;
 
   // Finalize's claim: moves the order from `ready` to `processing` in one transaction, only if
-  // it is still `ready` and every one of its authorizations is `valid` and expires after
-  // `now`. False (nothing written) otherwise; an order that lists an authorization the store
-  // does not have, or lists none, is never claimed. On PostgreSQL the authorization rows are locked
-  // (FOR SHARE) for the transaction, so a concurrent deactivation either commits first (and
-  // the claim fails) or waits for the claim.
+  // it is still `ready`, its account is still `valid`, and every one of its authorizations is
+  // `valid` and expires after `now`. False (nothing written) otherwise; an order that lists an
+  // authorization the store does not have, or lists none, is never claimed. On PostgreSQL the
+  // authorization rows are locked (FOR SHARE) for the transaction, so a concurrent deactivation
+  // either commits first (and the claim fails) or waits for the claim.
   virtual Awaitable<Result<bool>> claimOrderForFinalize(const std::string& order_id,
                                                         core::TimePoint now) = 0;
 

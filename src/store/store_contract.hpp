@@ -836,6 +836,23 @@ TEST_P(StoreContract, ClaimOrderForFinalizeRefusedUnlessTheOrderIsReady) {
   EXPECT_FALSE(ghost->has_value());
 }
 
+TEST_P(StoreContract, ClaimOrderForFinalizeRefusedWhenTheAccountIsNoLongerValid) {
+  Order o = seedReadyOrder("o-acct");
+  auto acct = store_->getAccount("acct1");
+  ASSERT_TRUE(acct && acct->has_value());
+  Account deactivated = **acct;
+  deactivated.status = AccountStatus::kDeactivated;
+  auto written =
+      store_->updateAccountIf(deactivated, AccountStatus::kValid, deactivated.thumbprint);
+  ASSERT_TRUE(written && *written);
+  auto claimed = store_->claimOrderForFinalize(o.id, at(1'700'000'500));
+  ASSERT_TRUE(claimed) << claimed.error().detail;
+  EXPECT_FALSE(*claimed);
+  auto got = store_->getOrder(o.id);
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->status, OrderStatus::kReady);
+}
+
 TEST_P(StoreContract, ClaimOrderForFinalizeRefusedUnlessEveryAuthorizationIsValidAndUnexpired) {
   const TimePoint now = at(1'700'000'500);
   struct Case {

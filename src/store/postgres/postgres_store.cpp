@@ -51,6 +51,7 @@ enum Stmt : std::size_t {
   kHasValidAuthzs,
   kLockOrderForClaim,
   kLockAuthzsForClaim,
+  kLockAccountForClaim,
   kClaimOrderForFinalize,
   kInsertCertificateForOrder,
   kSelectCertificateById,
@@ -142,13 +143,18 @@ constexpr Statement kStatements[] = {
     {"akamu_lock_authzs_for_claim",
      "SELECT 1 FROM authorizations WHERE id IN (SELECT json_array_elements_text(o.authz_ids::json) "
      "FROM orders o WHERE o.id = $1) ORDER BY id FOR SHARE"},
+    // The account too: a deactivation that commits first makes the claim fail, one that comes
+    // later waits for it.
+    {"akamu_lock_account_for_claim",
+     "SELECT 1 FROM accounts WHERE id = (SELECT account_id FROM orders WHERE id = $1) FOR SHARE"},
     // Ready -> processing only while every authorization the order lists exists, is valid and
     // expires after $2 (an order listing none is never claimed).
     {"akamu_claim_order_for_finalize",
      "UPDATE orders o SET status = 'processing' WHERE o.id = $1 AND o.status = 'ready' "
      "AND json_array_length(o.authz_ids::json) > 0 AND NOT EXISTS (SELECT 1 FROM "
      "json_array_elements_text(o.authz_ids::json) AS r(id) LEFT JOIN authorizations a "
-     "ON a.id = r.id WHERE a.id IS NULL OR a.status <> 'valid' OR a.expires <= $2::bigint)"},
+     "ON a.id = r.id WHERE a.id IS NULL OR a.status <> 'valid' OR a.expires <= $2::bigint) "
+     "AND EXISTS (SELECT 1 FROM accounts ac WHERE ac.id = o.account_id AND ac.status = 'valid')"},
     // The order moves out of processing and the certificate appears in one statement; when
     // the order is no longer processing, `won` is empty and nothing is inserted.
     {"akamu_insert_certificate_for_order",
@@ -678,13 +684,14 @@ class PostgresStore final : public Store {
   Awaitable<Result<bool>> claimOrderForFinalize(const std::string& order_id,
                                                 TimePoint now) override {
     std::vector<Command> cmds{command(kLockOrderForClaim), command(kLockAuthzsForClaim),
-                              command(kClaimOrderForFinalize)};
+                              command(kLockAccountForClaim), command(kClaimOrderForFinalize)};
     cmds[0].params.text(order_id);
     cmds[1].params.text(order_id);
-    cmds[2].params.text(order_id).int64(seconds(now));
+    cmds[2].params.text(order_id);
+    cmds[3].params.text(order_id).int64(seconds(now));
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
-    co_return rowsAffected((*r)[2].get()) == 1;
+    co_return rowsAffected((*r)[3].get()) == 1;
   }
 
   Awaitable<Result<bool>> insertCertificateForOrder(const Certificate& cert,

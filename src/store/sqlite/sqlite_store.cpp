@@ -66,7 +66,9 @@ constexpr std::string_view kClaimOrderForFinalize =
     "AND json_array_length(authz_ids) > 0 AND NOT EXISTS (SELECT 1 FROM "
     "json_each(orders.authz_ids) "
     "AS r LEFT JOIN authorizations a ON a.id = r.value "
-    "WHERE a.id IS NULL OR a.status <> 'valid' OR a.expires <= ?2)";
+    "WHERE a.id IS NULL OR a.status <> 'valid' OR a.expires <= ?2) "
+    "AND EXISTS (SELECT 1 FROM accounts ac WHERE ac.id = orders.account_id "
+    "AND ac.status = 'valid')";
 constexpr std::string_view kListOrderIds =
     "SELECT id FROM orders WHERE account_id = ?1 ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3";
 
