@@ -376,7 +376,8 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   co_return order;
 }
 
-Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme::Order order) {
+Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme::Order order,
+                                                      std::vector<acme::Authorization>* read) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const auto before = order.status;
     if (before != acme::OrderStatus::kPending && before != acme::OrderStatus::kReady) {
@@ -385,6 +386,7 @@ Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme:
     auto authzs = co_await store.getAuthorizations(order.authz_ids);
     if (!authzs) co_return fail(authzs.error());
     auto next = acme::nextOrderStatus(order, *authzs, deps_.clock.now());
+    if (read != nullptr) *read = std::move(*authzs);
     if (next.status == before) co_return order;
     order.status = next.status;
     order.error = std::move(next.error);
@@ -402,19 +404,30 @@ Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme:
 
 Task<acme::Order> RegistrationAuthority::order(const Requester& requester, std::string order_id,
                                                store::Store& store) {
+  co_return co_await ownedOrder(requester, order_id, store, nullptr);
+}
+
+Task<acme::Order> RegistrationAuthority::ownedOrder(const Requester& requester,
+                                                    const std::string& order_id,
+                                                    store::Store& store,
+                                                    std::vector<acme::Authorization>* authzs) {
   auto order = co_await store.getOrder(order_id);
   if (!order) co_return fail(order.error());
   if (!*order) co_return fail(core::notFound("no such order"));
   if ((*order)->account_id != requester.account->id) {
     co_return fail(core::unauthorized("the order belongs to another account"));
   }
-  co_return co_await refreshOrder(store, std::move(**order));
+  co_return co_await refreshOrder(store, std::move(**order), authzs);
 }
 
 Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, std::string order_id,
                                                   std::vector<std::uint8_t> csr_der) {
   auto& store = deps_.store;
-  auto order = co_await this->order(requester, order_id, store);
+  // Every authorization, as it is now (read by the refresh, which also records any change of
+  // the order's status). The claim below repeats the valid-and-unexpired check inside its
+  // transaction; this read gives precise errors and finds the stale CAA checks.
+  std::vector<acme::Authorization> current;
+  auto order = co_await ownedOrder(requester, order_id, store, &current);
   if (!order) co_return fail(order.error());
   if (order->status != acme::OrderStatus::kReady) {
     co_return fail(orderNotReady("the order is " + std::string(acme::toString(order->status)) +
@@ -440,10 +453,7 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
         makeProblem(ProblemType::kBadCsr, "the certificate key must differ from the account key"));
   }
 
-  // Every authorization, as it is now. The claim below repeats the valid-and-unexpired check
-  // inside its transaction; this read finds the stale CAA checks and gives precise errors.
-  auto authzs = co_await store.getAuthorizations(order->authz_ids);
-  if (!authzs) co_return fail(authzs.error());
+  const std::vector<acme::Authorization>* authzs = &current;
   const auto now = deps_.clock.now();
   if (authzs->size() != order->authz_ids.size()) {
     co_return fail(orderNotReady("an authorization of the order no longer exists"));
@@ -455,6 +465,7 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
                                    acme::toString(status)));
     }
   }
+  bool rechecked_caa = false;
   if (!deps_.config.server.caa_identities.empty()) {
     const std::string account_url = deps_.urls.account(requester.account->id);
     for (const auto& a : *authzs) {
@@ -464,22 +475,25 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
         if (now - *c.validated <= kCaaReuseWindow) continue;
         auto method = acme::challengeTypeFrom(c.type);
         if (!method) continue;
+        rechecked_caa = true;
         auto caa = co_await deps_.validation.recheckCaa(asOrdered(a), account_url, *method);
         if (!caa) co_return fail(caa.error());
       }
     }
   }
-  // The account as it is now: the CAA lookups above may have taken seconds, and a
-  // deactivation or key rollover in between must win (the claim also requires the account to
-  // be valid, in its transaction).
-  auto account = co_await store.getAccount(requester.account->id);
-  if (!account) co_return fail(account.error());
-  if (!*account || (*account)->status != acme::AccountStatus::kValid) {
-    co_return fail(
-        accountNotValid(*account ? (*account)->status : acme::AccountStatus::kDeactivated));
-  }
-  if ((*account)->thumbprint != requester.thumbprint) {
-    co_return fail(core::unauthorized("the account key changed while this request was handled"));
+  // The account as it is now, when CAA lookups above may have taken seconds: a deactivation
+  // or key rollover in between must win. (Without them the account was read by this request
+  // a moment ago, and the claim itself requires it to be valid, in its transaction.)
+  if (rechecked_caa) {
+    auto account = co_await store.getAccount(requester.account->id);
+    if (!account) co_return fail(account.error());
+    if (!*account || (*account)->status != acme::AccountStatus::kValid) {
+      co_return fail(
+          accountNotValid(*account ? (*account)->status : acme::AccountStatus::kDeactivated));
+    }
+    if ((*account)->thumbprint != requester.thumbprint) {
+      co_return fail(core::unauthorized("the account key changed while this request was handled"));
+    }
   }
   co_return co_await issue(std::move(*order), *csr, requester.principal());
 }
@@ -494,6 +508,11 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::
   auto claimed = co_await store.claimOrderForFinalize(order.id, deps_.clock.now());
   if (!claimed) co_return fail(claimed.error());
   if (!*claimed) {
+    // Say precisely what changed: the account, or the order and its authorizations.
+    if (auto account = co_await store.getAccount(order.account_id);
+        account && *account && (*account)->status != acme::AccountStatus::kValid) {
+      co_return fail(accountNotValid((*account)->status));
+    }
     auto fresh = co_await store.getOrder(order.id);
     if (fresh && *fresh &&
         ((*fresh)->status == acme::OrderStatus::kProcessing ||

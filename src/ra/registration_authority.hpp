@@ -156,7 +156,12 @@ class RegistrationAuthority {
   Task<void> revoke(const Requester& requester, RevocationRequest request);
 
  private:
-  Task<acme::Order> refreshOrder(store::Store& store, acme::Order order);
+  // `read` (optional) receives the authorizations the decision was made from (left as is
+  // when the order is in a state that reads none).
+  Task<acme::Order> refreshOrder(store::Store& store, acme::Order order,
+                                 std::vector<acme::Authorization>* read = nullptr);
+  Task<acme::Order> ownedOrder(const Requester& requester, const std::string& order_id,
+                               store::Store& store, std::vector<acme::Authorization>* authzs);
   Task<acme::Authorization> ownedAuthorization(store::Store& store, const std::string& authz_id,
                                                const std::string& account_id);
   // The background half of a validation: awaits it, records its outcome (conditional on the

@@ -71,7 +71,10 @@ const std::array<AcmeService::Route, kRouteCount>& AcmeService::routeTable() {
 }
 
 AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
-    : deps_(std::move(deps)), urls_(urls), nonces_(deps_.config.server.nonce_capacity) {
+    : deps_(std::move(deps)),
+      urls_(urls),
+      nonces_(deps_.config.server.nonce_capacity),
+      success_log_level_(spdlog::level::from_str(deps_.config.log.request_level)) {
   for (std::size_t i = 0; i < kRouteCount; ++i) {
     // The table and the paths must stay in step; a mismatch is a programming error.
     if (routeTable()[i].id != kRoutePaths[i].id) std::abort();
@@ -186,7 +189,7 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
     response.addHeader("Allow", std::string(allowedMethods(*route)));
   }
   const auto level =
-      levelFor(response.status, spdlog::level::from_str(deps_.config.log.request_level));
+      levelFor(response.status, static_cast<spdlog::level::level_enum>(success_log_level_));
   if (spdlog::should_log(level)) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - started)

@@ -114,6 +114,7 @@ class AcmeService {
   ServiceDeps deps_;
   const AcmeUrls& urls_;
   NoncePool nonces_;
+  int success_log_level_;  // spdlog::level::level_enum of [log] request_level
   std::string directory_body_;
 
   struct CachedKey {

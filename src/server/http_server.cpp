@@ -35,7 +35,6 @@ http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bo
   return res;
 }
 
-
 // Pass-by-value parameters: the coroutine outlives the caller's frame.
 asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
                               std::size_t max_body) {
