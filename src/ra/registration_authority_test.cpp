@@ -15,11 +15,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/base64url.hpp"
 #include "crypto/csr.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/key_type.hpp"
 #include "crypto/pem.hpp"
 #include "jose/jwk.hpp"
 #include "store/open_store.hpp"
+#include "validation/fake_resolver.hpp"
 
 namespace akamu::ra {
 namespace {
@@ -477,6 +480,73 @@ TEST_F(RaTest, ResourcesOfAnotherAccountAreUnauthorized) {
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().type, ProblemType::kUnauthorized);
   EXPECT_EQ(authzOf(order).status, acme::AuthzStatus::kPending);
+}
+
+// The real validation engine behind the RA, with the fake resolver: dns-01 and CAA decided by
+// canned DNS answers, no network.
+TEST(RaWithValidationEngine, Dns01AndCaaThroughTheFakeResolver) {
+  asio::io_context io;
+  validation::FakeResolver resolver;
+  core::FakeClock clock(core::fromUnixSeconds(1800000000));
+  config::Config config;
+  config.server.caa_identities = {"ca.example"};
+  validation::ValidationSettings settings;
+  settings.caa_identities = config.server.caa_identities;
+  validation::ValidationEngine engine(resolver, resolver, settings);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ra-engine-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto store = std::move(*store::openStore("sqlite::memory:", {}, io.get_executor()));
+  ca::CaSettings ca_settings;
+  ca_settings.key_file = (dir / "ca.key").string();
+  ca_settings.cert_file = (dir / "ca.pem").string();
+  auto ca = std::move(*ca::CertificateAuthority::loadOrCreate(ca_settings, clock));
+  auto audit = std::move(*AuditLog::open((dir / "audit.log").string(), clock));
+  TestUrls urls;
+  RegistrationAuthority ra(RaDeps{config, *store, *ca, *audit, clock, engine, urls});
+
+  auto key = newKey();
+  auto jwk = jose::publicKeyToJwk(key.get());
+  NewAccountRequest in{*jose::canonicalJwkJson(*jwk), *jose::jwkThumbprint(*jwk)};
+  auto created = drive(io, ra.newAccount(in));
+  ASSERT_TRUE(created);
+  Requester who{created->account, created->account.thumbprint, key.get()};
+
+  // Two names: one whose CAA names us, one whose CAA names another CA.
+  for (const auto& [name, issuer, want] :
+       {std::tuple{"ok.example", "ca.example", acme::AuthzStatus::kValid},
+        std::tuple{"other.example", "elsewhere.example", acme::AuthzStatus::kInvalid}}) {
+    SCOPED_TRACE(name);
+    auto order = drive(io, ra.newOrder(who, NewOrderRequest{{dns(name)}, {}, {}}));
+    ASSERT_TRUE(order) << order.error().detail;
+    auto a = **drive(io, store->getAuthorization(order->authz_ids[0]));
+    const acme::Challenge* ch = nullptr;
+    for (const auto& c : a.challenges) {
+      if (c.type == "dns-01") ch = &c;
+    }
+    ASSERT_NE(ch, nullptr);
+    const auto digest = crypto::sha256(jose::keyAuthorization(ch->token, who.thumbprint));
+    resolver.setTxt(
+        std::string("_acme-challenge.") + name,
+        {core::base64urlEncode(std::span<const std::uint8_t>(digest.data(), digest.size()))});
+    resolver.setCaa(name, {{0, "issue", issuer}});
+    auto started = drive(io, ra.challenge(who, a.id, ch->id, true, io.get_executor()));
+    ASSERT_TRUE(started && started->started);
+    io.restart();
+    while (!started->started->finished()) io.run_one();
+    auto after = **drive(io, store->getAuthorization(a.id));
+    EXPECT_EQ(after.status, want);
+    for (const auto& c : after.challenges) {
+      if (c.id != ch->id) continue;
+      if (want == acme::AuthzStatus::kValid) {
+        EXPECT_EQ(c.status, acme::ChallengeStatus::kValid);
+      } else {
+        ASSERT_TRUE(c.error.has_value());
+        EXPECT_EQ(c.error->type, ProblemType::kCaa) << c.error->detail;
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
