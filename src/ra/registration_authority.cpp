@@ -248,8 +248,10 @@ Task<KeyChangeResult> RegistrationAuthority::changeKey(const Requester& requeste
       co_await deps_.store.updateAccountIf(next, acme::AccountStatus::kValid, acct.thumbprint);
   if (!written) {
     if (written.error().type == ProblemType::kConflict) {
-      co_return fail(
-          makeProblem(ProblemType::kConflict, "the new key is already in use by another account"));
+      // Another account took the key between the check above and this write.
+      auto holder = co_await deps_.store.findAccountByThumbprint(request.new_thumbprint);
+      if (holder && *holder) co_return KeyChangeResult{std::nullopt, (*holder)->id};
+      co_return fail(core::serverInternal("key change conflicted: " + written.error().detail));
     }
     co_return fail(written.error());
   }
