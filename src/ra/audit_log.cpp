@@ -1,6 +1,7 @@
 #include "ra/audit_log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -95,14 +96,29 @@ std::string AuditLog::formatSummary(const Suppressed& s, core::TimePoint at) {
 }
 
 int AuditLog::writeLocked(const std::string& text) {
-  // fflush hands the line to the kernel before we answer: a crash of the process does not
-  // lose an event whose action was reported.
-  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
-    const int err = errno != 0 ? errno : EIO;
-    std::clearerr(file_);
-    return err;
+  // One write(2) per line (the descriptor is O_APPEND), looped over short writes, so the line
+  // is in the kernel before we answer: a crash of the process does not lose an event whose
+  // action was reported. A line that cannot be written whole is cut off again, so the log never
+  // holds half a line for the next one to be appended to.
+  const int fd = ::fileno(file_);
+  std::size_t done = 0;
+  int err = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
   }
-  return 0;
+  if (err != 0 && done > 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size >= static_cast<off_t>(done)) {
+      (void)::ftruncate(fd, st.st_size - static_cast<off_t>(done));
+    }
+  }
+  return err;
 }
 
 int AuditLog::writeSummariesLocked(std::vector<Suppressed>& summaries, core::TimePoint at) {
