@@ -64,10 +64,6 @@ bool allowedReason(std::int64_t r) {
   return r == 0 || r == 1 || r == 3 || r == 4 || r == 5 || r == 9;
 }
 
-core::Problem accountNotValid(acme::AccountStatus status) {
-  return core::accountNotValid("account is " + std::string(acme::toString(status)));
-}
-
 core::Problem orderNotReady(std::string detail) {
   return makeProblem(ProblemType::kOrderNotReady, std::move(detail));
 }
@@ -100,6 +96,10 @@ core::Identifier asOrdered(const acme::Authorization& a) {
 }
 
 }  // namespace
+
+core::Problem accountNotValid(acme::AccountStatus status) {
+  return core::accountNotValid("account is " + std::string(acme::toString(status)));
+}
 
 RegistrationAuthority::RegistrationAuthority(RaDeps deps) : deps_(std::move(deps)) {}
 
@@ -404,6 +404,12 @@ Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme:
   co_return order;
 }
 
+boost::asio::awaitable<void> RegistrationAuthority::moveOrderOn(store::Store& store,
+                                                                std::string order_id) {
+  auto order = co_await store.getOrder(order_id);
+  if (order && *order) (void)co_await refreshOrder(store, std::move(**order));
+}
+
 Task<acme::Order> RegistrationAuthority::order(const Requester& requester, std::string order_id,
                                                store::Store& store) {
   co_return co_await ownedOrder(requester, order_id, store, nullptr);
@@ -619,9 +625,7 @@ Task<acme::Authorization> RegistrationAuthority::deactivateAuthorization(const R
       auditOutcome("authz.deactivate", true, deps_.urls.authz(next.id), requester.principal(),
                    next.identifier.type + ":" + asOrdered(next).value);
       // The order cannot be finalized any more: record that now (conditional).
-      if (auto o = co_await store.getOrder(next.order_id); o && *o) {
-        (void)co_await refreshOrder(store, std::move(**o));
-      }
+      co_await moveOrderOn(store, next.order_id);
       co_return next;
     }
     if (attempt + 1 >= kMaxAttempts) {
@@ -757,11 +761,7 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
     auditOutcome(ok ? "auth.challenge.ok" : "auth.challenge.fail", ok, subject, principal,
                  what + (ok ? std::string() : " " + outcome.error().detail));
     // Move the order on now, so that a client polling it sees "ready" without another step.
-    if (order_id) {
-      if (auto o = co_await store.getOrder(*order_id); o && *o) {
-        (void)co_await refreshOrder(store, std::move(**o));
-      }
-    }
+    if (order_id) co_await moveOrderOn(store, *order_id);
   } else {
     if (!ignored_because.empty()) {
       acme::Challenge c;

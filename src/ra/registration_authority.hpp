@@ -111,6 +111,9 @@ struct RevocationRequest {
   std::optional<std::int64_t> reason;
 };
 
+// RFC 8555 §7.3.6: what a request from an account that is not valid gets (401 unauthorized).
+core::Problem accountNotValid(acme::AccountStatus status);
+
 class RegistrationAuthority {
  public:
   explicit RegistrationAuthority(RaDeps deps);
@@ -160,6 +163,9 @@ class RegistrationAuthority {
   // when the order is in a state that reads none).
   Task<acme::Order> refreshOrder(store::Store& store, acme::Order order,
                                  std::vector<acme::Authorization>* read = nullptr);
+  // After an authorization changed: the order's status brought up to date now, so a client
+  // polling it sees the change. Best effort: a failure is seen by the next refresh.
+  boost::asio::awaitable<void> moveOrderOn(store::Store& store, std::string order_id);
   Task<acme::Order> ownedOrder(const Requester& requester, const std::string& order_id,
                                store::Store& store, std::vector<acme::Authorization>* authzs);
   Task<acme::Authorization> ownedAuthorization(store::Store& store, const std::string& authz_id,

@@ -158,12 +158,8 @@ AcmeService::Task<HttpResponse> AcmeService::keyChange(AcmeRequest& request) {
   if (!changed) co_return core::fail(changed.error());
   if (!changed->account) {
     // RFC 8555 §7.3.5: 409 with the URL of the account that has the key.
-    core::Problem p = core::makeProblem(core::ProblemType::kConflict,
-                                        "the new key is already in use by another account");
-    HttpResponse r;
-    r.status = core::problemHttpStatus(p.type);
-    r.content_type = "application/problem+json";
-    r.body = core::problemToJson(p);
+    HttpResponse r = problemResponse(core::makeProblem(
+        core::ProblemType::kConflict, "the new key is already in use by another account"));
     r.addHeader("Location", urls_.account(changed->conflicting_account_id));
     co_return r;
   }

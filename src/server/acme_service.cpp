@@ -101,6 +101,14 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
 
 AcmeService::~AcmeService() = default;
 
+HttpResponse AcmeService::problemResponse(const core::Problem& problem) {
+  HttpResponse r;
+  r.status = core::problemHttpStatus(problem);
+  r.content_type = "application/problem+json";
+  r.body = core::problemToJson(problem);
+  return r;
+}
+
 HttpResponse AcmeService::json(int status, const boost::json::object& body) const {
   HttpResponse r;
   r.status = status;
@@ -158,7 +166,12 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
                                  core::Result<HttpResponse> result, std::string_view account_id,
                                  std::chrono::steady_clock::time_point started) {
   static RequestIds ids;
-  const std::string request_id = ids.next();
+  // Made only when a log line or an answer names it: most requests need none.
+  std::string request_id;
+  auto requestId = [&]() -> const std::string& {
+    if (request_id.empty()) request_id = ids.next();
+    return request_id;
+  };
   HttpResponse response;
   std::string_view problem_name;
   if (result) {
@@ -167,17 +180,15 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
     core::Problem problem = std::move(result.error());
     if (core::problemHttpStatus(problem) >= 500) {
       // The error boundary: what went wrong inside stays in the log.
-      spdlog::error("request id={} route={} internal error: {}", request_id,
+      spdlog::error("request id={} route={} internal error: {}", requestId(),
                     route ? routePath(route->id).name : "-", problem.detail);
       problem.detail =
-          "internal error; the server log has the details under request id " + request_id;
+          "internal error; the server log has the details under request id " + requestId();
       problem.subproblems.clear();
       problem.identifier.reset();
     }
     problem_name = core::problemTypeUri(problem.type);
-    response.status = core::problemHttpStatus(problem);
-    response.content_type = "application/problem+json";
-    response.body = core::problemToJson(problem);
+    response = problemResponse(problem);
   }
   // Every POST response carries a fresh nonce (so a client can always retry after badNonce),
   // and every response the directory link (RFC 8555 §6.5, §7.1).
@@ -196,7 +207,7 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
                         .count();
     const std::string_view account = account_id.empty() ? std::string_view("-") : account_id;
     spdlog::log(level, "request id={} method={} route={} status={} problem={} account={} us={}",
-                request_id, request.method, route ? routePath(route->id).name : "-",
+                requestId(), request.method, route ? routePath(route->id).name : "-",
                 response.status, problem_name.empty() ? "-" : problem_name, account, us);
   }
   return response;
@@ -333,8 +344,7 @@ AcmeService::Task<AcmeRequest> AcmeService::authenticate(const HttpRequest& requ
                                            "the nonce is unknown, expired or already used"));
   }
   if (out.requester.account && out.requester.account->status != acme::AccountStatus::kValid) {
-    co_return core::fail(core::accountNotValid(
-        "account is " + std::string(acme::toString(out.requester.account->status))));
+    co_return core::fail(ra::accountNotValid(out.requester.account->status));
   }
   const bool post_as_get = out.jws.isPostAsGet();
   switch (route.payload) {

@@ -107,6 +107,8 @@ class AcmeService {
   Task<HttpResponse> revokeCert(AcmeRequest& request);
 
   HttpResponse json(int status, const boost::json::object& body) const;
+  // The problem document as it is answered; the error boundary (finish) runs before it.
+  static HttpResponse problemResponse(const core::Problem& problem);
   HttpResponse certificateResponse(const acme::Certificate& cert) const;
 
   static const std::array<Route, kRouteCount>& routeTable();

@@ -35,6 +35,33 @@ http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bo
   return res;
 }
 
+// Errors of the HTTP parser itself (as opposed to the connection closing or timing out): the
+// request is answered, then the connection is closed.
+bool isRefusedFraming(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// 413 for a body over the limit, 400 for framing the parser refuses (RFC 9112 §3, §6.3), 414
+// for an over-long request line, 431 for over-long header fields.
+core::Problem framingProblem(const beast::error_code& ec, const beast::flat_buffer& buffer,
+                             std::size_t max_body) {
+  if (ec == http::error::body_limit) {
+    return core::makeProblem(core::ProblemType::kPayloadTooLarge,
+                             "the request body exceeds " + std::to_string(max_body) + " bytes");
+  }
+  core::Problem p = core::malformed("the request is not valid HTTP/1.1: " + ec.message());
+  if (ec == http::error::header_limit) {
+    const auto data = buffer.data();
+    std::string_view seen(static_cast<const char*>(data.data()), data.size());
+    const auto eol = seen.find("\r\n");
+    const bool long_line = eol == std::string_view::npos || eol > 8 * 1024;
+    p.status = long_line ? 414 : 431;
+    p.detail = long_line ? "the request line is too long" : "the header fields are too large";
+  }
+  return p;
+}
+
 // Pass-by-value parameters: the coroutine outlives the caller's frame.
 asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
                               std::size_t max_body) {
@@ -47,38 +74,7 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     stream.expires_after(kIdleTimeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     (void)n;
-    const bool refused_framing =
-        ec && ec.category() == http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message;
-    if (refused_framing) {
-      // The pipeline answers (a nonce for POST, the index link, the request log): 413 for a
-      // body over the limit, 400 for framing the parser refuses (RFC 9112 §3, §6.3), 414 for an
-      // over-long request line, 431 for over-long header fields. Then the connection closes:
-      // the message boundary is lost.
-      core::Problem p = core::malformed("the request is not valid HTTP/1.1: " + ec.message());
-      if (ec == http::error::body_limit) {
-        p = core::makeProblem(core::ProblemType::kPayloadTooLarge,
-                              "the request body exceeds " + std::to_string(max_body) + " bytes");
-      } else if (ec == http::error::header_limit) {
-        const auto data = buffer.data();
-        std::string_view seen(static_cast<const char*>(data.data()), data.size());
-        const auto eol = seen.find("\r\n");
-        const bool long_line = eol == std::string_view::npos || eol > 8 * 1024;
-        p.status = long_line ? 414 : 431;
-        p.detail = long_line ? "the request line is too long" : "the header fields are too large";
-      }
-      auto& partial = parser.get();
-      HttpRequest request;
-      request.method = std::string(partial.method_string());
-      request.target = std::string(partial.target());
-      request.path = request.target.substr(0, request.target.find('?'));
-      request.transport_problem = std::move(p);
-      HttpResponse response = co_await (*handler)(std::move(request));
-      auto res = toBeast(std::move(response), 11, false, false);
-      co_await http::async_write(stream, res, kUseTuple);
-      break;
-    }
-    if (ec) break;  // closed or timed out: nothing useful to answer
+    if (ec && !isRefusedFraming(ec)) break;  // closed or timed out: nothing useful to answer
     auto& req = parser.get();
     HttpRequest request;
     request.method = std::string(req.method_string());
@@ -90,15 +86,18 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     }
     request.path = std::string(target);
     request.content_type = std::string(req[http::field::content_type]);
-    request.body = std::move(req.body());
-    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field is answered 400 (by
-    // the pipeline, so it carries a nonce and the index link), and the connection closes.
-    const bool bad_host = req.version() >= 11 && req.count(http::field::host) != 1;
-    if (bad_host) {
+    if (ec) {
+      request.transport_problem = framingProblem(ec, buffer, max_body);
+    } else if (req.version() >= 11 && req.count(http::field::host) != 1) {
+      // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host field.
       request.transport_problem =
           core::malformed("an HTTP/1.1 request needs exactly one Host header");
+    } else {
+      request.body = std::move(req.body());
     }
-    const bool keep_alive = req.keep_alive() && !bad_host;
+    // A refused request is answered by the pipeline too (a nonce for POST, the index link, the
+    // request log), and then the connection closes: the message boundary may be lost.
+    const bool keep_alive = req.keep_alive() && !request.transport_problem;
     const unsigned version = req.version();
     const bool head = req.method() == http::verb::head;
     // The handler writes the request log line (it knows the route, account and problem).
