@@ -83,4 +83,23 @@ std::optional<ChallengeStatus> challengeStatusFrom(std::string_view s) {
   return std::nullopt;
 }
 
+const char* toString(IncidentScope s) {
+  switch (s) {
+    case IncidentScope::kSerial:
+      return "serial";
+    case IncidentScope::kAccount:
+      return "account";
+    case IncidentScope::kProfile:
+      return "profile";
+  }
+  return "serial";
+}
+
+std::optional<IncidentScope> incidentScopeFrom(std::string_view s) {
+  if (s == "serial") return IncidentScope::kSerial;
+  if (s == "account") return IncidentScope::kAccount;
+  if (s == "profile") return IncidentScope::kProfile;
+  return std::nullopt;
+}
+
 }  // namespace akamu::acme

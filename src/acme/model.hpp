@@ -62,6 +62,13 @@ struct Order {
   std::optional<core::Problem> error;
   std::optional<std::string> certificate_id;
   TimePoint created_at{};
+  // The certificate profile the order was accepted under (draft-ietf-acme-profiles): always
+  // set by the RA, to the requested profile or the configured default.
+  std::string profile;
+  // RFC 9773 §5: the ARI certID of the certificate this order replaces, as the client sent it
+  // (echoed in the order), and that certificate's serial (lower-case hex, no leading zeros).
+  std::optional<std::string> replaces;
+  std::optional<std::string> replaces_serial;
 };
 
 struct Certificate {
@@ -75,12 +82,33 @@ struct Certificate {
   bool revoked = false;
   std::optional<int> revocation_reason;
   std::optional<TimePoint> revoked_at;
+  std::string profile;     // the order's profile
+  TimePoint issued_at{};   // when it was signed (notBefore may be backdated or chosen)
+  // RFC 9773: the suggested renewal window, fixed at issuance from the profile's rule.
+  // Certificates stored before ARI existed read back with the default rule's window.
+  TimePoint renewal_start{};
+  TimePoint renewal_end{};
+};
+
+// An operator's request for early renewal (RFC 9773 §4.2): certificates it matches get a
+// renewal window in the past and its explanation URL. A serial incident matches that one
+// certificate; an account or profile incident every certificate of that account or profile
+// issued before the incident was declared.
+enum class IncidentScope { kSerial, kAccount, kProfile };
+struct Incident {
+  std::string id;
+  IncidentScope scope = IncidentScope::kSerial;
+  std::string value;  // serial hex (lower case, no leading zeros), account id or profile name
+  std::string explanation_url;
+  TimePoint created_at{};
 };
 
 const char* toString(AccountStatus s);
 const char* toString(OrderStatus s);
 const char* toString(AuthzStatus s);
 const char* toString(ChallengeStatus s);
+const char* toString(IncidentScope s);
+std::optional<IncidentScope> incidentScopeFrom(std::string_view s);
 std::optional<AccountStatus> accountStatusFrom(std::string_view s);
 std::optional<OrderStatus> orderStatusFrom(std::string_view s);
 std::optional<AuthzStatus> authzStatusFrom(std::string_view s);

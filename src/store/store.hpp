@@ -67,6 +67,14 @@ class Store {
   // Orders with their authorizations and challenges, inserted together.
   virtual Awaitable<Status> insertOrder(const acme::Order& order,
                                         const std::vector<acme::Authorization>& authorizations) = 0;
+  // RFC 9773 §5: `order.replaces_serial` must be set. Inserts like insertOrder and, in the
+  // same transaction, records the order as the replacement of that certificate, only if no
+  // other live order replaces it: false (nothing written) when one does. Live means valid,
+  // processing, or pending/ready and not expired at `now`; an order that became invalid,
+  // expired unfinished, or was pruned releases its claim.
+  virtual Awaitable<Result<bool>> insertReplacementOrder(
+      const acme::Order& order, const std::vector<acme::Authorization>& authorizations,
+      core::TimePoint now) = 0;
   virtual Awaitable<Result<std::optional<acme::Order>>> getOrder(const std::string& id) = 0;
   // Oldest first, at most `limit` after skipping `offset`.
   virtual Awaitable<Result<std::vector<std::string>>> listOrderIds(const std::string& account_id,
@@ -119,6 +127,17 @@ class Store {
   // Marks the certificate revoked if it is not yet; false if it already was.
   virtual Awaitable<Result<bool>> revokeCertificate(const std::string& id, int reason,
                                                     core::TimePoint at) = 0;
+
+  // Incidents (RFC 9773 §4.2). Ids are unique (kConflict otherwise).
+  virtual Awaitable<Status> insertIncident(const acme::Incident& incident) = 0;
+  // Oldest first.
+  virtual Awaitable<Result<std::vector<acme::Incident>>> listIncidents() = 0;
+  // False when there was no such incident.
+  virtual Awaitable<Result<bool>> deleteIncident(const std::string& id) = 0;
+  // The oldest incident that matches `cert`: by its serial, or by its account or profile when
+  // the incident was created after the certificate was issued (cert.issued_at).
+  virtual Awaitable<Result<std::optional<acme::Incident>>> findIncidentFor(
+      const acme::Certificate& cert) = 0;
 
   // Retention. Deletes, in one transaction, at most `max_orders` orders that expired before
   // `cutoff` and never got a certificate, with their authorizations and challenges; then the
