@@ -82,8 +82,8 @@ struct Certificate {
   bool revoked = false;
   std::optional<int> revocation_reason;
   std::optional<TimePoint> revoked_at;
-  std::string profile;     // the order's profile
-  TimePoint issued_at{};   // when it was signed (notBefore may be backdated or chosen)
+  std::string profile;    // the order's profile
+  TimePoint issued_at{};  // when it was signed (notBefore may be backdated or chosen)
   // RFC 9773: the suggested renewal window, fixed at issuance from the profile's rule.
   // Certificates stored before ARI existed read back with the default rule's window.
   TimePoint renewal_start{};

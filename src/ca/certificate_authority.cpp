@@ -101,7 +101,8 @@ core::Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::loadOr
 core::Result<IssuedCertificate> CertificateAuthority::issue(
     const EVP_PKEY* subject_key, const std::vector<core::Identifier>& identifiers,
     const std::optional<std::string>& common_name, std::optional<core::TimePoint> not_before,
-    std::optional<core::TimePoint> not_after, const X509_PUBKEY* subject_spki) const {
+    std::optional<core::TimePoint> not_after, const X509_PUBKEY* subject_spki,
+    const LeafProfile& profile) const {
   const auto now = clock_.now();
   crypto::LeafRequest req;
   req.subject_public_key = subject_key;
@@ -109,7 +110,15 @@ core::Result<IssuedCertificate> CertificateAuthority::issue(
   req.identifiers = identifiers;
   req.common_name = common_name;
   req.not_before = not_before.value_or(now - std::chrono::minutes(1));
-  req.not_after = not_after.value_or(now + std::chrono::hours(24) * settings_.validity_days);
+  const std::chrono::seconds validity =
+      profile.validity.value_or(std::chrono::hours(24) * settings_.validity_days);
+  req.not_after = not_after.value_or(now + validity);
+  req.digital_signature = profile.digital_signature;
+  req.key_encipherment = profile.key_encipherment;
+  req.key_agreement = profile.key_agreement;
+  req.server_auth = profile.server_auth;
+  req.client_auth = profile.client_auth;
+  req.subject_key_id = profile.subject_key_id;
   req.serial = crypto::randomSerial();
   req.issuer_cert = cert_.get();
   req.issuer_key = key_.get();

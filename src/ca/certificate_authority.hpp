@@ -1,6 +1,7 @@
 #pragma once
 // The issuing CA: its key and self-signed certificate (created on first start), and the
 // signing of leaf certificates. Holds no ACME state.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,20 @@ struct CaSettings {
   std::string organization = "Akamu";
 };
 
+// What a certificate profile decides about a leaf (config::ProfileConfig, translated by the
+// RA). The defaults are the leaf this CA issued before profiles existed.
+struct LeafProfile {
+  std::optional<std::chrono::seconds> validity;  // unset: validity_days
+  bool digital_signature = true;
+  bool key_encipherment = true;  // RSA keys only
+  bool key_agreement = false;    // EC keys only
+  bool server_auth = true;
+  bool client_auth = true;
+  bool subject_key_id = true;
+  bool include_crl_url = true;   // when CRLs are configured
+  bool include_ocsp_url = true;  // when OCSP is configured
+};
+
 struct IssuedCertificate {
   std::string pem_chain;  // leaf then CA
   std::string serial_hex;
@@ -40,14 +55,16 @@ class CertificateAuthority {
       const CaSettings& settings, const core::Clock& clock, bool* created = nullptr);
 
   // Signs a leaf for `subject_key`. The validity is the order's notBefore/notAfter when
-  // given, else now - 1 minute (clock skew) .. now + validity_days. `subject_spki`, when given,
-  // is the same key as the CSR encoded it, copied into the certificate as it is.
+  // given, else now - 1 minute (clock skew) .. now + the profile's validity (validity_days
+  // when unset). `subject_spki`, when given, is the same key as the CSR encoded it, copied
+  // into the certificate as it is.
   core::Result<IssuedCertificate> issue(const EVP_PKEY* subject_key,
                                         const std::vector<core::Identifier>& identifiers,
                                         const std::optional<std::string>& common_name,
                                         std::optional<core::TimePoint> not_before,
                                         std::optional<core::TimePoint> not_after,
-                                        const X509_PUBKEY* subject_spki = nullptr) const;
+                                        const X509_PUBKEY* subject_spki = nullptr,
+                                        const LeafProfile& profile = {}) const;
 
   const std::string& certificatePem() const { return cert_pem_; }
   const X509* certificate() const { return cert_.get(); }

@@ -502,12 +502,27 @@ void readDatabase(Section& s, const fs::path& base, DatabaseConfig& db) {
 }
 
 void readServer(Section& s, const fs::path& base, ServerConfig& server) {
-  s.rejectUnknown({"audit_log_file", "terms_of_service_url", "website_url", "caa_identities",
-                   "external_account_required", "order_expiry_secs", "authz_expiry_secs",
-                   "max_body_bytes", "http_validation_port", "http_validation_allow_private_ips",
-                   "validation_timeout_secs", "threads", "nonce_capacity", "dns_resolver_addr",
-                   "dns_persist01_resolver_addr", "dns_trust_anchor_file", "dns_timeout_secs",
-                   "dns_persist_issuer_domains", "tls_alpn_validation_port"});
+  s.rejectUnknown({"audit_log_file",
+                   "terms_of_service_url",
+                   "website_url",
+                   "caa_identities",
+                   "external_account_required",
+                   "order_expiry_secs",
+                   "authz_expiry_secs",
+                   "max_body_bytes",
+                   "http_validation_port",
+                   "http_validation_allow_private_ips",
+                   "validation_timeout_secs",
+                   "threads",
+                   "nonce_capacity",
+                   "dns_resolver_addr",
+                   "dns_persist01_resolver_addr",
+                   "dns_trust_anchor_file",
+                   "dns_timeout_secs",
+                   "dns_persist_issuer_domains",
+                   "tls_alpn_validation_port",
+                   "default_profile",
+                   "ari_retry_after_secs"});
   s.require("audit_log_file");
   readPath(s, "audit_log_file", base, server.audit_log_file);
   readUrl(s, "terms_of_service_url", server.terms_of_service_url);
@@ -555,6 +570,149 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
     server.dns_persist_issuer_domains.push_back(std::move(lower));
   }
   s.integer("tls_alpn_validation_port", server.tls_alpn_validation_port, 1, 65535);
+  s.nonEmptyString("default_profile", server.default_profile);
+  s.integer("ari_retry_after_secs", server.ari_retry_after_secs, 60, 604800);
+}
+
+constexpr std::string_view kKeyUsages[] = {"digitalSignature", "keyEncipherment", "keyAgreement"};
+constexpr std::string_view kExtendedKeyUsages[] = {"serverAuth", "clientAuth"};
+constexpr std::string_view kIdentifierTypes[] = {"dns", "ip"};
+constexpr std::string_view kChallengeTypes[] = {"http-01", "dns-01", "tls-alpn-01",
+                                                "dns-persist-01"};
+constexpr std::string_view kProfileKeyTypes[] = {"ec:P-256",  "ec:P-384",  "ec:P-521", "rsa",
+                                                 "rsa:2048",  "rsa:3072",  "rsa:4096", "ed25519",
+                                                 "ml-dsa-44", "ml-dsa-65", "ml-dsa-87"};
+
+// Each element one of `accepted`, no repeats.
+template <std::size_t N>
+void stringSet(Section& s, std::string_view key, std::vector<std::string>& out,
+               const std::string_view (&accepted)[N], bool allow_empty) {
+  std::vector<std::string> values = out;
+  s.stringArray(key, values);
+  const toml::node* node = s.find(key);
+  if (node == nullptr) return;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::string element = std::string(key) + "[" + std::to_string(i) + "]";
+    if (!contains(accepted, values[i])) {
+      s.invalid(*node, element, values[i], "accepted: " + joinSet(accepted));
+      return;
+    }
+    if (std::find(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(i), values[i]) !=
+        values.begin() + static_cast<std::ptrdiff_t>(i)) {
+      s.invalid(*node, element, values[i], "listed twice");
+      return;
+    }
+  }
+  if (values.empty() && !allow_empty) {
+    s.invalid(*node, key, "[]", "must name at least one");
+    return;
+  }
+  out = std::move(values);
+}
+
+// A fraction in [lo, hi].
+void fraction(Section& s, std::string_view key, double& out, double lo, double hi) {
+  const toml::node* node = s.find(key);
+  if (node == nullptr) return;
+  double value = 0;
+  if (const auto* f = node->as_floating_point()) {
+    value = f->get();
+  } else if (const auto* i = node->as_integer()) {
+    value = static_cast<double>(i->get());
+  } else {
+    s.invalid(*node, key, "",
+              "a number between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return;
+  }
+  if (!(value >= lo && value <= hi)) {
+    s.invalid(*node, key, std::to_string(value),
+              "a number between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return;
+  }
+  out = value;
+}
+
+bool validProfileName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+void readProfile(Section& s, ProfileConfig& p) {
+  s.rejectUnknown({"description", "validity_secs", "key_usages", "extended_key_usages",
+                   "allowed_key_types", "omit_common_name", "omit_subject_key_id",
+                   "include_crl_url", "include_ocsp_url", "identifier_types", "challenge_types",
+                   "authz_lifetime_secs", "order_lifetime_secs", "max_names", "allow_wildcards",
+                   "allowed_accounts", "renewal_point", "renewal_window"});
+  s.string("description", p.description);
+  s.integer("validity_secs", p.validity_secs, 60, std::int64_t{3650} * 86400);
+  stringSet(s, "key_usages", p.key_usages, kKeyUsages, false);
+  stringSet(s, "extended_key_usages", p.extended_key_usages, kExtendedKeyUsages, false);
+  stringSet(s, "allowed_key_types", p.allowed_key_types, kProfileKeyTypes, true);
+  s.boolean("omit_common_name", p.omit_common_name);
+  s.boolean("omit_subject_key_id", p.omit_subject_key_id);
+  s.boolean("include_crl_url", p.include_crl_url);
+  s.boolean("include_ocsp_url", p.include_ocsp_url);
+  stringSet(s, "identifier_types", p.identifier_types, kIdentifierTypes, false);
+  stringSet(s, "challenge_types", p.challenge_types, kChallengeTypes, true);
+  s.integer("authz_lifetime_secs", p.authz_lifetime_secs, 60, 31536000);
+  s.integer("order_lifetime_secs", p.order_lifetime_secs, 60, 31536000);
+  s.integer("max_names", p.max_names, 1, 1000);
+  s.boolean("allow_wildcards", p.allow_wildcards);
+  s.stringArray("allowed_accounts", p.allowed_accounts);
+  if (s.find("renewal_point") != nullptr) {
+    double point = 0;
+    fraction(s, "renewal_point", point, 0.05, 0.95);
+    p.renewal_point = point;
+  }
+  fraction(s, "renewal_window", p.renewal_window, 0.001, 0.5);
+}
+
+// [profiles.NAME] tables, or the one implicit "default"; then the defaults that come from
+// other sections, and the default profile's existence.
+void readProfiles(Section& top, Diagnostics& diag, Config& config) {
+  if (const toml::table* table = top.table("profiles")) {
+    for (auto&& [key, node] : *table) {
+      const std::string name(key.str());
+      if (!validProfileName(name)) {
+        diag.at(key.source(), "invalid profile name '" + name + "' (1..64 of A-Z a-z 0-9 - _ .)");
+        continue;
+      }
+      const auto* profile_table = node.as_table();
+      if (profile_table == nullptr) {
+        diag.at(key.source(), "'profiles." + name + "' must be a table");
+        continue;
+      }
+      ProfileConfig p;
+      p.name = name;
+      Section section(diag, profile_table, "profiles." + name);
+      readProfile(section, p);
+      config.profiles.push_back(std::move(p));
+    }
+  }
+  const bool implicit = config.profiles.empty();
+  if (implicit) {
+    ProfileConfig p;
+    p.name = "default";
+    p.description = "The default profile";
+    config.profiles.push_back(std::move(p));
+  }
+  std::sort(config.profiles.begin(), config.profiles.end(),
+            [](const ProfileConfig& a, const ProfileConfig& b) { return a.name < b.name; });
+  for (auto& p : config.profiles) {
+    if (p.validity_secs == 0) p.validity_secs = std::int64_t{86400} * config.ca.validity_days;
+    if (p.authz_lifetime_secs == 0) p.authz_lifetime_secs = config.server.authz_expiry_secs;
+    if (p.order_lifetime_secs == 0) p.order_lifetime_secs = config.server.order_expiry_secs;
+    if (p.description.empty()) p.description = "The " + p.name + " profile";
+  }
+  if (findProfile(config, config.server.default_profile) == nullptr) {
+    std::string names;
+    for (const auto& p : config.profiles) names += (names.empty() ? "" : ", ") + p.name;
+    diag.add("'server.default_profile' = '" + config.server.default_profile +
+             "' names no profile (configured: " + names + ")");
+  }
 }
 
 fs::path absoluteDir(const std::string& dir) {
@@ -565,6 +723,13 @@ fs::path absoluteDir(const std::string& dir) {
 }
 
 }  // namespace
+
+const ProfileConfig* findProfile(const Config& config, std::string_view name) {
+  for (const auto& p : config.profiles) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
 
 std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string_view addr) {
   auto colon = addr.rfind(':');
@@ -605,7 +770,7 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Diagnostics diag(source_name);
 
   Section top(diag, &root, "");
-  top.rejectUnknown({"listen_addr", "base_url", "database", "ca", "server", "log"});
+  top.rejectUnknown({"listen_addr", "base_url", "database", "ca", "server", "log", "profiles"});
   top.require("base_url");
   readListen(top, config.listen_addr);
   readBaseUrl(top, config.base_url);
@@ -620,6 +785,7 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   log.rejectUnknown({"level", "request_level"});
   log.oneOf("level", config.log.level, kLogLevels);
   log.oneOf("request_level", config.log.request_level, kLogLevels);
+  readProfiles(top, diag, config);
 
   if (!diag.empty()) return core::fail(core::malformed(diag.joined()));
   return config;

@@ -65,6 +65,45 @@ struct ServerConfig {
   // Issuer domain names this CA answers to in dns-persist-01 records; empty = not offered.
   std::vector<std::string> dns_persist_issuer_domains;
   int tls_alpn_validation_port = 443;  // 1..65535
+  // The profile of orders that name none; must be one of [profiles.*].
+  std::string default_profile = "default";
+  // RFC 9773 §4.3: the Retry-After of renewal-info answers; each answer varies it by ±20 % so
+  // that clients polling together spread out.
+  std::int64_t ari_retry_after_secs = 21600;  // 60..604800
+};
+
+// A certificate profile (draft-ietf-acme-profiles): what a certificate issued under it looks
+// like, what an order for it must satisfy, and when its holder is told to renew (RFC 9773).
+// Clients choose one by name in newOrder; orders that name none get server.default_profile.
+struct ProfileConfig {
+  std::string name;
+  std::string description;
+  // The certificate template.
+  std::int64_t validity_secs = 0;  // 0 after loading: ca.validity_days
+  // digitalSignature, keyEncipherment (put only into certificates for RSA keys), keyAgreement
+  // (only for EC keys).
+  std::vector<std::string> key_usages = {"digitalSignature", "keyEncipherment"};
+  std::vector<std::string> extended_key_usages = {"serverAuth", "clientAuth"};
+  // Key types a CSR may carry: "ec:P-256", "rsa" (any accepted size), "rsa:3072", "ed25519",
+  // "ml-dsa-65", ...; empty = every key type this CA accepts.
+  std::vector<std::string> allowed_key_types;
+  bool omit_common_name = false;     // the subject stays empty, the SAN carries the names
+  bool omit_subject_key_id = false;  // no SKI extension (as for short-lived certificates)
+  bool include_crl_url = true;       // CRL Distribution Points, when CRLs are configured
+  bool include_ocsp_url = true;      // AIA OCSP, when [ca] ocsp_url is set
+  // The validation policy.
+  std::vector<std::string> identifier_types = {"dns", "ip"};
+  std::vector<std::string> challenge_types;  // empty = every type the server offers
+  std::int64_t authz_lifetime_secs = 0;      // 0 after loading: server.authz_expiry_secs
+  std::int64_t order_lifetime_secs = 0;      // 0 after loading: server.order_expiry_secs
+  int max_names = 100;
+  bool allow_wildcards = true;
+  // Account ids that may use this profile; empty = every account.
+  std::vector<std::string> allowed_accounts;
+  // ARI: the window's centre as the fraction of the validity elapsed (unset: 2/3, or 1/2 for
+  // lifetimes under 10 days) and its width as a fraction of the validity.
+  std::optional<double> renewal_point;
+  double renewal_window = 0.02;
 };
 
 struct LogConfig {
@@ -82,8 +121,14 @@ struct Config {
   CaConfig ca;
   ServerConfig server;
   LogConfig log;
+  // Sorted by name. Never empty after loading: without [profiles.*] tables there is one,
+  // "default", from the [ca] and [server] settings.
+  std::vector<ProfileConfig> profiles;
   std::string config_dir;  // directory of the file it was loaded from ("" for strings)
 };
+
+// The profile called `name`, or nullptr.
+const ProfileConfig* findProfile(const Config& config, std::string_view name);
 
 // Parses TOML text. `source_name` prefixes errors ("akamu.toml:12: unknown key 'server.foo'").
 // `base_dir` resolves relative paths; when empty they are resolved against the current directory.

@@ -161,6 +161,42 @@ dns_timeout_secs = 10
 dns_persist_issuer_domains = []
 # Port that tls-alpn-01 validation connects to (1..65535); 443 except in tests.
 tls_alpn_validation_port = 443
+# The profile of orders that name none (one of the [profiles.*] below).
+default_profile = "default"
+# Retry-After of renewal-info (ARI, RFC 9773) answers, 60..604800; each answer varies it by
+# +-20 % so that clients polling together spread out.
+ari_retry_after_secs = 21600
+
+# Certificate profiles (draft-ietf-acme-profiles): clients choose one by name in newOrder
+# (certbot --preferred-profile, lego --profile); the directory lists them in meta.profiles.
+# Every key is optional; docs/lifecycle.md explains each one.
+[profiles.default]
+description = "Server certificates for the [ca] validity, with revocation URLs"
+# validity_secs = 7776000              # default: [ca] validity_days
+# key_usages = ["digitalSignature", "keyEncipherment"]   # keyEncipherment only for RSA keys
+# extended_key_usages = ["serverAuth", "clientAuth"]
+# allowed_key_types = []              # e.g. ["ec:P-256", "rsa"]; empty = any accepted key
+# omit_common_name = false
+# omit_subject_key_id = false
+# include_crl_url = true
+# include_ocsp_url = true
+# identifier_types = ["dns", "ip"]
+# challenge_types = []                # empty = every type the server offers
+# authz_lifetime_secs = 604800        # default: [server] authz_expiry_secs
+# order_lifetime_secs = 604800        # default: [server] order_expiry_secs
+# max_names = 100
+# allow_wildcards = true
+# allowed_accounts = []               # account ids; empty = every account
+# renewal_point = 0.6667              # ARI window centre, fraction of the validity elapsed
+# renewal_window = 0.02               # ARI window width, fraction of the validity
+
+[profiles.shortlived]
+description = "Seven-day certificates without revocation URLs; renew at half the lifetime"
+validity_secs = 604800
+omit_subject_key_id = true
+include_crl_url = false
+include_ocsp_url = false
+renewal_point = 0.5
 
 [log]
 # trace, debug, info, warn, error or off.

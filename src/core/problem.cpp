@@ -10,6 +10,8 @@ std::string_view problemTypeUri(ProblemType type) {
       return "urn:ietf:params:acme:error:accountDoesNotExist";
     case ProblemType::kAlreadyReplaced:
       return "urn:ietf:params:acme:error:alreadyReplaced";
+    case ProblemType::kInvalidProfile:
+      return "urn:ietf:params:acme:error:invalidProfile";
     case ProblemType::kAlreadyRevoked:
       return "urn:ietf:params:acme:error:alreadyRevoked";
     case ProblemType::kBadCsr:

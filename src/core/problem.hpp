@@ -23,6 +23,7 @@ enum class ProblemType {
   kDns,
   kExternalAccountRequired,
   kIncorrectResponse,
+  kInvalidProfile,  // draft-ietf-acme-profiles
   kInvalidContact,
   kMalformed,
   kOrderNotReady,

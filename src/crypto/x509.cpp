@@ -53,11 +53,17 @@ core::Result<Asn1OctetStringPtr> octetString(const std::vector<std::uint8_t>& by
   return os;
 }
 
+// An empty `subject_key_id` leaves the SKI out (RFC 5280 §4.2.1.2 makes it a SHOULD for end
+// entities; short-lived profiles save the bytes).
 core::Status addKeyIdentifiers(X509* cert, const std::vector<std::uint8_t>& subject_key_id,
                                const std::vector<std::uint8_t>& authority_key_id) {
-  auto ski = octetString(subject_key_id);
-  if (!ski) return tl::unexpected(ski.error());
-  if (auto st = addExtension(cert, NID_subject_key_identifier, ski->get(), false); !st) return st;
+  if (!subject_key_id.empty()) {
+    auto ski = octetString(subject_key_id);
+    if (!ski) return tl::unexpected(ski.error());
+    if (auto st = addExtension(cert, NID_subject_key_identifier, ski->get(), false); !st) {
+      return st;
+    }
+  }
   detail::AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
   auto keyid = octetString(authority_key_id);
   if (!akid || !keyid) return core::fail(internal("AUTHORITY_KEYID_new"));
@@ -65,7 +71,7 @@ core::Status addKeyIdentifiers(X509* cert, const std::vector<std::uint8_t>& subj
   return addExtension(cert, NID_authority_key_identifier, akid.get(), false);
 }
 
-core::Status addKeyUsage(X509* cert, std::initializer_list<int> bits) {
+core::Status addKeyUsage(X509* cert, const std::vector<int>& bits) {
   detail::Asn1BitStringPtr usage(ASN1_BIT_STRING_new());
   if (!usage) return core::fail(internal("ASN1_BIT_STRING_new"));
   for (int bit : bits) {
@@ -74,6 +80,16 @@ core::Status addKeyUsage(X509* cert, std::initializer_list<int> bits) {
     }
   }
   return addExtension(cert, NID_key_usage, usage.get(), true);
+}
+
+// The KeyUsage bits of a leaf: keyEncipherment only means something for RSA keys and
+// keyAgreement only for EC keys (RFC 5480 §3), so each is put in only for those.
+std::vector<int> leafKeyUsageBits(const LeafRequest& req, KeyAlgorithm subject) {
+  std::vector<int> bits;
+  if (req.digital_signature) bits.push_back(0);
+  if (req.key_encipherment && subject == KeyAlgorithm::kRsa) bits.push_back(2);
+  if (req.key_agreement && subject == KeyAlgorithm::kEc) bits.push_back(4);
+  return bits;
 }
 
 core::Status addBasicConstraints(X509* cert, bool ca) {
@@ -303,6 +319,18 @@ std::string serialHex(const X509* cert) {
   return (negative ? "-" : "") + out.substr(first);
 }
 
+core::Result<std::vector<std::uint8_t>> authorityKeyIdFor(const X509* issuer) {
+  Asn1OctetStringPtr issuer_ski(static_cast<ASN1_OCTET_STRING*>(
+      X509_get_ext_d2i(issuer, NID_subject_key_identifier, nullptr, nullptr)));
+  if (issuer_ski) {
+    const unsigned char* data = ASN1_STRING_get0_data(issuer_ski.get());
+    return std::vector<std::uint8_t>(data, data + ASN1_STRING_length(issuer_ski.get()));
+  }
+  // An issuer without an SKI: use the identifier it would have had under our method.
+  detail::takeOpensslError();
+  return keyIdentifier(issuer);
+}
+
 core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req) {
   if (req.subject_public_key == nullptr || req.issuer_cert == nullptr ||
       req.issuer_key == nullptr) {
@@ -327,13 +355,20 @@ core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req) {
   X509* x = cert->get();
 
   if (auto st = addBasicConstraints(x, false); !st) return tl::unexpected(st.error());
-  core::Status st = subject_type->algorithm == KeyAlgorithm::kRsa
-                        ? addKeyUsage(x, {0 /* digitalSignature */, 2 /* keyEncipherment */})
-                        : addKeyUsage(x, {0 /* digitalSignature */});
-  if (!st) return tl::unexpected(st.error());
+  auto usage = leafKeyUsageBits(req, subject_type->algorithm);
+  if (usage.empty()) {
+    return core::fail(core::makeProblem(
+        core::ProblemType::kBadCsr,
+        "the profile allows no key usage for a " + subject_type->toString() + " key"));
+  }
+  if (auto st = addKeyUsage(x, usage); !st) return tl::unexpected(st.error());
 
+  if (!req.server_auth && !req.client_auth) {
+    return core::fail(internal("leaf request has no extended key usage"));
+  }
   detail::ExtKeyUsagePtr eku(sk_ASN1_OBJECT_new_null());
-  if (!eku || sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_server_auth)) <= 0 ||
+  if (!eku ||
+      (req.server_auth && sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_server_auth)) <= 0) ||
       (req.client_auth && sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_client_auth)) <= 0)) {
     return core::fail(internal("building extendedKeyUsage"));
   }
@@ -348,22 +383,15 @@ core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req) {
     return tl::unexpected(s.error());
   }
 
-  auto ski = keyIdentifier(x);
-  if (!ski) return tl::unexpected(ski.error());
-  std::vector<std::uint8_t> aki;
-  Asn1OctetStringPtr issuer_ski(static_cast<ASN1_OCTET_STRING*>(
-      X509_get_ext_d2i(req.issuer_cert, NID_subject_key_identifier, nullptr, nullptr)));
-  if (issuer_ski) {
-    const unsigned char* data = ASN1_STRING_get0_data(issuer_ski.get());
-    aki.assign(data, data + ASN1_STRING_length(issuer_ski.get()));
-  } else {
-    // An issuer without an SKI: use the identifier it would have had under our method.
-    detail::takeOpensslError();
-    auto computed = keyIdentifier(req.issuer_cert);
+  std::vector<std::uint8_t> ski;
+  if (req.subject_key_id) {
+    auto computed = keyIdentifier(x);
     if (!computed) return tl::unexpected(computed.error());
-    aki = std::move(*computed);
+    ski = std::move(*computed);
   }
-  if (auto s = addKeyIdentifiers(x, *ski, aki); !s) return tl::unexpected(s.error());
+  auto aki = authorityKeyIdFor(req.issuer_cert);
+  if (!aki) return tl::unexpected(aki.error());
+  if (auto s = addKeyIdentifiers(x, ski, *aki); !s) return tl::unexpected(s.error());
 
   if (auto s = signCertificate(x, req.issuer_key, req.hash); !s) return tl::unexpected(s.error());
   return cert;

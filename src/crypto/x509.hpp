@@ -38,14 +38,24 @@ struct LeafRequest {
   const X509* issuer_cert = nullptr;
   const EVP_PKEY* issuer_key = nullptr;
   std::string hash = "SHA256";  // SHA256|SHA384|SHA512; ignored for Ed25519/ML-DSA issuer keys
+  // The profile's template (defaults: what every leaf had before profiles existed).
+  bool digital_signature = true;
+  bool key_encipherment = true;  // only applied to RSA subject keys
+  bool key_agreement = false;    // only applied to EC subject keys
+  bool server_auth = true;
   bool client_auth = true;
+  bool subject_key_id = true;
 };
 
 // X.509 v3 leaf: issuer = issuer_cert's subject; subject = CN if given else empty; SAN
-// (critical when the subject is empty); critical KeyUsage (digitalSignature, plus
-// keyEncipherment for RSA subject keys); EKU serverAuth (+clientAuth); SKI; AKI keyid = the
+// (critical when the subject is empty); critical KeyUsage (digitalSignature, keyEncipherment
+// for RSA and keyAgreement for EC subject keys, as requested; badCSR when that leaves none);
+// EKU serverAuth and/or clientAuth; SKI unless subject_key_id is false; AKI keyid = the
 // issuer's SKI; critical BasicConstraints cA=FALSE. Signed with issuer_key (RSA: PKCS#1 v1.5).
 core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req);
+
+// The AKI keyIdentifier of every leaf `issuer` signs: its SKI, or the SKI it would have had.
+core::Result<std::vector<std::uint8_t>> authorityKeyIdFor(const X509* issuer);
 
 struct CaRequest {
   const EVP_PKEY* key = nullptr;

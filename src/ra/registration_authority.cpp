@@ -11,10 +11,13 @@
 #include "acme/contact_policy.hpp"
 #include "acme/identifier_policy.hpp"
 #include "acme/order_state.hpp"
+#include "acme/renewal_window.hpp"
 #include "core/random.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/x509.hpp"
 #include "jose/jwk.hpp"
+#include "ra/cert_id.hpp"
+#include "ra/profile_policy.hpp"
 #include "validation/address_policy.hpp"
 
 namespace akamu::ra {
@@ -101,7 +104,10 @@ core::Problem accountNotValid(acme::AccountStatus status) {
   return core::accountNotValid("account is " + std::string(acme::toString(status)));
 }
 
-RegistrationAuthority::RegistrationAuthority(RaDeps deps) : deps_(std::move(deps)) {}
+RegistrationAuthority::RegistrationAuthority(RaDeps deps) : deps_(std::move(deps)) {
+  // Computed once: every renewal-info request compares its certID's key identifier with it.
+  if (auto aki = crypto::authorityKeyIdFor(deps_.ca.certificate())) authority_key_id_ = *aki;
+}
 
 core::Status RegistrationAuthority::audit(std::string type, bool success, std::string subject,
                                           std::string principal, std::string detail) {
@@ -290,9 +296,14 @@ Task<OrdersPage> RegistrationAuthority::listOrders(const Requester& requester,
 Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
                                                   NewOrderRequest request) {
   const auto& cfg = deps_.config;
+  auto profile_found = profileFor(cfg, request.profile, requester.account->id);
+  if (!profile_found) co_return fail(profile_found.error());
+  const config::ProfileConfig& profile = **profile_found;
   if (request.identifiers.size() > 1000) co_return fail(core::malformed("too many identifiers"));
-  auto identifiers = acme::checkOrderIdentifiers(request.identifiers);
+  auto identifiers =
+      acme::checkOrderIdentifiers(request.identifiers, static_cast<std::size_t>(profile.max_names));
   if (!identifiers) co_return fail(identifiers.error());
+  if (auto st = checkProfileIdentifiers(profile, *identifiers); !st) co_return fail(st.error());
   // A CA that may not connect to private addresses cannot validate them either: refuse such
   // IP identifiers now (RFC 8738), rather than after the client set up a challenge.
   if (!cfg.server.http_validation_allow_private_ips) {
@@ -318,7 +329,7 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   }
 
   const auto now = deps_.clock.now();
-  const auto max_validity = std::chrono::hours(24) * cfg.ca.validity_days;
+  const auto max_validity = std::chrono::seconds(profile.validity_secs);
   const auto& nb = request.not_before;
   const auto& na = request.not_after;
   if (nb && na && *na <= *nb) {
@@ -326,8 +337,9 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   }
   if (na && *na <= now) co_return fail(core::malformed("notAfter is in the past"));
   if (na && *na - nb.value_or(now) > max_validity) {
-    co_return fail(core::malformed("the requested validity exceeds " +
-                                   std::to_string(cfg.ca.validity_days) + " days"));
+    co_return fail(core::malformed("the requested validity exceeds the " +
+                                   std::to_string(profile.validity_secs) + " seconds of the \"" +
+                                   profile.name + "\" profile"));
   }
   if (nb && *nb > now + max_validity) {
     co_return fail(core::malformed("notBefore is too far in the future"));
@@ -338,12 +350,26 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     co_return fail(core::malformed("notBefore is more than a day in the past"));
   }
 
+  // RFC 9773 §5: a replacement names a certificate of this account that shares a name.
+  std::optional<acme::Certificate> replaced;
+  if (request.replaces) {
+    auto found =
+        co_await replacedCertificate(*request.replaces, requester.account->id, *identifiers);
+    if (!found) co_return fail(found.error());
+    replaced = std::move(*found);
+  }
+
   acme::Order order;
   order.id = core::randomToken(12);
+  order.profile = profile.name;
+  if (replaced) {
+    order.replaces = request.replaces;
+    order.replaces_serial = replaced->serial_hex;
+  }
   order.account_id = requester.account->id;
   order.status = acme::OrderStatus::kPending;
   order.created_at = now;
-  order.expires = now + std::chrono::seconds(cfg.server.order_expiry_secs);
+  order.expires = now + std::chrono::seconds(profile.order_lifetime_secs);
   order.identifiers = *identifiers;
   order.not_before = nb;
   order.not_after = na;
@@ -358,8 +384,16 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     a.wildcard = acme::isWildcard(id);
     a.identifier = a.wildcard ? core::Identifier{"dns", id.value.substr(2)} : id;
     a.status = acme::AuthzStatus::kPending;
-    a.expires = std::min(order.expires, now + std::chrono::seconds(cfg.server.authz_expiry_secs));
-    for (auto type : challengeTypesFor(id, persist)) {
+    a.expires = std::min(order.expires, now + std::chrono::seconds(profile.authz_lifetime_secs));
+    auto types = profileChallengeTypes(profile, challengeTypesFor(id, persist));
+    if (types.empty()) {
+      core::Problem p = makeProblem(
+          ProblemType::kRejectedIdentifier,
+          "the profile \"" + profile.name + "\" offers no challenge type this identifier can use");
+      p.subproblems.push_back({ProblemType::kRejectedIdentifier, p.detail, id});
+      co_return fail(std::move(p));
+    }
+    for (auto type : types) {
       acme::Challenge c;
       c.id = core::randomToken(9);
       c.authz_id = a.id;
@@ -371,11 +405,54 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     order.authz_ids.push_back(a.id);
     authzs.push_back(std::move(a));
   }
-  auto inserted = co_await deps_.store.insertOrder(order, authzs);
-  if (!inserted) co_return fail(inserted.error());
+  if (replaced) {
+    auto claimed = co_await deps_.store.insertReplacementOrder(order, authzs, now);
+    if (!claimed) co_return fail(claimed.error());
+    if (!*claimed) {
+      co_return fail(makeProblem(ProblemType::kAlreadyReplaced,
+                                 "another order already replaces this certificate"));
+    }
+  } else {
+    auto inserted = co_await deps_.store.insertOrder(order, authzs);
+    if (!inserted) co_return fail(inserted.error());
+  }
   auditOutcome("order.create", true, deps_.urls.order(order.id), requester.principal(),
-               std::to_string(order.identifiers.size()) + " identifiers");
+               std::to_string(order.identifiers.size()) + " identifiers, profile " + order.profile +
+                   (order.replaces_serial ? ", replaces serial " + *order.replaces_serial : ""));
   co_return order;
+}
+
+Task<acme::Certificate> RegistrationAuthority::replacedCertificate(
+    const std::string& cert_id, const std::string& account_id,
+    const std::vector<core::Identifier>& identifiers) {
+  auto id = parseCertId(cert_id);
+  if (!id) co_return fail(id.error());
+  if (id->authority_key_id != authority_key_id_) {
+    co_return fail(core::malformed("\"replaces\" names a certificate this CA did not issue"));
+  }
+  auto cert = co_await deps_.store.findCertificateBySerial(id->serial_hex);
+  if (!cert) co_return fail(cert.error());
+  if (!*cert) {
+    co_return fail(core::malformed("\"replaces\" names a certificate this CA did not issue"));
+  }
+  if ((*cert)->account_id != account_id) {
+    co_return fail(
+        core::unauthorized("the certificate named in \"replaces\" was issued to another account"));
+  }
+  auto chain = crypto::certChainFromPem((*cert)->pem_chain);
+  if (!chain || chain->empty()) co_return fail(core::serverInternal("stored chain unreadable"));
+  auto info = crypto::inspectCertificate((*chain)[0].get());
+  if (!info) co_return fail(info.error());
+  // Names compare as ordered: a wildcard order shares "*.example.com" with a wildcard leaf.
+  const bool shares = std::any_of(
+      info->identifiers.begin(), info->identifiers.end(), [&](const core::Identifier& name) {
+        return std::find(identifiers.begin(), identifiers.end(), name) != identifiers.end();
+      });
+  if (!shares) {
+    co_return fail(core::malformed(
+        "the order shares no identifier with the certificate named in \"replaces\""));
+  }
+  co_return std::move(**cert);
 }
 
 Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme::Order order,
@@ -441,8 +518,13 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
     co_return fail(orderNotReady("the order is " + std::string(acme::toString(order->status)) +
                                  ", not ready"));
   }
+  // The profile again: it may have been changed or removed (a restart with a new
+  // configuration) since the order was accepted, or the account taken off its list.
+  auto profile = profileFor(deps_.config, order->profile, requester.account->id);
+  if (!profile) co_return fail(profile.error());
   auto csr = crypto::parseCsr(csr_der);
   if (!csr) co_return fail(csr.error());
+  if (auto st = checkProfileKey(**profile, csr->public_key.get()); !st) co_return fail(st.error());
   if (csr->version != 0) {
     // Widely used clients have sent version 2; the field does not change what is signed.
     spdlog::debug("finalize: order {} CSR has version field {}", order->id, csr->version);
@@ -503,10 +585,12 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
       co_return fail(core::unauthorized("the account key changed while this request was handled"));
     }
   }
-  co_return co_await issue(std::move(*order), *csr, requester.principal());
+  co_return co_await issue(std::move(*order), **profile, *csr, requester.principal());
 }
 
-Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::ParsedCsr& csr,
+Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
+                                               const config::ProfileConfig& profile,
+                                               const crypto::ParsedCsr& csr,
                                                const std::string& principal) {
   auto& store = deps_.store;
   // Nothing is signed unaudited: the intent is recorded before the claim.
@@ -541,8 +625,11 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::
     (void)co_await store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
     co_return fail(std::move(why));
   };
-  auto issued = deps_.ca.issue(csr.public_key.get(), order.identifiers, csr.common_name,
-                               order.not_before, order.not_after, csr.spki());
+  const auto signed_at = deps_.clock.now();
+  auto issued =
+      deps_.ca.issue(csr.public_key.get(), order.identifiers,
+                     profile.omit_common_name ? std::nullopt : csr.common_name, order.not_before,
+                     order.not_after, csr.spki(), leafProfileFrom(profile));
   if (!issued) {
     co_return co_await revert(processing, acme::OrderStatus::kInvalid, issued.error());
   }
@@ -554,6 +641,12 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order, const crypto::
   cert.pem_chain = std::move(issued->pem_chain);
   cert.not_before = issued->not_before;
   cert.not_after = issued->not_after;
+  cert.profile = profile.name;
+  cert.issued_at = signed_at;
+  const auto window =
+      acme::renewalWindowFor(cert.not_before, cert.not_after, renewalRuleFrom(profile));
+  cert.renewal_start = window.start;
+  cert.renewal_end = window.end;
   acme::Order valid = processing;
   valid.status = acme::OrderStatus::kValid;
   valid.certificate_id = cert.id;
@@ -848,6 +941,43 @@ Task<void> RegistrationAuthority::revoke(const Requester& requester, RevocationR
   auditOutcome("cert.revoke", true, deps_.urls.certificate(c.id), requester.principal(),
                "serial " + c.serial_hex + " reason " + std::to_string(reason));
   co_return core::Status{};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renewal information (RFC 9773)
+
+Task<RenewalInfo> RegistrationAuthority::renewalInfo(std::string cert_id) {
+  auto id = parseCertId(cert_id);
+  if (!id) co_return fail(id.error());
+  if (id->authority_key_id != authority_key_id_) {
+    co_return fail(core::notFound("no certificate of this CA has that certID"));
+  }
+  auto& store = deps_.store.readOnly();
+  auto cert = co_await store.findCertificateBySerial(id->serial_hex);
+  if (!cert) co_return fail(cert.error());
+  if (!*cert) co_return fail(core::notFound("no certificate of this CA has that certID"));
+  RenewalInfo info;
+  // §4.3: clients come back after Retry-After; ±20 % spreads out those that polled together.
+  const auto base = deps_.config.server.ari_retry_after_secs;
+  const auto r = core::randomBytes(2);
+  const double jitter = 0.8 + 0.4 * ((r[0] << 8 | r[1]) / 65535.0);
+  info.retry_after = std::chrono::seconds(static_cast<std::int64_t>(base * jitter));
+
+  std::optional<acme::Incident> incident;
+  if (!(*cert)->revoked) {
+    auto found = co_await store.findIncidentFor(**cert);
+    if (!found) co_return fail(found.error());
+    incident = std::move(*found);
+  }
+  if ((*cert)->revoked || incident) {
+    // Renew now: a window wholly in the past (Boulder's choice); clients renew at once.
+    const auto now = deps_.clock.now();
+    info.window = {now - std::chrono::hours(1), now - std::chrono::minutes(30)};
+    if (incident) info.explanation_url = incident->explanation_url;
+    co_return info;
+  }
+  info.window = {(*cert)->renewal_start, (*cert)->renewal_end};
+  co_return info;
 }
 
 }  // namespace akamu::ra

@@ -15,6 +15,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "acme/model.hpp"
+#include "acme/renewal_window.hpp"
 #include "ca/certificate_authority.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -92,6 +94,15 @@ struct NewOrderRequest {
   std::vector<core::Identifier> identifiers;  // as sent (checked here)
   std::optional<core::TimePoint> not_before;
   std::optional<core::TimePoint> not_after;
+  std::optional<std::string> profile;   // draft-ietf-acme-profiles; unset: the default
+  std::optional<std::string> replaces;  // RFC 9773 §5: the certID of the certificate replaced
+};
+
+// RFC 9773 §4.2: what renewal-info answers for one certificate.
+struct RenewalInfo {
+  acme::RenewalWindow window;
+  std::optional<std::string> explanation_url;
+  std::chrono::seconds retry_after{0};
 };
 
 struct OrdersPage {
@@ -158,6 +169,12 @@ class RegistrationAuthority {
                                       std::string certificate_id);
   Task<void> revoke(const Requester& requester, RevocationRequest request);
 
+  // RFC 9773 §4: unauthenticated, from the read-only store. The window fixed at issuance; for
+  // a revoked certificate or one an operator attached to an incident, a window already in the
+  // past (with the incident's explanation URL). `malformed` for a bad certID, 404 for a
+  // certificate this CA did not issue.
+  Task<RenewalInfo> renewalInfo(std::string cert_id);
+
  private:
   // `read` (optional) receives the authorizations the decision was made from (left as is
   // when the order is in a state that reads none).
@@ -177,8 +194,8 @@ class RegistrationAuthority {
                                                   std::string authz_id, std::string challenge_id,
                                                   std::string principal,
                                                   std::shared_ptr<ValidationSignal> signal);
-  Task<acme::Order> issue(acme::Order order, const crypto::ParsedCsr& csr,
-                          const std::string& principal);
+  Task<acme::Order> issue(acme::Order order, const config::ProfileConfig& profile,
+                          const crypto::ParsedCsr& csr, const std::string& principal);
   core::Status audit(std::string type, bool success, std::string subject, std::string principal,
                      std::string detail);
   // After a commit: a failure to write is logged, never reported to the client (the change
@@ -186,7 +203,13 @@ class RegistrationAuthority {
   void auditOutcome(std::string type, bool success, std::string subject, std::string principal,
                     std::string detail);
 
+  // §5: the certificate `replaces` names, checked against the order's account and names.
+  Task<acme::Certificate> replacedCertificate(const std::string& cert_id,
+                                              const std::string& account_id,
+                                              const std::vector<core::Identifier>& identifiers);
+
   RaDeps deps_;
+  std::vector<std::uint8_t> authority_key_id_;  // the AKI of every leaf this CA signs
 };
 
 }  // namespace akamu::ra

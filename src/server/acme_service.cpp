@@ -66,6 +66,7 @@ const std::array<AcmeService::Route, kRouteCount>& AcmeService::routeTable() {
       {RouteId::kChallenge, nullptr, &S::challenge, KeyMode::kKid, PayloadRule::kEither},
       {RouteId::kCertificate, &S::getCertificate, &S::certificate, KeyMode::kKid,
        PayloadRule::kPostAsGet},
+      {RouteId::kRenewalInfo, &S::renewalInfo, nullptr},
   }};
   return table;
 }
@@ -85,6 +86,7 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
   dir["newOrder"] = urls_.newOrder();
   dir["revokeCert"] = urls_.revokeCert();
   dir["keyChange"] = urls_.keyChange();
+  dir["renewalInfo"] = urls_.renewalInfo();
   boost::json::object meta;
   const auto& cfg = deps_.config.server;
   if (cfg.terms_of_service_url) meta["termsOfService"] = *cfg.terms_of_service_url;
@@ -95,6 +97,10 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
     meta["caaIdentities"] = std::move(caa);
   }
   meta["externalAccountRequired"] = cfg.external_account_required;
+  // draft-ietf-acme-profiles §3: name -> description.
+  boost::json::object profiles;
+  for (const auto& p : deps_.config.profiles) profiles[p.name] = p.description;
+  meta["profiles"] = std::move(profiles);
   dir["meta"] = std::move(meta);
   directory_body_ = boost::json::serialize(dir);
 }

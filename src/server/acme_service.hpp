@@ -93,6 +93,7 @@ class AcmeService {
   Task<HttpResponse> directory(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> newNonce(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> getCertificate(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> renewalInfo(const HttpRequest&, std::array<std::string_view, 2>);
   // POST routes (account_handlers.cpp, order_handlers.cpp, certificate_handlers.cpp).
   Task<HttpResponse> newAccount(AcmeRequest& request);
   Task<HttpResponse> account(AcmeRequest& request);

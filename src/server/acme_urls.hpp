@@ -22,6 +22,8 @@ class AcmeUrls final : public ra::ResourceUrls {
   std::string newOrder() const { return url(RouteId::kNewOrder); }
   std::string revokeCert() const { return url(RouteId::kRevokeCert); }
   std::string keyChange() const { return url(RouteId::kKeyChange); }
+  // RFC 9773 §4.1: the directory's renewalInfo; clients append "/" and a certID.
+  std::string renewalInfo() const { return base_ + "/acme/renewal-info"; }
   std::string account(std::string_view id) const override { return url(RouteId::kAccount, id); }
   std::string accountOrders(std::string_view id) const { return url(RouteId::kAccountOrders, id); }
   std::string order(std::string_view id) const override { return url(RouteId::kOrder, id); }

@@ -22,6 +22,21 @@ AcmeService::Task<HttpResponse> AcmeService::getCertificate(const HttpRequest&,
   co_return certificateResponse(*cert);
 }
 
+AcmeService::Task<HttpResponse> AcmeService::renewalInfo(const HttpRequest&,
+                                                         std::array<std::string_view, 2> ids) {
+  auto info = co_await deps_.ra.renewalInfo(std::string(ids[0]));
+  if (!info) co_return core::fail(info.error());
+  boost::json::object window;
+  window["start"] = core::formatRfc3339(info->window.start);
+  window["end"] = core::formatRfc3339(info->window.end);
+  boost::json::object body;
+  body["suggestedWindow"] = std::move(window);
+  if (info->explanation_url) body["explanationURL"] = *info->explanation_url;
+  HttpResponse r = json(200, body);
+  r.addHeader("Retry-After", std::to_string(info->retry_after.count()));
+  co_return r;
+}
+
 AcmeService::Task<HttpResponse> AcmeService::certificate(AcmeRequest& request) {
   auto cert =
       co_await deps_.ra.certificate(request.requester.account->id, std::string(request.ids[0]));

@@ -46,6 +46,15 @@ AcmeService::Task<HttpResponse> AcmeService::newOrder(AcmeRequest& request) {
   auto not_after = optionalTime(payload, "notAfter");
   if (!not_after) co_return core::fail(not_after.error());
   in.not_after = *not_after;
+  for (auto [name, out] :
+       {std::pair{"profile", &in.profile}, std::pair{"replaces", &in.replaces}}) {
+    if (auto* v = payload.if_contains(name)) {
+      if (!v->is_string()) {
+        co_return core::fail(core::malformed("\"" + std::string(name) + "\" must be a string"));
+      }
+      *out = std::string(v->as_string());
+    }
+  }
   auto order = co_await deps_.ra.newOrder(request.requester, std::move(in));
   if (!order) co_return core::fail(order.error());
   HttpResponse r = json(201, renderOrder(*order, urls_));

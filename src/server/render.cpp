@@ -39,6 +39,8 @@ boost::json::object renderOrder(const acme::Order& order, const AcmeUrls& urls) 
   obj["finalize"] = urls.finalize(order.id);
   if (order.certificate_id) obj["certificate"] = urls.certificate(*order.certificate_id);
   if (order.error) obj["error"] = renderProblem(*order.error);
+  if (!order.profile.empty()) obj["profile"] = order.profile;
+  if (order.replaces) obj["replaces"] = *order.replaces;
   return obj;
 }
 

@@ -24,13 +24,17 @@ enum class RouteId {
   kAuthz,
   kChallenge,
   kCertificate,
+  kRenewalInfo,
 };
-inline constexpr std::size_t kRouteCount = 13;
+inline constexpr std::size_t kRouteCount = 14;
 
 struct RoutePath {
   RouteId id;
-  std::string_view name;     // for the request log: "new-order", "finalize", …
-  std::string_view pattern;  // "{}" stands for one resource id segment
+  std::string_view name;  // for the request log: "new-order", "finalize", …
+  // "{}" stands for one resource id segment; "{*}" for one segment of any printable
+  // characters but "/" (ids that are not ours, such as RFC 9773 certIDs, checked by their
+  // handler so that a bad one gets a precise problem instead of a 404).
+  std::string_view pattern;
 };
 
 // Indexed by RouteId.
@@ -48,6 +52,7 @@ inline constexpr std::array<RoutePath, kRouteCount> kRoutePaths{{
     {RouteId::kAuthz, "authz", "/acme/authz/{}"},
     {RouteId::kChallenge, "challenge", "/acme/chall/{}/{}"},
     {RouteId::kCertificate, "certificate", "/acme/cert/{}"},
+    {RouteId::kRenewalInfo, "renewal-info", "/acme/renewal-info/{*}"},
 }};
 
 inline const RoutePath& routePath(RouteId id) { return kRoutePaths[static_cast<std::size_t>(id)]; }
