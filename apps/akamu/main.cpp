@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "crypto/key_type.hpp"
+#include "incident_command.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -108,11 +109,13 @@ int main(int argc, char** argv) {
   serve->add_option("-c,--config", config_path, "config file")->capture_default_str();
 
   auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
+  auto run_incident = akamu::cli::addIncidentCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (init->parsed())
     return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
   if (serve->parsed()) return runServe(config_path);
+  if (int rc = run_incident(); rc >= 0) return rc;
   if (version->parsed()) {
     std::cout << "akamu " << AKAMU_VERSION << "\n"
               << akamu::crypto::opensslVersion() << " (ML-DSA "

@@ -276,6 +276,24 @@ HttpClient& AcmeClient::http() { return http_; }
 core::Result<OrderInfo> AcmeClient::newOrder(const std::vector<core::Identifier>& identifiers,
                                              std::optional<std::string> not_before,
                                              std::optional<std::string> not_after) {
+  return newOrder(identifiers, NewOrderOptions{std::move(not_before), std::move(not_after)});
+}
+
+core::Result<RenewalInfoAnswer> AcmeClient::renewalInfo(std::string_view cert_id) {
+  auto base = directoryUrl("renewalInfo");
+  if (!base) return tl::unexpected(std::move(base.error()));
+  auto response = http_.request("GET", *base + "/" + std::string(cert_id));
+  if (!response) return tl::unexpected(std::move(response.error()));
+  if (response->status != 200) return core::fail(problemFrom(*response, "renewalInfo"));
+  auto obj = expectObject(*response, "renewalInfo");
+  if (!obj) return tl::unexpected(std::move(obj.error()));
+  return RenewalInfoAnswer{std::move(*obj), response->header("retry-after")};
+}
+
+core::Result<OrderInfo> AcmeClient::newOrder(const std::vector<core::Identifier>& identifiers,
+                                             const NewOrderOptions& options) {
+  const auto& not_before = options.not_before;
+  const auto& not_after = options.not_after;
   auto url = directoryUrl("newOrder");
   if (!url) return tl::unexpected(std::move(url.error()));
   json::array ids;
@@ -285,6 +303,8 @@ core::Result<OrderInfo> AcmeClient::newOrder(const std::vector<core::Identifier>
   json::object payload{{"identifiers", std::move(ids)}};
   if (not_before) payload["notBefore"] = *not_before;
   if (not_after) payload["notAfter"] = *not_after;
+  if (options.profile) payload["profile"] = *options.profile;
+  if (options.replaces) payload["replaces"] = *options.replaces;
   auto response = post(*url, json::serialize(payload));
   if (!response) return tl::unexpected(std::move(response.error()));
   if (response->status != 201) return core::fail(problemFrom(*response, "newOrder"));

@@ -28,6 +28,20 @@ struct ClientOptions {
   int bad_nonce_retries = 3;
 };
 
+// The optional members of a newOrder payload.
+struct NewOrderOptions {
+  std::optional<std::string> not_before;  // RFC 3339
+  std::optional<std::string> not_after;
+  std::optional<std::string> profile;   // draft-ietf-acme-profiles
+  std::optional<std::string> replaces;  // RFC 9773 certID
+};
+
+// RFC 9773: a renewal-info answer.
+struct RenewalInfoAnswer {
+  boost::json::object json;  // {"suggestedWindow": {...}, "explanationURL"?}
+  std::string retry_after;   // the Retry-After header as sent
+};
+
 struct OrderInfo {
   std::string url;
   boost::json::object json;  // the order object
@@ -70,6 +84,10 @@ class AcmeClient {
   core::Result<OrderInfo> newOrder(const std::vector<core::Identifier>& identifiers,
                                    std::optional<std::string> not_before = {},
                                    std::optional<std::string> not_after = {});
+  core::Result<OrderInfo> newOrder(const std::vector<core::Identifier>& identifiers,
+                                   const NewOrderOptions& options);
+  // RFC 9773 §4.1: unauthenticated GET {renewalInfo}/{certID}.
+  core::Result<RenewalInfoAnswer> renewalInfo(std::string_view cert_id);
   core::Result<boost::json::object> getAuthorization(const std::string& url);  // POST-as-GET
   core::Result<boost::json::object> respondChallenge(const std::string& url);  // POST {}
   // POST-as-GET the order until its status is one of `want` or "invalid", sleeping from 1 ms

@@ -80,7 +80,8 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, std::string_view 
                                            const ChallengeSolver& solve,
                                            const std::vector<core::Identifier>& identifiers,
                                            const crypto::KeyType& csr_key_type,
-                                           std::chrono::milliseconds max_poll) {
+                                           std::chrono::milliseconds max_poll,
+                                           const NewOrderOptions& order_options) {
   IssueResult result;
   auto phase_start = Clock::now();
   auto lap = [&phase_start](std::chrono::nanoseconds& into) {
@@ -89,7 +90,7 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, std::string_view 
     phase_start = now;
   };
 
-  auto order = client.newOrder(identifiers);
+  auto order = client.newOrder(identifiers, order_options);
   if (!order) return tl::unexpected(std::move(order.error()));
   result.order_url = order->url;
   lap(result.timings.new_order);
@@ -182,7 +183,8 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, std::string_view 
 core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& responder,
                                            const std::vector<core::Identifier>& identifiers,
                                            const crypto::KeyType& csr_key_type,
-                                           std::chrono::milliseconds max_poll) {
+                                           std::chrono::milliseconds max_poll,
+                                           const NewOrderOptions& order_options) {
   TokenGuard tokens(responder);
   auto publish = [&tokens](const json::object&, const json::object& challenge,
                            const std::string& key_authorization) -> core::Status {
@@ -191,7 +193,8 @@ core::Result<IssueResult> issueCertificate(AcmeClient& client, Http01Responder& 
     tokens.publish(std::string(token), key_authorization);
     return {};
   };
-  return issueCertificate(client, "http-01", publish, identifiers, csr_key_type, max_poll);
+  return issueCertificate(client, "http-01", publish, identifiers, csr_key_type, max_poll,
+                          order_options);
 }
 
 }  // namespace akamu::client

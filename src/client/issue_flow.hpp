@@ -49,12 +49,14 @@ using ChallengeSolver = std::function<core::Status(const boost::json::object& au
 core::Result<IssueResult> issueCertificate(
     AcmeClient& client, std::string_view challenge_type, const ChallengeSolver& solve,
     const std::vector<core::Identifier>& identifiers, const crypto::KeyType& csr_key_type,
-    std::chrono::milliseconds max_poll = std::chrono::milliseconds(50));
+    std::chrono::milliseconds max_poll = std::chrono::milliseconds(50),
+    const NewOrderOptions& order_options = {});
 
 // The same with http-01 through `responder`; its tokens are withdrawn however the flow ends.
 core::Result<IssueResult> issueCertificate(
     AcmeClient& client, Http01Responder& responder,
     const std::vector<core::Identifier>& identifiers, const crypto::KeyType& csr_key_type,
-    std::chrono::milliseconds max_poll = std::chrono::milliseconds(50));
+    std::chrono::milliseconds max_poll = std::chrono::milliseconds(50),
+    const NewOrderOptions& order_options = {});
 
 }  // namespace akamu::client

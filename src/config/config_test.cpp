@@ -484,3 +484,114 @@ TEST_F(ConfigFile, InvalidAkamuListenRejected) {
 
 }  // namespace
 }  // namespace akamu::config
+
+namespace akamu::config {
+namespace {
+
+TEST(ConfigProfiles, WithoutProfilesThereIsOneDefaultFromCaAndServer) {
+  auto r = parseConfig(withLine("ca", "validity_days = 30"), "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_EQ(r->profiles.size(), 1u);
+  const auto& p = r->profiles[0];
+  EXPECT_EQ(p.name, "default");
+  EXPECT_EQ(r->server.default_profile, "default");
+  EXPECT_EQ(p.validity_secs, 30 * 86400);
+  EXPECT_EQ(p.authz_lifetime_secs, r->server.authz_expiry_secs);
+  EXPECT_EQ(p.order_lifetime_secs, r->server.order_expiry_secs);
+  EXPECT_EQ(r->server.ari_retry_after_secs, 21600);
+  EXPECT_EQ(findProfile(*r, "default"), &p);
+  EXPECT_EQ(findProfile(*r, "nope"), nullptr);
+}
+
+TEST(ConfigProfiles, EveryKeyIsRead) {
+  std::string text(kMinimal);
+  text += R"(
+[profiles.tls]
+description = "TLS servers"
+validity_secs = 86400
+key_usages = ["digitalSignature"]
+extended_key_usages = ["serverAuth"]
+allowed_key_types = ["ec:P-256", "rsa"]
+omit_common_name = true
+omit_subject_key_id = true
+include_crl_url = false
+include_ocsp_url = false
+identifier_types = ["dns"]
+challenge_types = ["dns-01"]
+authz_lifetime_secs = 3600
+order_lifetime_secs = 7200
+max_names = 3
+allow_wildcards = false
+allowed_accounts = ["acct1"]
+renewal_point = 0.5
+renewal_window = 0.1
+[profiles.default]
+)";
+  auto r = parseConfig(text, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_EQ(r->profiles.size(), 2u);
+  const auto* p = findProfile(*r, "tls");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->description, "TLS servers");
+  EXPECT_EQ(p->validity_secs, 86400);
+  EXPECT_EQ(p->key_usages, std::vector<std::string>{"digitalSignature"});
+  EXPECT_EQ(p->extended_key_usages, std::vector<std::string>{"serverAuth"});
+  EXPECT_EQ(p->allowed_key_types, (std::vector<std::string>{"ec:P-256", "rsa"}));
+  EXPECT_TRUE(p->omit_common_name);
+  EXPECT_TRUE(p->omit_subject_key_id);
+  EXPECT_FALSE(p->include_crl_url);
+  EXPECT_FALSE(p->include_ocsp_url);
+  EXPECT_EQ(p->identifier_types, std::vector<std::string>{"dns"});
+  EXPECT_EQ(p->challenge_types, std::vector<std::string>{"dns-01"});
+  EXPECT_EQ(p->authz_lifetime_secs, 3600);
+  EXPECT_EQ(p->order_lifetime_secs, 7200);
+  EXPECT_EQ(p->max_names, 3);
+  EXPECT_FALSE(p->allow_wildcards);
+  EXPECT_EQ(p->allowed_accounts, std::vector<std::string>{"acct1"});
+  ASSERT_TRUE(p->renewal_point);
+  EXPECT_DOUBLE_EQ(*p->renewal_point, 0.5);
+  EXPECT_DOUBLE_EQ(p->renewal_window, 0.1);
+  // The empty one gets the defaults.
+  const auto* d = findProfile(*r, "default");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->description, "The default profile");
+  EXPECT_FALSE(d->renewal_point);
+}
+
+TEST(ConfigProfiles, MistakesAreNamedWithTheirKey) {
+  auto with = [](std::string body) {
+    return std::string(kMinimal) + "[profiles.p]\n" + body + "\n[profiles.default]\n";
+  };
+  EXPECT_THAT(errorOf(with("key_usages = [\"signing\"]")), HasSubstr("'profiles.p.key_usages[0]'"));
+  EXPECT_THAT(errorOf(with("extended_key_usages = []")), HasSubstr("must name at least one"));
+  EXPECT_THAT(errorOf(with("challenge_types = [\"http-01\", \"http-01\"]")),
+              HasSubstr("listed twice"));
+  EXPECT_THAT(errorOf(with("renewal_point = 1.5")), HasSubstr("profiles.p.renewal_point"));
+  EXPECT_THAT(errorOf(with("max_names = 0")), HasSubstr("out of range"));
+  EXPECT_THAT(errorOf(with("colour = \"red\"")), HasSubstr("unknown key 'profiles.p.colour'"));
+  EXPECT_THAT(errorOf(std::string(kMinimal) + "[profiles.\"bad name\"]\n"),
+              HasSubstr("invalid profile name"));
+  // Profiles without one called "default" need server.default_profile to name one.
+  EXPECT_THAT(errorOf(std::string(kMinimal) + "[profiles.only]\n"),
+              HasSubstr("'server.default_profile' = 'default' names no profile"));
+  auto r = parseConfig(withLine("server", "default_profile = \"only\"") + "[profiles.only]\n",
+                       "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(r->server.default_profile, "only");
+}
+
+TEST(ConfigProfiles, InitWritesDefaultAndShortlived) {
+  auto r = parseConfig(renderInitConfig(InitOptions{}), "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  const auto* s = findProfile(*r, "shortlived");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->validity_secs, 7 * 86400);
+  EXPECT_FALSE(s->include_crl_url);
+  EXPECT_FALSE(s->include_ocsp_url);
+  ASSERT_TRUE(s->renewal_point);
+  EXPECT_DOUBLE_EQ(*s->renewal_point, 0.5);
+  EXPECT_NE(findProfile(*r, "default"), nullptr);
+}
+
+}  // namespace
+}  // namespace akamu::config
