@@ -692,21 +692,7 @@ void readProfiles(Section& top, Diagnostics& diag, Config& config) {
       config.profiles.push_back(std::move(p));
     }
   }
-  const bool implicit = config.profiles.empty();
-  if (implicit) {
-    ProfileConfig p;
-    p.name = "default";
-    p.description = "The default profile";
-    config.profiles.push_back(std::move(p));
-  }
-  std::sort(config.profiles.begin(), config.profiles.end(),
-            [](const ProfileConfig& a, const ProfileConfig& b) { return a.name < b.name; });
-  for (auto& p : config.profiles) {
-    if (p.validity_secs == 0) p.validity_secs = std::int64_t{86400} * config.ca.validity_days;
-    if (p.authz_lifetime_secs == 0) p.authz_lifetime_secs = config.server.authz_expiry_secs;
-    if (p.order_lifetime_secs == 0) p.order_lifetime_secs = config.server.order_expiry_secs;
-    if (p.description.empty()) p.description = "The " + p.name + " profile";
-  }
+  applyProfileDefaults(config);
   if (findProfile(config, config.server.default_profile) == nullptr) {
     std::string names;
     for (const auto& p : config.profiles) names += (names.empty() ? "" : ", ") + p.name;
@@ -723,6 +709,23 @@ fs::path absoluteDir(const std::string& dir) {
 }
 
 }  // namespace
+
+void applyProfileDefaults(Config& config) {
+  if (config.profiles.empty()) {
+    ProfileConfig p;
+    p.name = "default";
+    p.description = "The default profile";
+    config.profiles.push_back(std::move(p));
+  }
+  std::sort(config.profiles.begin(), config.profiles.end(),
+            [](const ProfileConfig& a, const ProfileConfig& b) { return a.name < b.name; });
+  for (auto& p : config.profiles) {
+    if (p.validity_secs == 0) p.validity_secs = std::int64_t{86400} * config.ca.validity_days;
+    if (p.authz_lifetime_secs == 0) p.authz_lifetime_secs = config.server.authz_expiry_secs;
+    if (p.order_lifetime_secs == 0) p.order_lifetime_secs = config.server.order_expiry_secs;
+    if (p.description.empty()) p.description = "The " + p.name + " profile";
+  }
+}
 
 const ProfileConfig* findProfile(const Config& config, std::string_view name) {
   for (const auto& p : config.profiles) {

@@ -127,6 +127,11 @@ struct Config {
   std::string config_dir;  // directory of the file it was loaded from ("" for strings)
 };
 
+// Without profiles, the implicit "default" one; then every profile's unset (zero) lifetimes
+// from [ca] and [server], and the list sorted by name. parseConfig calls it; so does the
+// server for configurations built in code.
+void applyProfileDefaults(Config& config);
+
 // The profile called `name`, or nullptr.
 const ProfileConfig* findProfile(const Config& config, std::string_view name);
 

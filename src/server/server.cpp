@@ -29,7 +29,12 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   std::unique_ptr<Server> s(new Server());
   s->config_ = std::move(config);
   s->clock_ = clock ? std::move(clock) : std::make_shared<core::SystemClock>();
+  config::applyProfileDefaults(s->config_);
   const auto& cfg = s->config_;
+  if (config::findProfile(cfg, cfg.server.default_profile) == nullptr) {
+    return core::fail(core::malformed("server.default_profile = \"" + cfg.server.default_profile +
+                                      "\" names no profile"));
+  }
 
   auto key_type = crypto::parseKeyType(cfg.ca.key_type);
   if (!key_type) return core::fail(key_type.error());
@@ -161,6 +166,11 @@ core::Status Server::start() {
     });
   }
   return {};
+}
+
+core::Status Server::addIncident(const acme::Incident& incident) {
+  auto done = boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
+  return done.get();
 }
 
 core::Result<store::PruneCounts> Server::pruneNow() {

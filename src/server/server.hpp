@@ -46,6 +46,9 @@ class Server {
   // prune_interval_secs); blocks until it is done. For tests and operators' tools; needs
   // start() to have been called.
   core::Result<store::PruneCounts> pruneNow();
+  // Declares an incident (RFC 9773 §4.2) in the server's store, as `akamu incident add` does;
+  // blocks until it is committed. Needs start().
+  core::Status addIncident(const acme::Incident& incident);
 
  private:
   Server() = default;
