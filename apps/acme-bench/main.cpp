@@ -82,6 +82,11 @@ void addOptions(CLI::App& app, Options& o) {
   app.add_option("--audit-log", o.audit_log, "audit log of a spawned server")
       ->capture_default_str();
   app.add_flag("--no-raw", o.no_raw, "omit the per-issuance array from the JSON output");
+  app.add_flag("--ari", o.ari,
+               "after each download, GET the certificate's renewal info (a phase of its own)");
+  app.add_option("--profile", o.profile,
+                 "request this certificate profile in every newOrder (spawned servers offer "
+                 "default and shortlived)");
   app.add_option("--save-certs", o.save_certs,
                  "write every downloaded chain to DIR/<worker>-<n>.pem and list it in "
                  "DIR/index.tsv (fsynced)");

@@ -50,6 +50,9 @@ std::optional<std::string> validate(Options& o) {
     return "--topology: expected direct or proxy, got '" + o.topology + "'";
   }
   if (o.no_gossip) return "not supported yet: --no-gossip (multi-node runs)";
+  if (!o.profile.empty() && o.challenge != "http-01") {
+    return "--profile works with --challenge http-01 only";
+  }
   if (o.wildcard && o.challenge != "dns-persist-01") {
     return "--wildcard needs --challenge dns-persist-01: wildcard names can only be validated "
            "through DNS (the server offers no " +

@@ -44,6 +44,9 @@ struct Options {
   // Directory receiving every downloaded chain (<worker>-<n>.pem) and index.tsv (one
   // "<certificate URL>\t<file name>" line per download, appended after the file is durable).
   std::string save_certs;
+  // Lifecycle phases: after each download, GET the certificate's renewal info (RFC 9773).
+  bool ari = false;
+  std::string profile;  // newOrder "profile" (empty: none sent)
 
   // Filled by validate().
   crypto::KeyType csr_key;

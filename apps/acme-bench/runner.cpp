@@ -16,6 +16,7 @@
 #include "crypto/pem.hpp"
 #include "crypto/x509.hpp"
 #include "persist_flow.hpp"
+#include "ra/cert_id.hpp"
 #include "validation/dns_persist01.hpp"
 
 namespace akamu::bench {
@@ -94,6 +95,20 @@ struct Shared {
   }
 };
 
+// --ari: the certID of the leaf, computed here from the certificate as a client would, and one
+// renewal-info GET; the answer must carry a window. nullopt on success, else why not.
+std::optional<std::string> fetchRenewalInfo(client::AcmeClient& client,
+                                            const std::string& pem_chain) {
+  auto chain = crypto::certChainFromPem(pem_chain);
+  if (!chain || chain->empty()) return "renewal-info: the chain does not parse";
+  auto info = crypto::inspectCertificate((*chain)[0].get());
+  if (!info) return "renewal-info: " + describe(info.error());
+  auto answer = client.renewalInfo(ra::makeCertId(info->authority_key_id, info->serial_hex));
+  if (!answer) return "renewal-info: " + describe(answer.error());
+  if (!answer->json.contains("suggestedWindow")) return "renewal-info: no suggestedWindow";
+  return std::nullopt;
+}
+
 void worker(Shared& shared, int index) {
   const Options& o = shared.ctx.options;
   auto fail_setup = [&shared](const std::string& why) {
@@ -161,7 +176,16 @@ void worker(Shared& shared, int index) {
       issued = issueDnsPersist(*client, ids, o.csr_key, max_poll);
     } else {
       rec.start_ns = shared.now();
-      issued = client::issueCertificate(*client, shared.ctx.responder, ids, o.csr_key, max_poll);
+      client::NewOrderOptions order_options;
+      if (!o.profile.empty()) order_options.profile = o.profile;
+      issued = client::issueCertificate(*client, shared.ctx.responder, ids, o.csr_key, max_poll,
+                                        order_options);
+    }
+    std::optional<std::string> ari_error;
+    if (issued && o.ari) {
+      const std::int64_t ari_start = shared.now();
+      ari_error = fetchRenewalInfo(*client, issued->certificate_pem);
+      rec.ari_ms = static_cast<double>(shared.now() - ari_start) / 1e6;
     }
     const std::int64_t downloaded = shared.now();
     if (issued) {
@@ -172,8 +196,9 @@ void worker(Shared& shared, int index) {
       rec.finalize_ms = ms(t.finalize);
       rec.download_ms = ms(t.download);
       rec.total_ms = static_cast<double>(downloaded - rec.start_ns) / 1e6;
-      rec.ok = true;
-      if (o.verify_cert) {
+      rec.ok = !ari_error;
+      if (ari_error) rec.error = *ari_error;
+      if (o.verify_cert && rec.ok) {
         if (auto err = verifyIssued(*issued, ids, anchor.get())) {
           rec.ok = false;
           rec.error = *err;

@@ -31,6 +31,7 @@ struct Issuance {
   double challenge_ms = 0;
   double finalize_ms = 0;
   double download_ms = 0;
+  double ari_ms = 0;     // --ari: the renewal-info GET
   double verify_ms = 0;  // --verify-cert only; not part of total_ms
   std::string error;
 };

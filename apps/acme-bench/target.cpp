@@ -56,6 +56,17 @@ config::Config serverConfig(const Options& o, std::uint16_t responder_port,
     c.server.dns_persist01_resolver_addr = dns_addr;
   }
   c.log.level = "warn";
+  // The two profiles `akamu init` writes, so that --profile can name either.
+  config::ProfileConfig def;
+  def.name = "default";
+  config::ProfileConfig shortlived;
+  shortlived.name = "shortlived";
+  shortlived.validity_secs = 7 * 86400;
+  shortlived.omit_subject_key_id = true;
+  shortlived.include_crl_url = false;
+  shortlived.include_ocsp_url = false;
+  shortlived.renewal_point = 0.5;
+  c.profiles = {def, shortlived};
   return c;
 }
 
@@ -214,7 +225,9 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
     toml << "]\ndns_persist01_resolver_addr = "
          << config::tomlBasicString(c.server.dns_persist01_resolver_addr) << "\n";
   }
-  toml << "\n"
+  toml << "\n[profiles.default]\n\n[profiles.shortlived]\nvalidity_secs = 604800\n"
+       << "omit_subject_key_id = true\ninclude_crl_url = false\ninclude_ocsp_url = false\n"
+       << "renewal_point = 0.5\n\n"
        << "[log]\nlevel = " << config::tomlBasicString(c.log.level) << "\n";
   const std::string config_file = work_dir + "/akamu.toml";
   const std::string log_file = work_dir + "/akamu.log";
