@@ -56,6 +56,11 @@ class BlockingStore {
   Status insertOrder(const acme::Order& o, const std::vector<acme::Authorization>& authzs) {
     return run(store_->insertOrder(o, authzs));
   }
+  Result<bool> insertReplacementOrder(const acme::Order& o,
+                                      const std::vector<acme::Authorization>& authzs,
+                                      core::TimePoint now) {
+    return run(store_->insertReplacementOrder(o, authzs, now));
+  }
   Result<std::optional<acme::Order>> getOrder(const std::string& id) {
     return run(store_->getOrder(id));
   }
@@ -98,6 +103,14 @@ class BlockingStore {
   }
   Result<bool> revokeCertificate(const std::string& id, int reason, core::TimePoint at) {
     return run(store_->revokeCertificate(id, reason, at));
+  }
+  Status insertIncident(const acme::Incident& incident) {
+    return run(store_->insertIncident(incident));
+  }
+  Result<std::vector<acme::Incident>> listIncidents() { return run(store_->listIncidents()); }
+  Result<bool> deleteIncident(const std::string& id) { return run(store_->deleteIncident(id)); }
+  Result<std::optional<acme::Incident>> findIncidentFor(const acme::Certificate& cert) {
+    return run(store_->findIncidentFor(cert));
   }
   Result<PruneCounts> pruneExpired(core::TimePoint cutoff, std::size_t max_orders) {
     return run(store_->pruneExpired(cutoff, max_orders));

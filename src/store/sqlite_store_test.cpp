@@ -14,8 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "acme/renewal_window.hpp"
 #include "store/blocking_store.hpp"
 #include "store/open_store.hpp"
+#include "store/sqlite/database.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/store_contract.hpp"
 #include "store/store_test_support.hpp"
@@ -186,6 +188,48 @@ TEST(SqliteFileStore, UsesWalAndRecordsSchemaVersion) {
   ASSERT_TRUE(store) << store.error().detail;
   EXPECT_EQ(queryRaw(file.path(), "SELECT count(*) FROM schema_migrations"),
             std::to_string(sqlite::migrations().size()));
+}
+
+// A database written by an akamu from before ARI (schema version 3): migrated on open, its
+// rows read back with the defaults (no profile, nothing replaced, issued at notBefore, the
+// default renewal window).
+TEST(SqliteFileStore, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
+  TempDatabase file;
+  {
+    auto db = sqlite::Database::open(file.path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db) << db.error().detail;
+    ASSERT_TRUE((*db)->exec(
+        "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at TEXT)"));
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 3) break;
+      ASSERT_TRUE((*db)->exec(m.sql)) << m.version;
+      ASSERT_TRUE((*db)->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                              ", 'then')"));
+    }
+    ASSERT_TRUE((*db)->exec(
+        "INSERT INTO accounts VALUES ('acct1', 'thumb1', '{}', 'valid', '[]', 1, 1700000000);"
+        "INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, "
+        "certificate_id, created_at) VALUES ('o1', 'acct1', 'valid', 1700086400, "
+        "'[{\"type\":\"dns\",\"value\":\"a.example\"}]', '[]', 'cert1', 1700000000);"
+        "INSERT INTO certificates(id, serial_hex, account_id, order_id, pem_chain, not_before, "
+        "not_after) VALUES ('cert1', '0a0b', 'acct1', 'o1', 'PEM', 1700000000, 1707776000);"));
+  }
+  auto store = openBlocking(file.url());
+  ASSERT_TRUE(store) << store.error().detail;
+  EXPECT_EQ(queryRaw(file.path(), "SELECT max(version) FROM schema_migrations"),
+            std::to_string(sqlite::latestSchemaVersion()));
+  auto cert = (*store)->getCertificate("cert1");
+  ASSERT_TRUE(cert && cert->has_value()) << (cert ? "none" : cert.error().detail);
+  EXPECT_EQ((*cert)->profile, "");
+  EXPECT_EQ(describe((*cert)->issued_at), "1700000000");
+  const auto window = acme::renewalWindowFor(at(1'700'000'000), at(1'707'776'000));
+  EXPECT_EQ(describe((*cert)->renewal_start), describe(window.start));
+  EXPECT_EQ(describe((*cert)->renewal_end), describe(window.end));
+  auto order = (*store)->getOrder("o1");
+  ASSERT_TRUE(order && order->has_value()) << (order ? "none" : order.error().detail);
+  EXPECT_EQ((*order)->profile, "");
+  EXPECT_FALSE((*order)->replaces.has_value());
+  EXPECT_FALSE((*order)->replaces_serial.has_value());
 }
 
 TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "acme/renewal_window.hpp"
 #include "store/blocking_store.hpp"
 #include "store/store.hpp"
 #include "store/store_test_support.hpp"
@@ -79,6 +80,10 @@ inline Awaitable<Result<bool>> finalizeCopy(Store* store, Certificate cert, Orde
 }
 inline Awaitable<Result<bool>> claimCopy(Store* store, std::string order_id, TimePoint now) {
   co_return co_await store->claimOrderForFinalize(order_id, now);
+}
+inline Awaitable<Result<bool>> replaceCopy(Store* store, Order order,
+                                           std::vector<Authorization> authzs, TimePoint now) {
+  co_return co_await store->insertReplacementOrder(order, authzs, now);
 }
 inline Awaitable<Status> insertAccountCopy(Store* store, Account account) {
   co_return co_await store->insertAccount(account);
@@ -371,6 +376,9 @@ TEST_P(StoreContract, OrderWithAuthorizationsAndChallengesRoundTrips) {
   o.not_after = at(1'707'776'000);
   o.error = richProblem();
   o.error->algorithms = {"ES256", "EdDSA"};
+  o.profile = "shortlived";
+  o.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+  o.replaces_serial = "87654321";
   auto authzs = authzsFor(o);
   authzs[1].wildcard = true;
   authzs[1].status = AuthzStatus::kValid;
@@ -394,11 +402,16 @@ TEST_P(StoreContract, OrderWithAuthorizationsAndChallengesRoundTrips) {
     EXPECT_EQ(describe(**a), describe(expected));
   }
 
-  // An authorization without challenges reads back with none.
+  // An authorization without challenges reads back with none; an order without a profile or
+  // a replaced certificate reads back without them.
   Order bare = makeOrder("bare", "acct1", 1'700'000'000);
+  bare.profile.clear();
   Authorization lone = makeAuthz("lone", "acct1", "bare", "lone.example");
   lone.challenges.clear();
   ASSERT_TRUE(store_->insertOrder(bare, {lone}));
+  auto got_bare = store_->getOrder("bare");
+  ASSERT_TRUE(got_bare && got_bare->has_value());
+  EXPECT_EQ(describe(**got_bare), describe(bare));
   auto got_lone = store_->getAuthorization("lone");
   ASSERT_TRUE(got_lone && got_lone->has_value());
   EXPECT_EQ(describe(**got_lone), describe(lone));
@@ -1353,6 +1366,304 @@ TEST_P(StoreContract, PruneDrainsABacklogInBoundedPasses) {
   ASSERT_TRUE(zero);
   EXPECT_EQ(zero->orders + zero->authorizations + zero->challenges, 0u);
   EXPECT_FALSE(zero->more);
+}
+
+// ---- ARI: replacement orders, renewal windows, incidents ------------------------------------
+
+// An order that replaces the certificate with serial `serial`, created at `created` (it expires
+// a day later), not yet in the store.
+inline Order replacementOrder(const std::string& id, const std::string& serial,
+                              std::int64_t created = 1'700'000'000) {
+  Order o = makeOrder(id, "acct1", created);
+  o.replaces = "certid-of-" + serial;
+  o.replaces_serial = serial;
+  return o;
+}
+
+TEST_P(StoreContract, ReplacementOrderRoundTripsAndKeepsItsFieldsThroughUpdates) {
+  Order o = replacementOrder("r1", "0a0b");
+  o.profile = "shortlived";
+  auto won = store_->insertReplacementOrder(o, authzsFor(o), at(1'700'000'100));
+  ASSERT_TRUE(won) << won.error().detail;
+  EXPECT_TRUE(*won);
+  auto got = store_->getOrder("r1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(describe(**got), describe(o));
+  auto authzs = store_->getAuthorizations(o.authz_ids);
+  ASSERT_TRUE(authzs);
+  ASSERT_EQ(authzs->size(), 2u);
+  EXPECT_EQ(describe((*authzs)[0]), describe(authzsFor(o)[0]));
+  AKAMU_EXPECT_QUERY("SELECT order_id FROM replacements WHERE replaced_serial = '0a0b'", "r1");
+
+  // The profile and the replaced certificate stay through every later write of the order.
+  Order processing = o;
+  processing.status = OrderStatus::kProcessing;
+  ASSERT_TRUE(store_->updateOrderIfStatus(processing, OrderStatus::kPending));
+  Order valid = issue(processing, makeCert("cert-r1", "0c0d", processing));
+  got = store_->getOrder("r1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(describe(**got), describe(valid));
+  EXPECT_EQ((*got)->profile, "shortlived");
+  EXPECT_EQ((*got)->replaces_serial, "0a0b");
+  auto cert = store_->getCertificate("cert-r1");
+  ASSERT_TRUE(cert && cert->has_value());
+  EXPECT_EQ((*cert)->profile, "shortlived");
+}
+
+TEST_P(StoreContract, ReplacementOrderWithoutReplacedSerialIsRefused) {
+  Order o = makeOrder("r1", "acct1", 1'700'000'000);
+  auto refused = store_->insertReplacementOrder(o, authzsFor(o), at(1'700'000'100));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().type, ProblemType::kServerInternal);
+  auto got = store_->getOrder("r1");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->has_value());
+}
+
+// One live replacement per certificate: a second is refused with nothing written, until the
+// first becomes invalid, or expires unfinished; processing and valid keep the claim for good.
+TEST_P(StoreContract, OnlyOneLiveReplacementPerCertificate) {
+  const TimePoint now = at(1'700'000'100);
+  Order first = replacementOrder("r1", "0a0b");
+  auto won = store_->insertReplacementOrder(first, authzsFor(first), now);
+  ASSERT_TRUE(won) << won.error().detail;
+  EXPECT_TRUE(*won);
+
+  Order second = replacementOrder("r2", "0a0b");
+  auto lost = store_->insertReplacementOrder(second, authzsFor(second), now);
+  ASSERT_TRUE(lost) << lost.error().detail;
+  EXPECT_FALSE(*lost);
+  auto got = store_->getOrder("r2");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->has_value());
+  auto authzs = store_->getAuthorizations(second.authz_ids);
+  ASSERT_TRUE(authzs);
+  EXPECT_TRUE(authzs->empty());
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM orders", "1");
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM challenges", "6");
+  // Another certificate is replaced independently.
+  Order other = replacementOrder("r-other", "0e0f");
+  auto other_won = store_->insertReplacementOrder(other, authzsFor(other), now);
+  ASSERT_TRUE(other_won && *other_won);
+
+  // Ready is still live.
+  Order ready = first;
+  ready.status = OrderStatus::kReady;
+  ASSERT_TRUE(store_->updateOrderIfStatus(ready, OrderStatus::kPending));
+  lost = store_->insertReplacementOrder(second, authzsFor(second), now);
+  ASSERT_TRUE(lost && !*lost);
+
+  // Invalid releases it.
+  Order invalid = ready;
+  invalid.status = OrderStatus::kInvalid;
+  ASSERT_TRUE(store_->updateOrderIfStatus(invalid, OrderStatus::kReady));
+  won = store_->insertReplacementOrder(second, authzsFor(second), now);
+  ASSERT_TRUE(won) << won.error().detail;
+  EXPECT_TRUE(*won);
+  AKAMU_EXPECT_QUERY("SELECT order_id FROM replacements WHERE replaced_serial = '0a0b'", "r2");
+
+  // Pending past its expiry (a day after creation) releases it too.
+  const TimePoint after_expiry = at(1'700'000'000 + 86400);
+  Order third = replacementOrder("r3", "0a0b", 1'700'086'400);
+  lost = store_->insertReplacementOrder(third, authzsFor(third), at(1'700'086'399));
+  ASSERT_TRUE(lost && !*lost);
+  won = store_->insertReplacementOrder(third, authzsFor(third), after_expiry);
+  ASSERT_TRUE(won) << won.error().detail;
+  EXPECT_TRUE(*won);
+
+  // Processing and valid hold it whatever the time: the certificate is being or was replaced.
+  Order processing = third;
+  processing.status = OrderStatus::kProcessing;
+  ASSERT_TRUE(store_->updateOrderIfStatus(processing, OrderStatus::kPending));
+  Order fourth = replacementOrder("r4", "0a0b", 1'800'000'000);
+  lost = store_->insertReplacementOrder(fourth, authzsFor(fourth), at(1'800'000'000));
+  ASSERT_TRUE(lost && !*lost);
+  issue(processing, makeCert("cert-r3", "1234", processing));
+  lost = store_->insertReplacementOrder(fourth, authzsFor(fourth), at(1'800'000'000));
+  ASSERT_TRUE(lost && !*lost);
+  got = store_->getOrder("r4");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_P(StoreContract, PrunedReplacementOrderReleasesItsClaim) {
+  Order first = replacementOrder("r1", "0a0b");
+  ASSERT_TRUE(store_->insertReplacementOrder(first, authzsFor(first), at(1'700'000'100)));
+  auto pruned = store_->pruneExpired(at(1'700'200'000), 100);
+  ASSERT_TRUE(pruned) << pruned.error().detail;
+  EXPECT_EQ(pruned->orders, 1u);
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM replacements", "0");
+
+  // Claimed at a time when the pruned order would still have been live: only its absence
+  // releases the claim.
+  Order second = replacementOrder("r2", "0a0b");
+  auto won = store_->insertReplacementOrder(second, authzsFor(second), at(1'700'000'100));
+  ASSERT_TRUE(won) << won.error().detail;
+  EXPECT_TRUE(*won);
+}
+
+// A uniqueness violation other than the claim's (here a duplicate order id) is kConflict, not
+// a lost claim, and leaves no claim behind.
+TEST_P(StoreContract, ReplacementOrderWithATakenOrderIdIsConflict) {
+  seedOrder("o1");
+  Order dup = replacementOrder("o1", "0a0b");
+  auto r = store_->insertReplacementOrder(dup, authzsFor(dup), at(1'700'000'100));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, ProblemType::kConflict);
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM replacements", "0");
+  Order fresh = replacementOrder("r1", "0a0b");
+  auto won = store_->insertReplacementOrder(fresh, authzsFor(fresh), at(1'700'000'100));
+  ASSERT_TRUE(won) << won.error().detail;
+  EXPECT_TRUE(*won);
+}
+
+// Many clients replacing one certificate at once: exactly one order is created. The second
+// round starts from a dead claim (an invalid order), which every call tries to release.
+TEST_P(StoreContract, ConcurrentReplacementsHaveExactlyOneWinner) {
+  constexpr int kCalls = 16;
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Awaitable<Result<bool>>> calls;
+    for (int i = 0; i < kCalls; ++i) {
+      Order o = replacementOrder("r" + std::to_string(round) + "-" + std::to_string(i), "0a0b");
+      calls.push_back(replaceCopy(&async(), o, authzsFor(o), at(1'700'000'100)));
+    }
+    std::string winner;
+    int wins = 0;
+    auto results = runAll(std::move(calls), 4);
+    for (int i = 0; i < kCalls; ++i) {
+      ASSERT_TRUE(results[i]) << results[i].error().detail;
+      if (*results[i]) {
+        ++wins;
+        winner = "r" + std::to_string(round) + "-" + std::to_string(i);
+      }
+    }
+    ASSERT_EQ(wins, 1) << "round " << round;
+    for (int i = 0; i < kCalls; ++i) {
+      const std::string id = "r" + std::to_string(round) + "-" + std::to_string(i);
+      auto got = store_->getOrder(id);
+      ASSERT_TRUE(got);
+      EXPECT_EQ(got->has_value(), id == winner) << id;
+    }
+    AKAMU_EXPECT_QUERY("SELECT order_id FROM replacements", winner);
+    AKAMU_EXPECT_QUERY("SELECT count(*) FROM orders", std::to_string(round + 1));
+    // The winner becomes invalid: its claim is dead for the next round.
+    auto stored = store_->getOrder(winner);
+    ASSERT_TRUE(stored && stored->has_value());
+    Order invalid = **stored;
+    invalid.status = OrderStatus::kInvalid;
+    ASSERT_TRUE(store_->updateOrderIfStatus(invalid, OrderStatus::kPending));
+  }
+}
+
+TEST_P(StoreContract, CertificateProfileIssuedAtAndRenewalWindowRoundTrip) {
+  Order o = seedOrder("o1", OrderStatus::kProcessing);
+  Certificate cert = makeCert("cert1", "01", o);
+  issue(o, cert);
+  auto got = store_->getCertificate("cert1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(describe(**got), describe(cert));
+
+  // Without a window (both ends at the epoch) it reads back with the default rule's window,
+  // as certificates stored before ARI do.
+  Order o2 = seedOrder("o2", OrderStatus::kProcessing);
+  Certificate bare = makeCert("cert2", "02", o2);
+  bare.renewal_start = TimePoint{};
+  bare.renewal_end = TimePoint{};
+  issue(o2, bare);
+  got = store_->findCertificateBySerial("02");
+  ASSERT_TRUE(got && got->has_value());
+  const auto window = acme::renewalWindowFor(bare.not_before, bare.not_after);
+  EXPECT_EQ(describe((*got)->renewal_start), describe(window.start));
+  EXPECT_EQ(describe((*got)->renewal_end), describe(window.end));
+  EXPECT_LT((*got)->renewal_start, (*got)->renewal_end);
+  EXPECT_EQ(describe((*got)->issued_at), describe(bare.issued_at));
+}
+
+TEST_P(StoreContract, IncidentsListOldestFirstDeleteOnceAndRefuseDuplicateIds) {
+  auto empty = store_->listIncidents();
+  ASSERT_TRUE(empty) << empty.error().detail;
+  EXPECT_TRUE(empty->empty());
+
+  const auto serial = makeIncident("i-serial", acme::IncidentScope::kSerial, "0a0b", 300);
+  const auto account = makeIncident("i-account", acme::IncidentScope::kAccount, "acct1", 100);
+  const auto profile = makeIncident("i-profile", acme::IncidentScope::kProfile, "tlsserver", 200);
+  for (const auto* i : {&serial, &account, &profile}) {
+    auto st = store_->insertIncident(*i);
+    ASSERT_TRUE(st) << st.error().detail;
+  }
+  auto dup =
+      store_->insertIncident(makeIncident("i-serial", acme::IncidentScope::kAccount, "x", 1));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().type, ProblemType::kConflict);
+
+  auto all = store_->listIncidents();
+  ASSERT_TRUE(all) << all.error().detail;
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ(describe((*all)[0]), describe(account));
+  EXPECT_EQ(describe((*all)[1]), describe(profile));
+  EXPECT_EQ(describe((*all)[2]), describe(serial));
+
+  auto deleted = store_->deleteIncident("i-profile");
+  ASSERT_TRUE(deleted) << deleted.error().detail;
+  EXPECT_TRUE(*deleted);
+  auto again = store_->deleteIncident("i-profile");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  auto missing = store_->deleteIncident("nope");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  all = store_->listIncidents();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "i-account");
+  EXPECT_EQ((*all)[1].id, "i-serial");
+}
+
+// A serial incident matches its certificate whenever it was declared; an account or profile
+// incident only certificates issued before it; the oldest match wins. Served by the read-only
+// view too (the ARI read path).
+TEST_P(StoreContract, FindIncidentForMatchesBySerialAccountOrProfile) {
+  Order o = seedOrder("o1", OrderStatus::kProcessing);
+  Certificate cert = makeCert("cert1", "0a0b", o);  // acct1, "tlsserver"
+  const std::int64_t issued = core::toUnixSeconds(cert.issued_at);
+  issue(o, cert);
+  auto find = [&](Store& store) {
+    auto found = BlockingStore(store, &io_).findIncidentFor(cert);
+    EXPECT_TRUE(found) << found.error().detail;
+    return found ? *found : std::nullopt;
+  };
+  auto add = [&](const acme::Incident& i) {
+    auto st = store_->insertIncident(i);
+    ASSERT_TRUE(st) << st.error().detail;
+  };
+  using acme::IncidentScope;
+  EXPECT_EQ(describe(find(async())), "nullopt");
+
+  // Others' incidents, and account or profile incidents declared before (or as) it was issued.
+  add(makeIncident("other-serial", IncidentScope::kSerial, "0a0c", issued - 500));
+  add(makeIncident("other-account", IncidentScope::kAccount, "acct2", issued + 10));
+  add(makeIncident("other-profile", IncidentScope::kProfile, "shortlived", issued + 10));
+  add(makeIncident("old-account", IncidentScope::kAccount, "acct1", issued - 10));
+  add(makeIncident("old-profile", IncidentScope::kProfile, "tlsserver", issued));
+  EXPECT_EQ(describe(find(async())), "nullopt");
+
+  const auto profile = makeIncident("profile", IncidentScope::kProfile, "tlsserver", issued + 30);
+  add(profile);
+  EXPECT_EQ(describe(find(async())), describe(profile));
+  const auto account = makeIncident("account", IncidentScope::kAccount, "acct1", issued + 20);
+  add(account);
+  EXPECT_EQ(describe(find(async())), describe(account));
+  // A serial incident counts even when declared before the certificate was issued, and here it
+  // is the oldest.
+  const auto serial = makeIncident("serial", IncidentScope::kSerial, "0a0b", issued - 100);
+  add(serial);
+  EXPECT_EQ(describe(find(async())), describe(serial));
+  EXPECT_EQ(describe(find(async().readOnly())), describe(serial));
+
+  ASSERT_TRUE(store_->deleteIncident("serial"));
+  EXPECT_EQ(describe(find(async())), describe(account));
+  ASSERT_TRUE(store_->deleteIncident("account"));
+  EXPECT_EQ(describe(find(async().readOnly())), describe(profile));
 }
 
 }  // namespace akamu::store::contract

@@ -75,15 +75,22 @@ inline std::string describe(const Order& o) {
   out << "|";
   for (const auto& a : o.authz_ids) out << a << ",";
   out << "|" << describe(o.not_before) << "|" << describe(o.not_after) << "|" << describe(o.error)
-      << "|" << o.certificate_id.value_or("none") << "|" << describe(o.created_at);
+      << "|" << o.certificate_id.value_or("none") << "|" << describe(o.created_at) << "|"
+      << o.profile << "|" << o.replaces.value_or("none") << "|"
+      << o.replaces_serial.value_or("none");
   return out.str();
+}
+inline std::string describe(const acme::Incident& i) {
+  return i.id + "|" + acme::toString(i.scope) + "|" + i.value + "|" + i.explanation_url + "|" +
+         describe(i.created_at);
 }
 inline std::string describe(const Certificate& c) {
   std::ostringstream out;
   out << c.id << "|" << c.serial_hex << "|" << c.account_id << "|" << c.order_id << "|"
       << c.pem_chain << "|" << describe(c.not_before) << "|" << describe(c.not_after) << "|"
       << c.revoked << "|" << (c.revocation_reason ? std::to_string(*c.revocation_reason) : "none")
-      << "|" << describe(c.revoked_at);
+      << "|" << describe(c.revoked_at) << "|" << c.profile << "|" << describe(c.issued_at) << "|"
+      << describe(c.renewal_start) << "|" << describe(c.renewal_end);
   return out.str();
 }
 template <class T>
@@ -135,6 +142,7 @@ inline Order makeOrder(const std::string& id, const std::string& account_id, std
   o.identifiers = {{"dns", "a." + id + ".example"}, {"dns", "*.b." + id + ".example"}};
   o.authz_ids = {id + "-az2", id + "-az1"};
   o.created_at = at(created);
+  o.profile = "tlsserver";
   return o;
 }
 
@@ -154,7 +162,23 @@ inline Certificate makeCert(const std::string& id, const std::string& serial, co
                 "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
   c.not_before = at(1'700'000'000);
   c.not_after = at(1'707'776'000);
+  c.profile = o.profile;
+  c.issued_at = at(1'700'000'060);
+  // Not the default rule's window, to show the stored one is what comes back.
+  c.renewal_start = at(1'705'000'000);
+  c.renewal_end = at(1'705'100'000);
   return c;
+}
+
+inline acme::Incident makeIncident(const std::string& id, acme::IncidentScope scope,
+                                   const std::string& value, std::int64_t created) {
+  acme::Incident i;
+  i.id = id;
+  i.scope = scope;
+  i.value = value;
+  i.explanation_url = "https://status.example/incidents/" + id;
+  i.created_at = at(created);
+  return i;
 }
 
 inline core::Problem richProblem() {

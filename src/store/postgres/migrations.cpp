@@ -110,10 +110,47 @@ CREATE INDEX authorizations_expires ON authorizations(expires);
 CREATE INDEX certificates_order ON certificates(order_id);
 )sql";
 
+// ARI (RFC 9773) and certificate profiles, as SQLite's migration 4. A certificate stored
+// before it counts as issued at its notBefore, and its NULL window reads back as the default
+// rule's. `replacements` holds one claim per replaced serial; its primary key is named so that
+// insertReplacementOrder can tell a lost claim from any other uniqueness violation. No foreign
+// key to orders: a claim whose order is gone is dead, and the claim may be written before its
+// order in the same transaction.
+constexpr const char* kAriAndProfiles = R"sql(
+ALTER TABLE orders ADD COLUMN profile TEXT NOT NULL DEFAULT '',
+  ADD COLUMN replaces TEXT,
+  ADD COLUMN replaces_serial TEXT;
+
+ALTER TABLE certificates ADD COLUMN profile TEXT NOT NULL DEFAULT '',
+  ADD COLUMN issued_at BIGINT,
+  ADD COLUMN renewal_start BIGINT,
+  ADD COLUMN renewal_end BIGINT;
+UPDATE certificates SET issued_at = not_before;
+ALTER TABLE certificates ALTER COLUMN issued_at SET NOT NULL;
+
+CREATE TABLE replacements (
+  replaced_serial  TEXT NOT NULL,  -- lower-case hex, as certificates.serial_hex
+  order_id         TEXT NOT NULL,
+  CONSTRAINT akamu_replacement_claim PRIMARY KEY (replaced_serial)
+);
+-- Retention deletes the claims of the orders it deletes.
+CREATE INDEX replacements_order ON replacements(order_id);
+
+CREATE TABLE incidents (
+  id               TEXT PRIMARY KEY,
+  scope            TEXT NOT NULL,  -- serial | account | profile
+  value            TEXT NOT NULL,
+  explanation_url  TEXT NOT NULL,
+  created_at       BIGINT NOT NULL
+);
+CREATE INDEX incidents_match ON incidents(scope, value, created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
     {3, "retention indexes", kRetention},
+    {4, "ARI replacements, incidents and certificate profiles", kAriAndProfiles},
 };
 
 std::string errorOf(PGconn* conn, const PGresult* result) {

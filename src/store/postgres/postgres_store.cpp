@@ -10,6 +10,7 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/pool.hpp"
+#include "store/renewal_columns.hpp"
 #include "store/sqlite/json_columns.hpp"
 
 namespace akamu::store::postgres {
@@ -58,16 +59,23 @@ enum Stmt : std::size_t {
   kSelectCertificateBySerial,
   kRevokeCertificate,
   kPruneExpired,
+  kDeleteDeadReplacement,
+  kInsertReplacement,
+  kInsertIncident,
+  kSelectIncidents,
+  kDeleteIncident,
+  kFindIncidentFor,
   kStatementCount
 };
 
 #define AKAMU_ACCOUNT_COLUMNS "id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at"
 #define AKAMU_ORDER_COLUMNS                                                                 \
   "id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, error, " \
-  "certificate_id, created_at"
+  "certificate_id, created_at, profile, replaces, replaces_serial"
 #define AKAMU_CERT_COLUMNS                                                            \
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
-  "revocation_reason, revoked_at"
+  "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end"
+#define AKAMU_INCIDENT_COLUMNS "id, scope, value, explanation_url, created_at"
 // An authorization (8 columns) then one of its challenges (6 columns, NULL when it has none).
 #define AKAMU_AUTHZ_CHALLENGE_COLUMNS                                                 \
   "a.id, a.account_id, a.order_id, a.identifier_type, a.identifier_value, a.status, " \
@@ -83,9 +91,11 @@ constexpr Statement kStatements[] = {
     {"akamu_select_account_by_id", "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE id = $1"},
     {"akamu_select_account_by_thumbprint",
      "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE thumbprint = $1"},
-    {"akamu_insert_order", "INSERT INTO orders(" AKAMU_ORDER_COLUMNS
-                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
-    // The compare-and-set: $2 is the status the caller last saw.
+    {"akamu_insert_order",
+     "INSERT INTO orders(" AKAMU_ORDER_COLUMNS
+     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"},
+    // The compare-and-set: $2 is the status the caller last saw. The profile and what the
+    // order replaces are fixed at insertion and not written again.
     {"akamu_update_order_if_status",
      "UPDATE orders SET status = $3, expires = $4, identifiers = $5, authz_ids = $6, "
      "not_before = $7, not_after = $8, error = $9, certificate_id = $10 "
@@ -163,7 +173,8 @@ constexpr Statement kStatements[] = {
      "WHERE id = $1 AND status = $2 RETURNING id) "
      "INSERT INTO certificates(" AKAMU_CERT_COLUMNS
      ") SELECT $11::text, $12::text, $13::text, $14::text, $15::bytea, $16::bigint, "
-     "$17::bigint, $18::boolean, $19::integer, $20::bigint FROM won"},
+     "$17::bigint, $18::boolean, $19::integer, $20::bigint, $21::text, $22::bigint, "
+     "$23::bigint, $24::bigint FROM won"},
     {"akamu_select_certificate_by_id",
      "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE id = $1"},
     {"akamu_select_certificate_by_serial",
@@ -192,9 +203,45 @@ constexpr Statement kStatements[] = {
      " deleted_authzs AS (DELETE FROM authorizations"
      "  WHERE id IN (SELECT id FROM doomed_authzs) RETURNING 1),"
      " deleted_orders AS (DELETE FROM orders"
-     "  WHERE id IN (SELECT id FROM doomed_orders) RETURNING 1)"
+     "  WHERE id IN (SELECT id FROM doomed_orders) RETURNING 1),"
+     // A deleted order's replacement claim is dead anyway: keep the table small.
+     " deleted_replacements AS (DELETE FROM replacements"
+     "  WHERE order_id IN (SELECT id FROM doomed_orders))"
      " SELECT (SELECT count(*) FROM deleted_orders), (SELECT count(*) FROM deleted_authzs),"
      " (SELECT count(*) FROM deleted_challenges), (SELECT count(*) FROM kept_authzs)"},
+    // insertReplacementOrder, the first two statements of its pipeline (one transaction, READ
+    // COMMITTED). First the dead claim on serial $1 goes: its order gone (pruned), invalid, or
+    // pending/ready and expired at $2. Then the new claim is inserted, and the primary key
+    // decides. Why that is race-free, for two calls A and B on one serial:
+    //  - no claim, or a live one: neither deletes anything; a live claim makes both inserts
+    //    fail, and with none the second insert waits on the first one's uncommitted key and
+    //    fails once it commits (or succeeds if it rolled back). Exactly one wins.
+    //  - a dead claim: both find it; A deletes it and holds the row lock, B's delete waits.
+    //    When A commits, the row B waited for is deleted, so B deletes nothing (READ COMMITTED
+    //    skips a row deleted under it; it never sees A's new claim, which is another row) and
+    //    B's insert hits A's committed claim. If A rolls back, B deletes the dead claim itself.
+    //  - a claim that dies meanwhile (its order becomes invalid, or is pruned, while B runs):
+    //    B decided on a snapshot where it was live and loses, as if it had come just before.
+    //    A claim row is only ever inserted with its order in one transaction, so a statement
+    //    that sees the claim sees its order; an order never becomes live again.
+    // A claimant whose own order ends up invalid releases the serial to the next call.
+    {"akamu_delete_dead_replacement",
+     "DELETE FROM replacements r WHERE r.replaced_serial = $1 AND NOT EXISTS (SELECT 1 FROM "
+     "orders o WHERE o.id = r.order_id AND (o.status IN ('valid', 'processing') OR "
+     "(o.status IN ('pending', 'ready') AND o.expires > $2::bigint)))"},
+    {"akamu_insert_replacement",
+     "INSERT INTO replacements(replaced_serial, order_id) VALUES ($1, $2)"},
+    {"akamu_insert_incident",
+     "INSERT INTO incidents(" AKAMU_INCIDENT_COLUMNS ") VALUES ($1, $2, $3, $4, $5)"},
+    {"akamu_select_incidents",
+     "SELECT " AKAMU_INCIDENT_COLUMNS " FROM incidents ORDER BY created_at, id"},
+    {"akamu_delete_incident", "DELETE FROM incidents WHERE id = $1"},
+    // $1 serial, $2 account, $3 profile, $4 issued_at. Each arm is a prefix of incidents_match.
+    {"akamu_find_incident_for", "SELECT " AKAMU_INCIDENT_COLUMNS " FROM incidents "
+                                "WHERE (scope = 'serial' AND value = $1) "
+                                "OR (scope = 'account' AND value = $2 AND created_at > $4::bigint) "
+                                "OR (scope = 'profile' AND value = $3 AND created_at > $4::bigint) "
+                                "ORDER BY created_at, id LIMIT 1"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
@@ -202,6 +249,7 @@ static_assert(std::size(kStatements) == kStatementCount);
 #undef AKAMU_ORDER_COLUMNS
 #undef AKAMU_CERT_COLUMNS
 #undef AKAMU_AUTHZ_CHALLENGE_COLUMNS
+#undef AKAMU_INCIDENT_COLUMNS
 
 // Run once on every new connection; $1 is the statement timeout in milliseconds.
 constexpr const char* kInitReadWrite = "SELECT set_config('statement_timeout', $1, false)";
@@ -332,6 +380,9 @@ core::Result<Order> readOrder(Row r) {
   o.error = std::move(*error);
   o.certificate_id = r.optText(9);
   o.created_at = r.time(10);
+  o.profile = r.text(11);
+  o.replaces = r.optText(12);
+  o.replaces_serial = r.optText(13);
   if (!r.ok()) return fail(corrupt("order"));
   return o;
 }
@@ -348,8 +399,26 @@ core::Result<Certificate> readCertificate(Row r) {
   c.revoked = r.boolean(7);
   if (auto reason = r.optInt64(8)) c.revocation_reason = static_cast<int>(*reason);
   c.revoked_at = r.optTime(9);
+  c.profile = r.text(10);
+  c.issued_at = r.time(11);
+  setRenewalWindow(c, r.optTime(12), r.optTime(13));
   if (!r.ok()) return fail(corrupt("certificate"));
   return c;
+}
+
+core::Result<acme::Incident> readIncident(Row r) {
+  acme::Incident i;
+  i.id = r.text(0);
+  auto scope = acme::incidentScopeFrom(r.text(1));
+  if (!scope) {
+    return fail(core::serverInternal("postgres: unknown incident scope \"" + r.text(1) + "\""));
+  }
+  i.scope = *scope;
+  i.value = r.text(2);
+  i.explanation_url = r.text(3);
+  i.created_at = r.time(4);
+  if (!r.ok()) return fail(corrupt("incident"));
+  return i;
 }
 
 core::Result<Authorization> readAuthorization(Row r) {
@@ -453,6 +522,59 @@ Params& orderUpdateParams(Params& p, const Order& o, acme::OrderStatus expected)
       .optText(o.certificate_id);
 }
 
+// The statements of insertOrder: the order, then each authorization with its challenges.
+void appendOrderInsert(std::vector<Command>& cmds, const Order& order,
+                       const std::vector<Authorization>& authorizations) {
+  cmds.emplace_back(command(kInsertOrder))
+      .params.text(order.id)
+      .text(order.account_id)
+      .text(acme::toString(order.status))
+      .int64(seconds(order.expires))
+      .text(identifiersToJson(order.identifiers))
+      .text(stringsToJson(order.authz_ids))
+      .optInt64(seconds(order.not_before))
+      .optInt64(seconds(order.not_after))
+      .optText(problemJson(order.error))
+      .optText(order.certificate_id)
+      .int64(seconds(order.created_at))
+      .text(order.profile)
+      .optText(order.replaces)
+      .optText(order.replaces_serial);
+  for (const Authorization& a : authorizations) {
+    Command& authz = cmds.emplace_back(command(kInsertAuthz));
+    authz.params.text(a.id)
+        .text(a.account_id)
+        .text(a.order_id)
+        .text(a.identifier.type)
+        .text(a.identifier.value)
+        .text(acme::toString(a.status))
+        .int64(seconds(a.expires))
+        .boolean(a.wildcard);
+    for (std::size_t i = 0; i < a.challenges.size(); ++i) {
+      const Challenge& c = a.challenges[i];
+      Command& ch = cmds.emplace_back(command(kInsertChallenge));
+      // The parent's id, not the challenge's copy, so that the authorization always reads
+      // back with exactly the challenges it was inserted with.
+      ch.params.text(c.id)
+          .text(a.id)
+          .int64(static_cast<std::int64_t>(i))
+          .text(c.type)
+          .text(c.token)
+          .text(acme::toString(c.status))
+          .optInt64(seconds(c.validated))
+          .optText(problemJson(c.error));
+    }
+  }
+}
+
+// The uniqueness violation of the replacement claim's primary key, and no other (a duplicate
+// order or authorization id stays kConflict). Only the primary message reaches the Problem; it
+// quotes the constraint's name in every server locale.
+bool isLostReplacementClaim(const core::Problem& problem) {
+  return problem.type == core::ProblemType::kConflict &&
+         problem.detail.find("\"akamu_replacement_claim\"") != std::string::npos;
+}
+
 Params& challengeUpdateParams(Params& p, const Challenge& c, const std::string& key,
                               std::string_view status_or_authz) {
   return p.text(key)
@@ -524,47 +646,31 @@ class PostgresStore final : public Store {
 
   Awaitable<Status> insertOrder(const Order& order,
                                 const std::vector<Authorization>& authorizations) override {
-    std::vector<Command> cmds{command(kInsertOrder)};
-    cmds[0]
-        .params.text(order.id)
-        .text(order.account_id)
-        .text(acme::toString(order.status))
-        .int64(seconds(order.expires))
-        .text(identifiersToJson(order.identifiers))
-        .text(stringsToJson(order.authz_ids))
-        .optInt64(seconds(order.not_before))
-        .optInt64(seconds(order.not_after))
-        .optText(problemJson(order.error))
-        .optText(order.certificate_id)
-        .int64(seconds(order.created_at));
-    for (const Authorization& a : authorizations) {
-      Command& authz = cmds.emplace_back(command(kInsertAuthz));
-      authz.params.text(a.id)
-          .text(a.account_id)
-          .text(a.order_id)
-          .text(a.identifier.type)
-          .text(a.identifier.value)
-          .text(acme::toString(a.status))
-          .int64(seconds(a.expires))
-          .boolean(a.wildcard);
-      for (std::size_t i = 0; i < a.challenges.size(); ++i) {
-        const Challenge& c = a.challenges[i];
-        Command& ch = cmds.emplace_back(command(kInsertChallenge));
-        // The parent's id, not the challenge's copy, so that the authorization always reads
-        // back with exactly the challenges it was inserted with.
-        ch.params.text(c.id)
-            .text(a.id)
-            .int64(static_cast<std::int64_t>(i))
-            .text(c.type)
-            .text(c.token)
-            .text(acme::toString(c.status))
-            .optInt64(seconds(c.validated))
-            .optText(problemJson(c.error));
-      }
-    }
+    std::vector<Command> cmds;
+    appendOrderInsert(cmds, order, authorizations);
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return Status{};
+  }
+
+  Awaitable<Result<bool>> insertReplacementOrder(const Order& order,
+                                                 const std::vector<Authorization>& authorizations,
+                                                 TimePoint now) override {
+    if (!order.replaces_serial) {
+      co_return fail(core::serverInternal("insertReplacementOrder: the order replaces nothing"));
+    }
+    // The claim, then the order (see akamu_delete_dead_replacement): one pipeline, so a lost
+    // claim fails the whole transaction and nothing is written.
+    std::vector<Command> cmds{command(kDeleteDeadReplacement), command(kInsertReplacement)};
+    cmds[0].params.text(*order.replaces_serial).int64(seconds(now));
+    cmds[1].params.text(*order.replaces_serial).text(order.id);
+    appendOrderInsert(cmds, order, authorizations);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) {
+      if (isLostReplacementClaim(r.error())) co_return false;
+      co_return fail(r.error());
+    }
+    co_return true;
   }
 
   Awaitable<Result<std::optional<Order>>> getOrder(const std::string& id) override {
@@ -696,6 +802,7 @@ class PostgresStore final : public Store {
 
   Awaitable<Result<bool>> insertCertificateForOrder(const Certificate& cert,
                                                     const Order& order) override {
+    const auto window = storedRenewalWindow(cert);
     std::vector<Command> cmds{command(kInsertCertificateForOrder)};
     orderUpdateParams(cmds[0].params, order, acme::OrderStatus::kProcessing)
         .text(cert.id)
@@ -708,7 +815,11 @@ class PostgresStore final : public Store {
         .boolean(cert.revoked)
         .optInt64(cert.revocation_reason ? std::optional<std::int64_t>(*cert.revocation_reason)
                                          : std::nullopt)
-        .optInt64(seconds(cert.revoked_at));
+        .optInt64(seconds(cert.revoked_at))
+        .text(cert.profile)
+        .int64(seconds(cert.issued_at))
+        .optInt64(seconds(window.start))
+        .optInt64(seconds(window.end));
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return rowsAffected((*r)[0].get()) == 1;
@@ -738,6 +849,56 @@ class PostgresStore final : public Store {
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Status> insertIncident(const acme::Incident& incident) override {
+    std::vector<Command> cmds{command(kInsertIncident)};
+    cmds[0]
+        .params.text(incident.id)
+        .text(acme::toString(incident.scope))
+        .text(incident.value)
+        .text(incident.explanation_url)
+        .int64(seconds(incident.created_at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::vector<acme::Incident>>> listIncidents() override {
+    std::vector<Command> cmds{command(kSelectIncidents)};
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<acme::Incident> out;
+    out.reserve(static_cast<std::size_t>(PQntuples(result)));
+    for (int i = 0; i < PQntuples(result); ++i) {
+      auto incident = readIncident(Row(result, i));
+      if (!incident) co_return fail(incident.error());
+      out.push_back(std::move(*incident));
+    }
+    co_return out;
+  }
+
+  Awaitable<Result<bool>> deleteIncident(const std::string& id) override {
+    std::vector<Command> cmds{command(kDeleteIncident)};
+    cmds[0].params.text(id);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  // On the ARI read path: served by the read pool of the read-only view, like getCertificate.
+  Awaitable<Result<std::optional<acme::Incident>>> findIncidentFor(
+      const Certificate& cert) override {
+    std::vector<Command> cmds{command(kFindIncidentFor)};
+    cmds[0]
+        .params.text(cert.serial_hex)
+        .text(cert.account_id)
+        .text(cert.profile)
+        .int64(seconds(cert.issued_at));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<acme::Incident>((*r)[0].get(), readIncident);
   }
 
   Awaitable<Result<PruneCounts>> pruneExpired(TimePoint cutoff, std::size_t max_orders) override {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "acme/renewal_window.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -585,6 +586,74 @@ TEST_F(PgStoreTest, ReadOnlyViewReadsOnReadOnlyConnectionsAndForwardsWrites) {
   // ran the writes and none of the lookups, the read-only ones the lookups.
   EXPECT_EQ(queryColumn(last + "LIKE 'UPDATE certificates SET revoked%'").size(), 1u);
   EXPECT_GE(queryColumn(last + "LIKE 'SELECT id, serial_hex%'").size(), 1u);
+}
+
+// The ARI read path: findIncidentFor on the read-only connection, the writes on the main one.
+TEST_F(PgStoreTest, ReadOnlyViewFindsIncidentsOnItsReadOnlyConnection) {
+  openStore(PostgresOptions{.pool_connections = 1, .ro_connections = 1});
+  Store& ro = store_->readOnly();
+  ASSERT_NE(&ro, store_.get());
+  ASSERT_TRUE(run(ro.insertAccount(makeAccount("acct1", "thumb1"))));
+  Order o = makeOrder("r1", "acct1", 1'700'000'000);
+  o.replaces_serial = "0a0b";
+  auto claimed = run(ro.insertReplacementOrder(o, authzsFor(o), at(1'700'000'100)));
+  ASSERT_TRUE(claimed && *claimed) << (claimed ? "lost" : claimed.error().detail);
+  ASSERT_TRUE(
+      run(ro.insertIncident(makeIncident("i1", acme::IncidentScope::kSerial, "0a0b", 100))));
+  Certificate cert = makeCert("cert1", "0a0b", o);
+  auto found = run(ro.findIncidentFor(cert));
+  ASSERT_TRUE(found && found->has_value()) << (found ? "none" : found.error().detail);
+  EXPECT_EQ((*found)->id, "i1");
+  const std::string last =
+      "SELECT query FROM pg_stat_activity WHERE application_name = '" + schema_ + "' AND query ";
+  EXPECT_EQ(queryColumn(last + "LIKE 'SELECT id, scope, value%'").size(), 1u);
+  EXPECT_EQ(queryColumn(last + "LIKE 'INSERT INTO incidents%'").size(), 1u);
+  auto listed = run(ro.listIncidents());
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 1u);
+  auto deleted = run(ro.deleteIncident("i1"));
+  ASSERT_TRUE(deleted && *deleted);
+}
+
+// A database migrated by an akamu from before ARI: its rows read back with the defaults (no
+// profile, nothing replaced, issued at notBefore, the default renewal window).
+TEST_F(PgStoreTest, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
+  ASSERT_EQ(exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                 "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"),
+            "");
+  for (const Migration& m : migrations()) {
+    if (m.version > 3) break;
+    ASSERT_EQ(exec(m.sql), "") << m.version;
+    ASSERT_EQ(
+        exec("INSERT INTO schema_migrations(version) VALUES (" + std::to_string(m.version) + ")"),
+        "");
+  }
+  ASSERT_EQ(exec("INSERT INTO accounts VALUES ('acct1', 'thumb1', '{}', 'valid', '[]', true, "
+                 "1700000000)"),
+            "");
+  ASSERT_EQ(exec("INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, "
+                 "certificate_id, created_at) VALUES ('o1', 'acct1', 'valid', 1700086400, "
+                 "'[{\"type\":\"dns\",\"value\":\"a.example\"}]', '[]', 'cert1', 1700000000)"),
+            "");
+  ASSERT_EQ(exec("INSERT INTO certificates(id, serial_hex, account_id, order_id, pem_chain, "
+                 "not_before, not_after) VALUES ('cert1', '0a0b', 'acct1', 'o1', 'PEM', "
+                 "1700000000, 1707776000)"),
+            "");
+  openStore();
+  EXPECT_EQ(query("SELECT max(version) FROM schema_migrations"),
+            std::to_string(latestSchemaVersion()));
+  auto cert = run(store_->getCertificate("cert1"));
+  ASSERT_TRUE(cert && cert->has_value()) << (cert ? "none" : cert.error().detail);
+  EXPECT_EQ((*cert)->profile, "");
+  EXPECT_EQ(describe((*cert)->issued_at), "1700000000");
+  const auto window = acme::renewalWindowFor(at(1'700'000'000), at(1'707'776'000));
+  EXPECT_EQ(describe((*cert)->renewal_start), describe(window.start));
+  EXPECT_EQ(describe((*cert)->renewal_end), describe(window.end));
+  auto order = run(store_->getOrder("o1"));
+  ASSERT_TRUE(order && order->has_value()) << (order ? "none" : order.error().detail);
+  EXPECT_EQ((*order)->profile, "");
+  EXPECT_FALSE((*order)->replaces.has_value());
+  EXPECT_FALSE((*order)->replaces_serial.has_value());
 }
 
 // ---- failures -----------------------------------------------------------------------------

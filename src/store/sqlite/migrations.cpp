@@ -88,10 +88,48 @@ CREATE INDEX orders_expires_uncertified ON orders(expires) WHERE certificate_id 
 CREATE INDEX authorizations_expires ON authorizations(expires);
 )sql";
 
+// ARI (RFC 9773) and certificate profiles. Orders remember their profile and the certificate
+// they replace; certificates their profile, when they were signed and their renewal window.
+// A certificate stored before this migration counts as issued at its notBefore, and its window
+// stays NULL: it reads back as the default rule's window (acme::renewalWindowFor).
+// `replacements` holds one claim per replaced serial (insertReplacementOrder); it has no
+// foreign key, like orders.certificate_id: a claim whose order is gone is simply dead.
+// `incidents` are looked up by scope and value (findIncidentFor), oldest first.
+constexpr const char* kAriAndProfiles = R"sql(
+ALTER TABLE orders ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN replaces TEXT;
+ALTER TABLE orders ADD COLUMN replaces_serial TEXT;
+
+ALTER TABLE certificates ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+-- SQLite adds a NOT NULL column only with a default; every insert sets it, and existing rows
+-- get their notBefore right below.
+ALTER TABLE certificates ADD COLUMN issued_at INTEGER NOT NULL DEFAULT 0;
+UPDATE certificates SET issued_at = not_before;
+ALTER TABLE certificates ADD COLUMN renewal_start INTEGER;
+ALTER TABLE certificates ADD COLUMN renewal_end INTEGER;
+
+CREATE TABLE replacements (
+  replaced_serial  TEXT PRIMARY KEY,  -- lower-case hex, as certificates.serial_hex
+  order_id         TEXT NOT NULL
+) STRICT;
+-- Retention deletes the claims of the orders it deletes.
+CREATE INDEX replacements_order ON replacements(order_id);
+
+CREATE TABLE incidents (
+  id               TEXT PRIMARY KEY,
+  scope            TEXT NOT NULL,  -- serial | account | profile
+  value            TEXT NOT NULL,
+  explanation_url  TEXT NOT NULL,
+  created_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX incidents_match ON incidents(scope, value, created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
     {3, "expiry indexes for retention", kExpiryIndexes},
+    {4, "ARI replacements, incidents and certificate profiles", kAriAndProfiles},
 };
 
 }  // namespace

@@ -41,7 +41,8 @@ TEST(Migrations, FreshDatabaseGetsEveryTableOnce) {
   auto after = schemaVersion(*db);
   ASSERT_TRUE(after);
   EXPECT_EQ(*after, latestSchemaVersion());
-  for (const char* table : {"accounts", "orders", "authorizations", "challenges", "certificates"}) {
+  for (const char* table : {"accounts", "orders", "authorizations", "challenges", "certificates",
+                            "replacements", "incidents"}) {
     EXPECT_EQ(scalar(*db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '" +
                               std::string(table) + "'"),
               1)

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/renewal_columns.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/json_columns.hpp"
 #include "store/sqlite/migrations.hpp"
@@ -48,16 +49,18 @@ constexpr std::string_view kSelectAccountByThumbprint =
 
 constexpr std::string_view kInsertOrder =
     "INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, not_before, "
-    "not_after, error, certificate_id, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-// The compare-and-set: ?2 is the status the caller last saw.
+    "not_after, error, certificate_id, created_at, profile, replaces, replaces_serial) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+// The compare-and-set: ?2 is the status the caller last saw. The profile and what the order
+// replaces are fixed at insertion and not written again.
 constexpr std::string_view kUpdateOrderIfStatus =
     "UPDATE orders SET status = ?3, expires = ?4, identifiers = ?5, authz_ids = ?6, "
     "not_before = ?7, not_after = ?8, error = ?9, certificate_id = ?10 "
     "WHERE id = ?1 AND status = ?2";
 constexpr std::string_view kSelectOrder =
     "SELECT id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, "
-    "error, certificate_id, created_at FROM orders WHERE id = ?1";
+    "error, certificate_id, created_at, profile, replaces, replaces_serial FROM orders "
+    "WHERE id = ?1";
 // Finalize's claim: ready -> processing only while every authorization the order lists exists,
 // is valid and expires after ?2 (an order listing none is never claimed). One statement inside
 // the writer's transaction, and SQLite has one writer: nothing can change in between.
@@ -99,17 +102,44 @@ constexpr std::string_view kSelectChallenges =
 
 constexpr std::string_view kInsertCertificate =
     "INSERT INTO certificates(id, serial_hex, account_id, order_id, pem_chain, not_before, "
-    "not_after, revoked, revocation_reason, revoked_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "not_after, revoked, revocation_reason, revoked_at, profile, issued_at, renewal_start, "
+    "renewal_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+#define AKAMU_CERT_COLUMNS                                                            \
+  "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
+  "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end"
 constexpr std::string_view kSelectCertificateById =
-    "SELECT id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, "
-    "revocation_reason, revoked_at FROM certificates WHERE id = ?1";
+    "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE id = ?1";
 constexpr std::string_view kSelectCertificateBySerial =
-    "SELECT id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, "
-    "revocation_reason, revoked_at FROM certificates WHERE serial_hex = ?1";
+    "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE serial_hex = ?1";
+#undef AKAMU_CERT_COLUMNS
 constexpr std::string_view kRevokeCertificate =
     "UPDATE certificates SET revoked = 1, revocation_reason = ?2, revoked_at = ?3 "
     "WHERE id = ?1 AND revoked = 0";
+
+// ARI replacement claims (insertReplacementOrder). A claim is dead when its order is gone
+// (pruned), invalid, or pending/ready and expired at ?2; only a live one keeps the serial.
+constexpr std::string_view kDeleteDeadReplacement =
+    "DELETE FROM replacements WHERE replaced_serial = ?1 AND NOT EXISTS (SELECT 1 FROM orders o "
+    "WHERE o.id = replacements.order_id AND (o.status IN ('valid', 'processing') OR "
+    "(o.status IN ('pending', 'ready') AND o.expires > ?2)))";
+constexpr std::string_view kSelectReplacement =
+    "SELECT 1 FROM replacements WHERE replaced_serial = ?1";
+constexpr std::string_view kInsertReplacement =
+    "INSERT INTO replacements(replaced_serial, order_id) VALUES (?1, ?2)";
+
+constexpr std::string_view kInsertIncident =
+    "INSERT INTO incidents(id, scope, value, explanation_url, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr std::string_view kSelectIncidents =
+    "SELECT id, scope, value, explanation_url, created_at FROM incidents ORDER BY created_at, id";
+constexpr std::string_view kDeleteIncident = "DELETE FROM incidents WHERE id = ?1";
+// ?1 serial, ?2 account, ?3 profile, ?4 issued_at. Each arm is a prefix of incidents_match.
+constexpr std::string_view kFindIncidentFor =
+    "SELECT id, scope, value, explanation_url, created_at FROM incidents "
+    "WHERE (scope = 'serial' AND value = ?1) "
+    "OR (scope = 'account' AND value = ?2 AND created_at > ?4) "
+    "OR (scope = 'profile' AND value = ?3 AND created_at > ?4) "
+    "ORDER BY created_at, id LIMIT 1";
 
 // ---- value conversions --------------------------------------------------------------------
 
@@ -180,6 +210,9 @@ core::Result<Order> readOrder(const Statement& s) {
   o.error = std::move(*error);
   o.certificate_id = s.columnOptText(9);
   o.created_at = core::fromUnixSeconds(s.columnInt(10));
+  o.profile = s.columnText(11);
+  o.replaces = s.columnOptText(12);
+  o.replaces_serial = s.columnOptText(13);
   return o;
 }
 
@@ -225,7 +258,24 @@ core::Result<Certificate> readCertificate(const Statement& s) {
   c.revoked = s.columnInt(7) != 0;
   if (auto reason = s.columnOptInt(8)) c.revocation_reason = static_cast<int>(*reason);
   c.revoked_at = timeOpt(s.columnOptInt(9));
+  c.profile = s.columnText(10);
+  c.issued_at = core::fromUnixSeconds(s.columnInt(11));
+  setRenewalWindow(c, timeOpt(s.columnOptInt(12)), timeOpt(s.columnOptInt(13)));
   return c;
+}
+
+core::Result<acme::Incident> readIncident(const Statement& s) {
+  acme::Incident i;
+  i.id = s.columnText(0);
+  auto scope = acme::incidentScopeFrom(s.columnText(1));
+  if (!scope) {
+    return fail(core::serverInternal("sqlite: unknown incident scope \"" + s.columnText(1) + "\""));
+  }
+  i.scope = *scope;
+  i.value = s.columnText(2);
+  i.explanation_url = s.columnText(3);
+  i.created_at = core::fromUnixSeconds(s.columnInt(4));
+  return i;
 }
 
 // Runs a query keyed by one text parameter and reads at most one row with `reader`.
@@ -348,7 +398,10 @@ core::Status insertOrderRow(Database& db, const Order& o) {
       .bindOptInt(8, seconds(o.not_after))
       .bindOptText(9, problemJson(o.error))
       .bindOptText(10, o.certificate_id)
-      .bindInt(11, seconds(o.created_at));
+      .bindInt(11, seconds(o.created_at))
+      .bindText(12, o.profile)
+      .bindOptText(13, o.replaces)
+      .bindOptText(14, o.replaces_serial);
   if (auto rc = s->run(); !rc) return fail(rc.error());
   return {};
 }
@@ -367,7 +420,21 @@ core::Status insertCertificateRow(Database& db, const Certificate& c) {
       .bindOptInt(
           9, c.revocation_reason ? std::optional<std::int64_t>(*c.revocation_reason) : std::nullopt)
       .bindOptInt(10, seconds(c.revoked_at));
+  const auto window = storedRenewalWindow(c);
+  s->bindText(11, c.profile)
+      .bindInt(12, seconds(c.issued_at))
+      .bindOptInt(13, seconds(window.start))
+      .bindOptInt(14, seconds(window.end));
   if (auto rc = s->run(); !rc) return fail(rc.error());
+  return {};
+}
+
+core::Status insertOrderWithAuthorizations(Database& db, const Order& order,
+                                           const std::vector<Authorization>& authorizations) {
+  if (auto st = insertOrderRow(db, order); !st) return st;
+  for (const auto& authz : authorizations) {
+    if (auto st = insertAuthorizationRow(db, authz); !st) return st;
+  }
   return {};
 }
 
@@ -379,6 +446,9 @@ constexpr std::string_view kDeleteChallengesOfOrder =
     "DELETE FROM challenges WHERE authz_id IN (SELECT id FROM authorizations WHERE order_id = ?1)";
 constexpr std::string_view kDeleteAuthzsOfOrder = "DELETE FROM authorizations WHERE order_id = ?1";
 constexpr std::string_view kDeleteOrder = "DELETE FROM orders WHERE id = ?1";
+// A pruned order's replacement claim is dead anyway; deleting it keeps the table small.
+constexpr std::string_view kDeleteReplacementsOfOrder =
+    "DELETE FROM replacements WHERE order_id = ?1";
 // Expired authorizations of orders that are kept because they have a certificate.
 constexpr std::string_view kSelectPrunableAuthzs =
     "SELECT a.id FROM authorizations a JOIN orders o ON o.id = a.order_id "
@@ -420,6 +490,7 @@ core::Result<PruneCounts> pruneRows(Database& db, TimePoint cutoff, std::size_t 
     if (!c) return fail(c.error());
     auto a = deleteById(db, kDeleteAuthzsOfOrder, id);
     if (!a) return fail(a.error());
+    if (auto r = deleteById(db, kDeleteReplacementsOfOrder, id); !r) return fail(r.error());
     auto o = deleteById(db, kDeleteOrder, id);
     if (!o) return fail(o.error());
     counts.challenges += static_cast<std::size_t>(*c);
@@ -604,12 +675,46 @@ class SqliteStore final : public Store {
 
   Awaitable<Status> insertOrder(const Order& order,
                                 const std::vector<Authorization>& authorizations) override {
-    co_return co_await write<Status>([&](Database& db) -> Status {
-      if (auto st = insertOrderRow(db, order); !st) return st;
-      for (const auto& authz : authorizations) {
-        if (auto st = insertAuthorizationRow(db, authz); !st) return st;
+    co_return co_await write<Status>(
+        [&](Database& db) { return insertOrderWithAuthorizations(db, order, authorizations); });
+  }
+
+  Awaitable<Result<bool>> insertReplacementOrder(const Order& order,
+                                                 const std::vector<Authorization>& authorizations,
+                                                 TimePoint now) override {
+    if (!order.replaces_serial) {
+      co_return fail(core::serverInternal("insertReplacementOrder: the order replaces nothing"));
+    }
+    const std::string& serial = *order.replaces_serial;
+    // Check, release and claim run in one write transaction, and SQLite has one writer (the
+    // batcher's thread, or writer_mutex inline; IMMEDIATE across processes): no other claim
+    // can land between the check and the insert.
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      {
+        auto s = db.prepare(kDeleteDeadReplacement);
+        if (!s) return fail(s.error());
+        s->bindText(1, serial).bindInt(2, seconds(now));
+        if (auto rc = s->run(); !rc) return fail(rc.error());
       }
-      return {};
+      {
+        auto s = db.prepare(kSelectReplacement);
+        if (!s) return fail(s.error());
+        s->bindText(1, serial);
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        // A live claim: nothing was deleted above, so nothing has been written.
+        if (*row) return false;
+      }
+      {
+        auto s = db.prepare(kInsertReplacement);
+        if (!s) return fail(s.error());
+        s->bindText(1, serial).bindText(2, order.id);
+        if (auto rc = s->run(); !rc) return fail(rc.error());
+      }
+      if (auto st = insertOrderWithAuthorizations(db, order, authorizations); !st) {
+        return fail(st.error());
+      }
+      return true;
     });
   }
 
@@ -779,6 +884,63 @@ class SqliteStore final : public Store {
       auto changed = s->run();
       if (!changed) return fail(changed.error());
       return *changed == 1;
+    });
+  }
+
+  Awaitable<Status> insertIncident(const acme::Incident& incident) override {
+    co_return co_await write<Status>([&](Database& db) -> Status {
+      auto s = db.prepare(kInsertIncident);
+      if (!s) return fail(s.error());
+      s->bindText(1, incident.id)
+          .bindText(2, acme::toString(incident.scope))
+          .bindText(3, incident.value)
+          .bindText(4, incident.explanation_url)
+          .bindInt(5, seconds(incident.created_at));
+      if (auto rc = s->run(); !rc) return fail(rc.error());
+      return {};
+    });
+  }
+
+  Awaitable<Result<std::vector<acme::Incident>>> listIncidents() override {
+    co_return read([&](Database& db) -> Result<std::vector<acme::Incident>> {
+      auto s = db.prepare(kSelectIncidents);
+      if (!s) return fail(s.error());
+      std::vector<acme::Incident> out;
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        auto incident = readIncident(*s);
+        if (!incident) return fail(incident.error());
+        out.push_back(std::move(*incident));
+      }
+      return out;
+    });
+  }
+
+  Awaitable<Result<bool>> deleteIncident(const std::string& id) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      auto deleted = deleteById(db, kDeleteIncident, id);
+      if (!deleted) return fail(deleted.error());
+      return *deleted == 1;
+    });
+  }
+
+  Awaitable<Result<std::optional<acme::Incident>>> findIncidentFor(
+      const Certificate& cert) override {
+    co_return read([&](Database& db) -> Result<std::optional<acme::Incident>> {
+      auto s = db.prepare(kFindIncidentFor);
+      if (!s) return fail(s.error());
+      s->bindText(1, cert.serial_hex)
+          .bindText(2, cert.account_id)
+          .bindText(3, cert.profile)
+          .bindInt(4, seconds(cert.issued_at));
+      auto row = s->step();
+      if (!row) return fail(row.error());
+      if (!*row) return std::optional<acme::Incident>();
+      auto incident = readIncident(*s);
+      if (!incident) return fail(incident.error());
+      return std::optional<acme::Incident>(std::move(*incident));
     });
   }
 
