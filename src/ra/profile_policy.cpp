@@ -36,8 +36,9 @@ core::Result<const config::ProfileConfig*> profileFor(const config::Config& conf
 core::Status checkProfileIdentifiers(const config::ProfileConfig& profile,
                                      const std::vector<core::Identifier>& identifiers) {
   if (identifiers.size() > static_cast<std::size_t>(profile.max_names)) {
-    return core::fail(core::malformed("the profile \"" + profile.name + "\" allows at most " +
-                                      std::to_string(profile.max_names) + " identifiers"));
+    return core::fail(core::makeProblem(core::ProblemType::kRejectedIdentifier,
+                                        "the profile \"" + profile.name + "\" allows at most " +
+                                            std::to_string(profile.max_names) + " identifiers"));
   }
   std::vector<core::Subproblem> refused;
   for (const auto& id : identifiers) {

@@ -126,6 +126,7 @@ class RaTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     config_.server.authz_expiry_secs = 3600;
     config_.server.order_expiry_secs = 7200;
+    config::applyProfileDefaults(config_);
     auto opened = store::openStore("sqlite::memory:", {}, io_.get_executor());
     if (!opened) throw std::runtime_error(opened.error().detail);
     store_ = std::move(*opened);
@@ -490,6 +491,7 @@ TEST(RaWithValidationEngine, Dns01AndCaaThroughTheFakeResolver) {
   core::FakeClock clock(core::fromUnixSeconds(1800000000));
   config::Config config;
   config.server.caa_identities = {"ca.example"};
+  config::applyProfileDefaults(config);
   validation::ValidationSettings settings;
   settings.caa_identities = config.server.caa_identities;
   validation::ValidationEngine engine(resolver, resolver, settings);

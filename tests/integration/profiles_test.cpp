@@ -147,7 +147,7 @@ TEST_F(Profiles, ValidationPolicyOfTheProfile) {
                          ProblemType::kRejectedIdentifier));
   EXPECT_TRUE(failedWith(
       c.newOrder({dns(uniqueName()), dns(uniqueName()), dns(uniqueName())}, {.profile = "narrow"}),
-      ProblemType::kMalformed));
+      ProblemType::kRejectedIdentifier));
   // The challenge types and lifetimes.
   auto order = c.newOrder({dns(uniqueName())}, {.profile = "narrow"});
   ASSERT_TRUE(order) << order.error().detail;
