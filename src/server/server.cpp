@@ -224,7 +224,8 @@ core::Status Server::startRevocation() {
 }
 
 core::Status Server::addIncident(const acme::Incident& incident) {
-  auto done = boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
+  auto done =
+      boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
   return done.get();
 }
 
