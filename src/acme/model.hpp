@@ -88,6 +88,9 @@ struct Certificate {
   // Certificates stored before ARI existed read back with the default rule's window.
   TimePoint renewal_start{};
   TimePoint renewal_end{};
+  // The CRL shard that lists it when revoked, fixed at issuance (and named in the
+  // certificate's CRL Distribution Points): changing [ca] crl_shards never moves a certificate.
+  int crl_shard = 0;
 };
 
 // An operator's request for early renewal (RFC 9773 §4.2): certificates it matches get a

@@ -27,6 +27,15 @@ core::Status ensureParentDir(const std::string& path) {
 
 }  // namespace
 
+int crlShardOf(const std::vector<std::uint8_t>& serial, int shards) {
+  if (shards <= 1) return 0;
+  unsigned remainder = 0;
+  for (std::uint8_t byte : serial) {
+    remainder = (remainder * 256 + byte) % static_cast<unsigned>(shards);
+  }
+  return static_cast<int>(remainder);
+}
+
 CertificateAuthority::CertificateAuthority(crypto::PKey key, crypto::X509Ptr cert,
                                            crypto::KeyType key_type, const CaSettings& settings,
                                            const core::Clock& clock)
@@ -123,14 +132,60 @@ core::Result<IssuedCertificate> CertificateAuthority::issue(
   req.issuer_cert = cert_.get();
   req.issuer_key = key_.get();
   req.hash = settings_.hash_alg;
+  const int shard = crlShardOf(req.serial, revocation_.crl_shards);
+  // The shard is recorded even when the profile leaves the URL out: revoked, the certificate is
+  // still listed on that shard's CRL (harmless, and nothing depends on the profile later).
+  if (revocation_.crl_base && profile.include_crl_url) {
+    req.crl_distribution_point = revocation_.crlUrl(shard);
+  }
+  if (profile.include_ocsp_url) req.ocsp_url = revocation_.ocsp_url;
   auto leaf = crypto::issueLeafCertificate(req);
   if (!leaf) return core::fail(leaf.error());
   IssuedCertificate out;
   out.pem_chain = crypto::certToPem(leaf->get()) + cert_pem_;
   out.serial_hex = crypto::serialHex(leaf->get());
+  out.crl_shard = shard;
   out.not_before = req.not_before;
   out.not_after = req.not_after;
   return out;
+}
+
+core::Result<std::vector<std::uint8_t>> CertificateAuthority::signCrl(
+    int shard, core::TimePoint this_update, core::TimePoint next_update, std::uint64_t crl_number,
+    std::vector<crypto::CrlEntry> entries) const {
+  if (!revocation_.crl_base) return core::fail(core::serverInternal("CRLs are not configured"));
+  crypto::CrlRequest req;
+  req.issuer_cert = cert_.get();
+  req.issuer_key = key_.get();
+  req.hash = settings_.hash_alg;
+  req.this_update = this_update;
+  req.next_update = next_update;
+  req.crl_number = crl_number;
+  req.distribution_point = revocation_.crlUrl(shard);
+  req.entries = std::move(entries);
+  return crypto::buildCrl(req);
+}
+
+core::Result<OcspResponderCredentials> CertificateAuthority::issueOcspResponder(
+    std::chrono::seconds validity) const {
+  auto key = crypto::generateKey(key_type_);
+  if (!key) return core::fail(key.error());
+  const auto now = clock_.now();
+  crypto::OcspResponderRequest req;
+  req.subject_key = key->get();
+  req.common_name = settings_.common_name.substr(0, 48) + " OCSP Responder";
+  req.not_before = now - std::chrono::minutes(1);
+  req.not_after = now + validity;
+  req.issuer_cert = cert_.get();
+  req.issuer_key = key_.get();
+  req.hash = settings_.hash_alg;
+  auto cert = crypto::issueOcspResponderCertificate(req);
+  if (!cert) return core::fail(cert.error());
+  return OcspResponderCredentials{std::move(*cert), std::move(*key)};
+}
+
+crypto::OcspSigner CertificateAuthority::ocspSigner() const {
+  return crypto::OcspSigner{cert_.get(), key_.get(), settings_.hash_alg, false};
 }
 
 }  // namespace akamu::ca

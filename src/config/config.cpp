@@ -458,9 +458,66 @@ void readPath(Section& s, std::string_view key, const fs::path& base, std::strin
   out = resolvePath(base, value);
 }
 
+constexpr std::string_view kOcspResponders[] = {"ca", "delegated"};
+
+// The path of an http(s) URL checkHttpUrl accepted ("" when it has none).
+std::string_view urlPath(std::string_view url) {
+  std::string_view rest = url.substr(url.find("://") + 3);
+  const auto slash = rest.find('/');
+  return slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+}
+
+// A revocation URL: http(s), no query or fragment, no trailing '/', and a path of its own
+// that is not under /acme (the server answers that path whatever the host, so it must not
+// shadow an ACME resource). `allow_empty`: "" is accepted (crl_url = "" turns CRLs off).
+void readRevocationUrl(Section& s, std::string_view key, bool allow_empty,
+                       std::optional<std::string>& out) {
+  std::string value;
+  const toml::node* node = s.string(key, value);
+  if (node == nullptr) return;
+  if (value.empty() && allow_empty) {
+    out = std::move(value);
+    return;
+  }
+  if (auto err = checkHttpUrl(value)) {
+    s.invalid(*node, key, value, "an http:// or https:// URL " + *err);
+    return;
+  }
+  if (value.find_first_of("?#") != std::string::npos || value.back() == '/') {
+    s.invalid(*node, key, value, "must not have a query or fragment or end with '/'");
+    return;
+  }
+  const std::string_view path = urlPath(value);
+  if (path.empty() || path == "/acme" || path.starts_with("/acme/")) {
+    s.invalid(*node, key, value, "needs a path of its own, not under /acme (e.g. \"/ocsp\")");
+    return;
+  }
+  out = std::move(value);
+}
+
 void readCa(Section& s, const fs::path& base, CaConfig& ca) {
   s.rejectUnknown({"key_file", "cert_file", "key_type", "hash_alg", "validity_days",
-                   "ca_validity_days", "common_name", "organization"});
+                   "ca_validity_days", "common_name", "organization", "crl_url",
+                   "crl_next_update_secs", "crl_shards", "crl_lookback_secs", "ocsp_url",
+                   "ocsp_responder", "ocsp_next_update_secs"});
+  readRevocationUrl(s, "crl_url", true, ca.crl_url);
+  // BR 4.9.7: nextUpdate at most 10 days after thisUpdate.
+  s.integer("crl_next_update_secs", ca.crl_next_update_secs, 3600, 864000);
+  s.integer("crl_shards", ca.crl_shards, 1, 128);
+  s.integer("crl_lookback_secs", ca.crl_lookback_secs, 0, 31536000);
+  readRevocationUrl(s, "ocsp_url", false, ca.ocsp_url);
+  s.oneOf("ocsp_responder", ca.ocsp_responder, kOcspResponders);
+  s.integer("ocsp_next_update_secs", ca.ocsp_next_update_secs, 3600, 864000);
+  if (ca.crl_url && ca.ocsp_url && !ca.crl_url->empty()) {
+    const std::string crl_path(urlPath(*ca.crl_url));
+    const std::string ocsp_path(urlPath(*ca.ocsp_url));
+    // One path must not be inside the other: requests are told apart by path alone.
+    if (crl_path == ocsp_path || crl_path.starts_with(ocsp_path + "/") ||
+        ocsp_path.starts_with(crl_path + "/")) {
+      s.invalid(*s.find("ocsp_url"), "ocsp_url", *ca.ocsp_url,
+                "a path apart from crl_url's (" + crl_path + ")");
+    }
+  }
   s.require("key_file");
   s.require("cert_file");
   readPath(s, "key_file", base, ca.key_file);
@@ -488,6 +545,16 @@ void readCa(Section& s, const fs::path& base, CaConfig& ca) {
     }
   }
 }
+
+}  // namespace
+
+std::optional<std::string> effectiveCrlUrl(const CaConfig& ca, const std::string& base_url) {
+  if (!ca.crl_url) return base_url + "/crl";
+  if (ca.crl_url->empty()) return std::nullopt;
+  return *ca.crl_url;
+}
+
+namespace {
 
 void readDatabase(Section& s, const fs::path& base, DatabaseConfig& db) {
   s.rejectUnknown({"url", "pool_connections", "ro_connections", "require_tls",

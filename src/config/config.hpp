@@ -26,7 +26,20 @@ struct CaConfig {
   int ca_validity_days = 3650;      // self-signed CA created on first start, 1..36500
   std::string common_name = "Akamu Root CA";
   std::string organization = "Akamu";
+  // Revocation (docs/lifecycle.md). CRL shard n is served at crl_url + "/" + n; nullopt =
+  // base_url + "/crl"; "" = no CRLs and no CRL Distribution Points in certificates.
+  std::optional<std::string> crl_url;
+  int crl_next_update_secs = 86400;        // nextUpdate - thisUpdate, 3600..864000 (10 days)
+  int crl_shards = 1;                      // 1..128, fixed per certificate at issuance
+  std::int64_t crl_lookback_secs = 86400;  // an expired revoked certificate stays listed, 0..
+  std::optional<std::string> ocsp_url;     // unset = no OCSP responder and no AIA
+  std::string ocsp_responder = "ca";       // ca|delegated: who signs OCSP responses
+  int ocsp_next_update_secs = 86400;       // OCSP response validity, 3600..864000
 };
+
+// The URL that names CRL shards: crl_url, or base_url + "/crl" when it is not set; nullopt when
+// CRLs are off (crl_url = "").
+std::optional<std::string> effectiveCrlUrl(const CaConfig& ca, const std::string& base_url);
 
 struct DatabaseConfig {
   // "sqlite:///abs/file.db", "sqlite::memory:", or "postgresql://..." (passed through as is).

@@ -189,6 +189,51 @@ TEST(Config, UnknownTableAndNestedTableAreRejected) {
             "akamu.toml:9: unknown table 'server.tls'");
 }
 
+TEST(Config, RevocationKeysDefaultsAndValues) {
+  auto minimal = parseConfig(kMinimal, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(minimal) << minimal.error().detail;
+  EXPECT_EQ(effectiveCrlUrl(minimal->ca, minimal->base_url), "http://127.0.0.1:8080/crl");
+  EXPECT_EQ(minimal->ca.ocsp_url, std::nullopt);
+  EXPECT_EQ(minimal->ca.ocsp_responder, "ca");
+
+  auto off = parseConfig(withLine("ca", "crl_url = \"\""), "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(off) << off.error().detail;
+  EXPECT_EQ(effectiveCrlUrl(off->ca, off->base_url), std::nullopt);
+
+  auto set = parseConfig(withLine("ca",
+                                  "crl_url = \"http://crl.example.com/r1\"\n"
+                                  "crl_next_update_secs = 3600\ncrl_shards = 128\n"
+                                  "crl_lookback_secs = 0\nocsp_url = \"http://o.example/ocsp\"\n"
+                                  "ocsp_responder = \"delegated\"\nocsp_next_update_secs = 7200"),
+                         "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(set) << set.error().detail;
+  EXPECT_EQ(effectiveCrlUrl(set->ca, set->base_url), "http://crl.example.com/r1");
+  EXPECT_EQ(set->ca.crl_next_update_secs, 3600);
+  EXPECT_EQ(set->ca.crl_shards, 128);
+  EXPECT_EQ(set->ca.crl_lookback_secs, 0);
+  EXPECT_EQ(set->ca.ocsp_url, "http://o.example/ocsp");
+  EXPECT_EQ(set->ca.ocsp_responder, "delegated");
+  EXPECT_EQ(set->ca.ocsp_next_update_secs, 7200);
+}
+
+TEST(Config, RevocationKeysAreChecked) {
+  // BR: at most 10 days between thisUpdate and nextUpdate.
+  EXPECT_THAT(errorOf(withLine("ca", "crl_next_update_secs = 864001")),
+              HasSubstr("'ca.crl_next_update_secs' = 864001 is out of range"));
+  EXPECT_THAT(errorOf(withLine("ca", "crl_shards = 0")),
+              HasSubstr("'ca.crl_shards' = 0 is out of range"));
+  EXPECT_THAT(errorOf(withLine("ca", "crl_shards = 129")), HasSubstr("out of range"));
+  EXPECT_THAT(errorOf(withLine("ca", "ocsp_responder = \"ocsp\"")), HasSubstr("accepted:"));
+  EXPECT_THAT(errorOf(withLine("ca", "crl_url = \"ftp://x/crl\"")), HasSubstr("'ca.crl_url'"));
+  EXPECT_THAT(errorOf(withLine("ca", "crl_url = \"http://x/crl/\"")), HasSubstr("end with '/'"));
+  EXPECT_THAT(errorOf(withLine("ca", "crl_url = \"http://x\"")), HasSubstr("path of its own"));
+  EXPECT_THAT(errorOf(withLine("ca", "ocsp_url = \"http://x/acme/ocsp\"")),
+              HasSubstr("not under /acme"));
+  EXPECT_THAT(errorOf(withLine("ca", "ocsp_url = \"\"")), HasSubstr("'ca.ocsp_url'"));
+  EXPECT_THAT(errorOf(withLine("ca", "crl_url = \"http://x/r\"\nocsp_url = \"http://y/r/ocsp\"")),
+              HasSubstr("a path apart from crl_url's (/r)"));
+}
+
 TEST(Config, AllErrorsAreReportedTogether) {
   std::string detail = errorOf(withLine("ca", "validity_days = 0") + "zap = 1\n");
   EXPECT_THAT(detail, HasSubstr("'ca.validity_days' = 0 is out of range"));

@@ -113,6 +113,29 @@ ca_validity_days = 3650
 # Subject of the self-signed CA certificate created on first start.
 common_name = "Akamu Root CA"
 organization = "Akamu"
+# CRLs (RFC 5280): certificate shard N is listed at <crl_url>/N (N from 0, always written),
+# which the server serves (and names in each certificate's CRL Distribution Points).
+# Default: <base_url>/crl; "" turns CRLs off.
+# crl_url = )" +
+         tomlBasicString(base_url + "/crl") +
+         R"(
+# Seconds from a CRL's thisUpdate to its nextUpdate (3600..864000); it is regenerated at half
+# of that, and within seconds of a revocation.
+crl_next_update_secs = 86400
+# Number of CRL shards (1..128); a certificate's shard is fixed at issuance (serial mod shards).
+crl_shards = 1
+# Seconds an expired revoked certificate stays on its CRL (0..31536000).
+crl_lookback_secs = 86400
+# OCSP (RFC 6960/5019) is off unless this is set: the URL goes into each certificate's AIA and
+# the server answers GET and POST at its path.
+# ocsp_url = )" +
+         tomlBasicString(base_url + "/ocsp") +
+         R"(
+# Who signs OCSP responses: "ca" (the CA key) or "delegated" (a responder certificate the CA
+# issues itself at every start, key in memory only).
+ocsp_responder = "ca"
+# Seconds from an OCSP response's thisUpdate to its nextUpdate (3600..864000).
+ocsp_next_update_secs = 86400
 
 [server]
 # Audit log of security-relevant events, one JSON object per line.

@@ -28,6 +28,13 @@ TEST(InitConfig, DefaultsParseBackToDefaults) {
   EXPECT_EQ(r->ca.ca_validity_days, defaults.ca.ca_validity_days);
   EXPECT_EQ(r->ca.common_name, defaults.ca.common_name);
   EXPECT_EQ(r->ca.organization, defaults.ca.organization);
+  EXPECT_EQ(r->ca.crl_url, std::nullopt);
+  EXPECT_EQ(r->ca.crl_next_update_secs, defaults.ca.crl_next_update_secs);
+  EXPECT_EQ(r->ca.crl_shards, defaults.ca.crl_shards);
+  EXPECT_EQ(r->ca.crl_lookback_secs, defaults.ca.crl_lookback_secs);
+  EXPECT_EQ(r->ca.ocsp_url, std::nullopt);
+  EXPECT_EQ(r->ca.ocsp_responder, defaults.ca.ocsp_responder);
+  EXPECT_EQ(r->ca.ocsp_next_update_secs, defaults.ca.ocsp_next_update_secs);
   EXPECT_EQ(r->database.pool_connections, defaults.database.pool_connections);
   EXPECT_EQ(r->database.ro_connections, defaults.database.ro_connections);
   EXPECT_EQ(r->server.terms_of_service_url, std::nullopt);
@@ -94,6 +101,13 @@ TEST(InitConfig, EveryKeyIsPresentAndCommented) {
                           "ca_validity_days =",
                           "common_name =",
                           "organization =",
+                          "# crl_url =",
+                          "crl_next_update_secs =",
+                          "crl_shards =",
+                          "crl_lookback_secs =",
+                          "# ocsp_url =",
+                          "ocsp_responder =",
+                          "ocsp_next_update_secs =",
                           "[server]",
                           "audit_log_file =",
                           "# terms_of_service_url =",
@@ -124,7 +138,8 @@ TEST(InitConfig, EveryKeyIsPresentAndCommented) {
   EXPECT_EQ(uncommented, 0);
   // Optional keys, once uncommented, are accepted as written.
   std::string enabled = text;
-  for (std::string key : {"# terms_of_service_url =", "# website_url ="}) {
+  for (std::string key :
+       {"# terms_of_service_url =", "# website_url =", "# crl_url =", "# ocsp_url ="}) {
     enabled.replace(enabled.find(key), 2, "");
   }
   auto r = parseConfig(enabled, "akamu.toml", "/x");

@@ -68,6 +68,21 @@ std::optional<std::string> ipBytesToText(const unsigned char* data, int len) {
   return std::nullopt;
 }
 
+core::Result<GeneralNamePtr> uriGeneralName(const std::string& uri) {
+  if (uri.empty() || uri.find('\0') != std::string::npos) {
+    return core::fail(core::serverInternal("invalid URI \"" + uri + "\""));
+  }
+  GeneralNamePtr name(a2i_GENERAL_NAME(nullptr, nullptr, nullptr, GEN_URI, uri.c_str(), 0));
+  if (!name) return core::fail(core::serverInternal(withOpensslError("invalid URI " + uri)));
+  return name;
+}
+
+core::Result<Asn1TimePtr> asn1Time(core::TimePoint t) {
+  Asn1TimePtr out(ASN1_TIME_set(nullptr, static_cast<time_t>(core::toUnixSeconds(t))));
+  if (!out) return core::fail(core::serverInternal(withOpensslError("ASN1_TIME_set")));
+  return out;
+}
+
 core::Result<GeneralNamesPtr> identifiersToGeneralNames(
     const std::vector<core::Identifier>& identifiers) {
   GeneralNamesPtr names(GENERAL_NAMES_new());

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/problem.hpp"
 #include "core/result.hpp"
 #include "crypto/handles.hpp"
@@ -24,6 +25,18 @@ using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, OsslDeleter<AUTHORITY
 using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, OsslDeleter<ASN1_BIT_STRING_free>>;
 using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, OsslDeleter<EXTENDED_KEY_USAGE_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OsslDeleter<GENERAL_NAME_free>>;
+using CrlDistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, OsslDeleter<CRL_DIST_POINTS_free>>;
+using DistPointPtr = std::unique_ptr<DIST_POINT, OsslDeleter<DIST_POINT_free>>;
+using AuthorityInfoAccessPtr =
+    std::unique_ptr<AUTHORITY_INFO_ACCESS, OsslDeleter<AUTHORITY_INFO_ACCESS_free>>;
+using AccessDescriptionPtr =
+    std::unique_ptr<ACCESS_DESCRIPTION, OsslDeleter<ACCESS_DESCRIPTION_free>>;
+using IssuingDistPointPtr =
+    std::unique_ptr<ISSUING_DIST_POINT, OsslDeleter<ISSUING_DIST_POINT_free>>;
+using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OsslDeleter<X509_REVOKED_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OsslDeleter<ASN1_TIME_free>>;
+using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OsslDeleter<ASN1_ENUMERATED_free>>;
+using Asn1NullPtr = std::unique_ptr<ASN1_NULL, OsslDeleter<ASN1_NULL_free>>;
 
 struct ExtensionStackDeleter {
   void operator()(STACK_OF(X509_EXTENSION) * s) const noexcept {
@@ -53,6 +66,13 @@ std::optional<std::string> ipBytesToText(const unsigned char* data, int len);
 // dns/ip identifiers -> GENERAL_NAMES (dNSName / iPAddress). Other types -> malformed.
 core::Result<GeneralNamesPtr> identifiersToGeneralNames(
     const std::vector<core::Identifier>& identifiers);
+
+// A GeneralName uniformResourceIdentifier (CRL Distribution Points, AIA, Issuing Distribution
+// Point).
+core::Result<GeneralNamePtr> uriGeneralName(const std::string& uri);
+
+// An ASN1_TIME for `t` (UTCTime before 2050, GeneralizedTime after, as RFC 5280 requires).
+core::Result<Asn1TimePtr> asn1Time(core::TimePoint t);
 
 // Bounded file read; errors are serverInternal and name the path.
 core::Result<std::string> readFileBounded(const std::string& path, std::size_t max_bytes);

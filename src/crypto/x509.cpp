@@ -240,26 +240,61 @@ core::Result<X509Ptr> newCertificate(const std::vector<std::uint8_t>& serial,
 }
 
 core::Status signCertificate(X509* cert, const EVP_PKEY* key, const std::string& hash) {
-  auto type = keyTypeOf(key);
-  if (!type) return core::fail(core::serverInternal("signing key: " + type.error().detail));
-  const EVP_MD* md = nullptr;  // Ed25519 and ML-DSA sign the message itself
-  if (type->algorithm == KeyAlgorithm::kEc || type->algorithm == KeyAlgorithm::kRsa) {
-    if (hash == "SHA256") {
-      md = EVP_sha256();
-    } else if (hash == "SHA384") {
-      md = EVP_sha384();
-    } else if (hash == "SHA512") {
-      md = EVP_sha512();
-    } else {
-      return core::fail(core::serverInternal("unsupported signature hash \"" + hash +
-                                             "\" (accepted: SHA256, SHA384, SHA512)"));
-    }
-  }
+  auto md = signingDigest(key, hash);
+  if (!md) return tl::unexpected(md.error());
   // With no padding set, RSA keys sign PKCS#1 v1.5, which every client accepts.
-  if (X509_sign(cert, const_cast<EVP_PKEY*>(key), md) <= 0) {
+  if (X509_sign(cert, const_cast<EVP_PKEY*>(key), *md) <= 0) {
     return core::fail(internal("signing the certificate"));
   }
   return {};
+}
+
+core::Status addCrlDistributionPoint(X509* cert, const std::string& url) {
+  auto uri = detail::uriGeneralName(url);
+  if (!uri) return tl::unexpected(uri.error());
+  detail::CrlDistPointsPtr points(sk_DIST_POINT_new_null());
+  detail::DistPointPtr point(DIST_POINT_new());
+  if (!points || !point) return core::fail(internal("DIST_POINT_new"));
+  point->distpoint = DIST_POINT_NAME_new();
+  if (point->distpoint == nullptr) return core::fail(internal("DIST_POINT_NAME_new"));
+  point->distpoint->type = 0;  // fullName
+  point->distpoint->name.fullname = GENERAL_NAMES_new();
+  if (point->distpoint->name.fullname == nullptr ||
+      sk_GENERAL_NAME_push(point->distpoint->name.fullname, uri->get()) <= 0) {
+    return core::fail(internal("building the distribution point"));
+  }
+  uri->release();
+  if (sk_DIST_POINT_push(points.get(), point.get()) <= 0) {
+    return core::fail(internal("sk_DIST_POINT_push"));
+  }
+  point.release();
+  return addExtension(cert, NID_crl_distribution_points, points.get(), false);
+}
+
+core::Status addOcspAccess(X509* cert, const std::string& url) {
+  auto uri = detail::uriGeneralName(url);
+  if (!uri) return tl::unexpected(uri.error());
+  detail::AuthorityInfoAccessPtr aia(sk_ACCESS_DESCRIPTION_new_null());
+  detail::AccessDescriptionPtr access(ACCESS_DESCRIPTION_new());
+  if (!aia || !access) return core::fail(internal("ACCESS_DESCRIPTION_new"));
+  ASN1_OBJECT_free(access->method);
+  access->method = OBJ_nid2obj(NID_ad_OCSP);
+  GENERAL_NAME_free(access->location);
+  access->location = uri->release();
+  if (sk_ACCESS_DESCRIPTION_push(aia.get(), access.get()) <= 0) {
+    return core::fail(internal("sk_ACCESS_DESCRIPTION_push"));
+  }
+  access.release();
+  return addExtension(cert, NID_info_access, aia.get(), false);
+}
+
+// SKI of `cert` and AKI = the issuer's key identifier.
+core::Status addKeyIdentifiersFor(X509* cert, const X509* issuer) {
+  auto ski = keyIdentifier(cert);
+  if (!ski) return tl::unexpected(ski.error());
+  auto aki = authorityKeyIdFor(issuer);
+  if (!aki) return tl::unexpected(aki.error());
+  return addKeyIdentifiers(cert, *ski, *aki);
 }
 
 core::Result<X509NamePtr> nameWith(std::initializer_list<std::pair<int, const std::string*>> rdns) {
@@ -286,6 +321,50 @@ core::Result<core::TimePoint> fromAsn1Time(const ASN1_TIME* t) {
 }
 
 }  // namespace
+
+core::Result<const EVP_MD*> signingDigest(const EVP_PKEY* key, const std::string& hash) {
+  auto type = keyTypeOf(key);
+  if (!type) return core::fail(core::serverInternal("signing key: " + type.error().detail));
+  if (type->algorithm != KeyAlgorithm::kEc && type->algorithm != KeyAlgorithm::kRsa) {
+    return static_cast<const EVP_MD*>(nullptr);
+  }
+  if (hash == "SHA256") return EVP_sha256();
+  if (hash == "SHA384") return EVP_sha384();
+  if (hash == "SHA512") return EVP_sha512();
+  return core::fail(core::serverInternal("unsupported signature hash \"" + hash +
+                                         "\" (accepted: SHA256, SHA384, SHA512)"));
+}
+
+core::Result<X509Ptr> issueOcspResponderCertificate(const OcspResponderRequest& req) {
+  if (req.subject_key == nullptr || req.issuer_cert == nullptr || req.issuer_key == nullptr) {
+    return core::fail(core::serverInternal("responder request lacks a key or the issuer"));
+  }
+  auto subject = nameWith({{NID_commonName, &req.common_name}});
+  if (!subject) return tl::unexpected(subject.error());
+  auto cert = newCertificate(randomSerial(), req.not_before, req.not_after, subject->get(),
+                             X509_get_subject_name(req.issuer_cert), req.subject_key);
+  if (!cert) return tl::unexpected(cert.error());
+  X509* x = cert->get();
+  if (auto st = addBasicConstraints(x, false); !st) return tl::unexpected(st.error());
+  if (auto st = addKeyUsage(x, {0 /* digitalSignature */}); !st) return tl::unexpected(st.error());
+  detail::ExtKeyUsagePtr eku(sk_ASN1_OBJECT_new_null());
+  if (!eku || sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_OCSP_sign)) <= 0) {
+    return core::fail(internal("building extendedKeyUsage"));
+  }
+  if (auto st = addExtension(x, NID_ext_key_usage, eku.get(), false); !st) {
+    return tl::unexpected(st.error());
+  }
+  detail::Asn1NullPtr null(ASN1_NULL_new());
+  if (!null) return core::fail(internal("ASN1_NULL_new"));
+  if (auto st = addExtension(x, NID_id_pkix_OCSP_noCheck, null.get(), false); !st) {
+    return tl::unexpected(st.error());
+  }
+  if (auto st = addKeyIdentifiersFor(x, req.issuer_cert); !st) return tl::unexpected(st.error());
+  if (auto st = signCertificate(x, req.issuer_key, req.hash); !st) {
+    return tl::unexpected(st.error());
+  }
+  return cert;
+}
 
 std::vector<std::uint8_t> randomSerial() {
   std::vector<std::uint8_t> serial;
@@ -392,6 +471,14 @@ core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req) {
   auto aki = authorityKeyIdFor(req.issuer_cert);
   if (!aki) return tl::unexpected(aki.error());
   if (auto s = addKeyIdentifiers(x, ski, *aki); !s) return tl::unexpected(s.error());
+  if (req.crl_distribution_point) {
+    if (auto s = addCrlDistributionPoint(x, *req.crl_distribution_point); !s) {
+      return tl::unexpected(s.error());
+    }
+  }
+  if (req.ocsp_url) {
+    if (auto s = addOcspAccess(x, *req.ocsp_url); !s) return tl::unexpected(s.error());
+  }
 
   if (auto s = signCertificate(x, req.issuer_key, req.hash); !s) return tl::unexpected(s.error());
   return cert;

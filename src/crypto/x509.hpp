@@ -45,6 +45,12 @@ struct LeafRequest {
   bool server_auth = true;
   bool client_auth = true;
   bool subject_key_id = true;
+  // RFC 5280 §4.2.1.13: the URL of the CRL that lists this certificate once it is revoked, as
+  // the one fullName of the one DistributionPoint; nullopt = no CRL Distribution Points.
+  std::optional<std::string> crl_distribution_point;
+  // RFC 5280 §4.2.2.1: Authority Information Access with this OCSP responder URL; nullopt = no
+  // AIA. Per request, so that a certificate profile can leave either out.
+  std::optional<std::string> ocsp_url;
 };
 
 // X.509 v3 leaf: issuer = issuer_cert's subject; subject = CN if given else empty; SAN
@@ -56,6 +62,24 @@ core::Result<X509Ptr> issueLeafCertificate(const LeafRequest& req);
 
 // The AKI keyIdentifier of every leaf `issuer` signs: its SKI, or the SKI it would have had.
 core::Result<std::vector<std::uint8_t>> authorityKeyIdFor(const X509* issuer);
+// A delegated OCSP responder certificate (RFC 6960 §4.2.2.2): issued by the CA for a key of
+// the responder's own, EKU id-kp-OCSPSigning only, id-pkix-ocsp-nocheck (§4.2.2.2.1: relying
+// parties do not check its revocation, so its validity should be short), critical KeyUsage
+// digitalSignature, critical BasicConstraints cA=FALSE, SKI and AKI.
+struct OcspResponderRequest {
+  const EVP_PKEY* subject_key = nullptr;
+  std::string common_name;
+  core::TimePoint not_before{};
+  core::TimePoint not_after{};
+  const X509* issuer_cert = nullptr;
+  const EVP_PKEY* issuer_key = nullptr;
+  std::string hash = "SHA256";
+};
+core::Result<X509Ptr> issueOcspResponderCertificate(const OcspResponderRequest& req);
+
+// The digest to sign with `key` for a configured hash name (SHA256|SHA384|SHA512); nullptr for
+// Ed25519 and ML-DSA, which sign the message itself.
+core::Result<const EVP_MD*> signingDigest(const EVP_PKEY* key, const std::string& hash);
 
 struct CaRequest {
   const EVP_PKEY* key = nullptr;

@@ -640,6 +640,7 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
   acme::Certificate cert;
   cert.id = core::randomToken(12);
   cert.serial_hex = issued->serial_hex;
+  cert.crl_shard = issued->crl_shard;
   cert.account_id = order.account_id;
   cert.order_id = order.id;
   cert.pem_chain = std::move(issued->pem_chain);
@@ -944,6 +945,7 @@ Task<void> RegistrationAuthority::revoke(const Requester& requester, RevocationR
   }
   auditOutcome("cert.revoke", true, deps_.urls.certificate(c.id), requester.principal(),
                "serial " + c.serial_hex + " reason " + std::to_string(reason));
+  if (deps_.on_revoked) deps_.on_revoked(c);
   co_return core::Status{};
 }
 

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -49,6 +50,9 @@ struct RaDeps {
   const core::Clock& clock;
   validation::ValidationEngine& validation;
   const ResourceUrls& urls;
+  // Told, after a revocation has committed, which certificate it was: the CRL generator and
+  // the OCSP cache act on it. Null = nobody listens. Must not block (it runs on the request).
+  std::function<void(const acme::Certificate&)> on_revoked = nullptr;
 };
 
 // Who signed the request, as the front end verified it.

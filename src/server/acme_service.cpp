@@ -125,6 +125,24 @@ HttpResponse AcmeService::json(int status, const boost::json::object& body) cons
 
 boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
   const auto started = std::chrono::steady_clock::now();
+  // CRL and OCSP are not ACME resources: no JWS, no nonce, no Link, no problem documents.
+  if (deps_.revocation && !request.transport_problem && deps_.revocation->matches(request.path)) {
+    int status = 500;
+    HttpResponse response;
+    try {
+      response = co_await deps_.revocation->handle(request);
+      status = response.status;
+    } catch (const std::exception& e) {
+      spdlog::error("revocation request path={} failed: {}", request.path, e.what());
+      response = HttpResponse{500, "text/plain; charset=utf-8", {}, "internal error\n"};
+    }
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    spdlog::log(levelFor(status, static_cast<spdlog::level::level_enum>(success_log_level_)),
+                "request method={} route=revocation status={} us={}", request.method, status, us);
+    co_return response;
+  }
   const Route* route = nullptr;
   std::string account_id;
   core::Result<HttpResponse> result = core::fail(core::serverInternal("no response"));

@@ -26,6 +26,7 @@
 #include "server/acme_urls.hpp"
 #include "server/http_types.hpp"
 #include "server/nonce_pool.hpp"
+#include "server/revocation_endpoints.hpp"
 #include "store/store.hpp"
 
 namespace akamu::server {
@@ -35,6 +36,8 @@ struct ServiceDeps {
   store::Store& store;  // only to look up the account of a kid
   ra::RegistrationAuthority& ra;
   ra::AuditLog& audit;
+  // CRL and OCSP paths, answered before ACME routing; null = neither is served.
+  RevocationEndpoints* revocation = nullptr;
 };
 
 // What a route accepts (RFC 8555 §6.2, §6.3).

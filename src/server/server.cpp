@@ -114,9 +114,15 @@ core::Status Server::start() {
   validation_ = std::make_unique<validation::ValidationEngine>(
       *resolver_, persist_resolver_ ? *persist_resolver_ : *resolver_, std::move(checks));
   urls_ = std::make_unique<AcmeUrls>(base_url_);
-  ra_ = std::make_unique<ra::RegistrationAuthority>(
-      ra::RaDeps{config_, *store_, *ca_, *audit_, *clock_, *validation_, *urls_});
-  service_ = std::make_unique<AcmeService>(ServiceDeps{config_, *store_, *ra_, *audit_}, *urls_);
+  if (auto s = startRevocation(); !s) return s;
+  ra::RaDeps ra_deps{config_, *store_, *ca_, *audit_, *clock_, *validation_, *urls_};
+  ra_deps.on_revoked = [this](const acme::Certificate& cert) {
+    if (crl_schedule_) crl_schedule_->shardChanged(cert.crl_shard);
+    if (ocsp_) ocsp_->invalidate(cert.serial_hex);
+  };
+  ra_ = std::make_unique<ra::RegistrationAuthority>(std::move(ra_deps));
+  service_ = std::make_unique<AcmeService>(
+      ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get()}, *urls_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -153,6 +159,25 @@ core::Status Server::start() {
         }
       });
   retention_->start();
+  // Threads needed from here on: the first CRLs are generated on the loop.
+  if (crls_) {
+    // Every shard once before start() returns, so the CRLs are there when the server answers;
+    // a failure is only logged: the schedule retries.
+    for (int shard = 0; shard < crls_->shards(); ++shard) {
+      auto done = boost::asio::co_spawn(ioc_, crls_->runOnce(shard), boost::asio::use_future);
+      startThreadsOnce(n, loop_per_thread);
+      if (auto st = done.get(); !st) {
+        spdlog::warn("crl: generating shard {} failed: {}", shard, st.error().detail);
+      }
+    }
+    crl_schedule_->start();
+  }
+  startThreadsOnce(n, loop_per_thread);
+  return {};
+}
+
+void Server::startThreadsOnce(unsigned n, bool loop_per_thread) {
+  if (!threads_.empty()) return;
   for (unsigned i = 0; i < (loop_per_thread ? 1 : n); ++i) {
     threads_.emplace_back([this] {
       auto guard = boost::asio::make_work_guard(ioc_);
@@ -165,11 +190,42 @@ core::Status Server::start() {
       loop->run();
     });
   }
+}
+
+core::Status Server::startRevocation() {
+  const auto& ca = config_.ca;
+  ca::RevocationUrls urls;
+  urls.crl_base = config::effectiveCrlUrl(ca, base_url_);
+  urls.crl_shards = ca.crl_shards;
+  urls.ocsp_url = ca.ocsp_url;
+  ca_->configureRevocation(urls);
+  if (urls.crl_base) {
+    ra::CrlSettings settings;
+    settings.shards = ca.crl_shards;
+    settings.next_update = std::chrono::seconds(ca.crl_next_update_secs);
+    settings.lookback = std::chrono::seconds(ca.crl_lookback_secs);
+    crls_ = std::make_unique<ra::CrlGenerator>(*store_, *ca_, *clock_, settings);
+    crl_schedule_ = std::make_unique<ra::CrlSchedule>(
+        ioc_.get_executor(), *crls_, *clock_, [](int shard, const core::Status& st) {
+          if (!st) spdlog::warn("crl: generating shard {} failed: {}", shard, st.error().detail);
+        });
+  }
+  if (urls.ocsp_url) {
+    ra::OcspSettings settings;
+    settings.delegated = ca.ocsp_responder == "delegated";
+    settings.next_update = std::chrono::seconds(ca.ocsp_next_update_secs);
+    auto responder = ra::OcspResponder::create(*store_, *ca_, *clock_, settings);
+    if (!responder) return core::fail(responder.error());
+    ocsp_ = std::move(*responder);
+  }
+  revocation_ = std::make_unique<RevocationEndpoints>(urls.crl_base, crls_.get(), urls.ocsp_url,
+                                                      ocsp_.get(), *clock_);
   return {};
 }
 
 core::Status Server::addIncident(const acme::Incident& incident) {
-  auto done = boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
+  auto done =
+      boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
   return done.get();
 }
 
@@ -184,6 +240,7 @@ void Server::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (retention_) retention_->stop();
+  if (crl_schedule_) crl_schedule_->stop();
   if (http_) http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   for (auto& loop : worker_loops_) loop->stop();
@@ -202,6 +259,10 @@ Server::~Server() {
   retention_.reset();
   service_.reset();
   ra_.reset();
+  revocation_.reset();
+  crl_schedule_.reset();
+  ocsp_.reset();
+  crls_.reset();
   validation_.reset();
   persist_resolver_.reset();
   resolver_.reset();

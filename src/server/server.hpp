@@ -11,9 +11,12 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "ra/audit_log.hpp"
+#include "ra/crl_generator.hpp"
+#include "ra/ocsp_responder.hpp"
 #include "ra/registration_authority.hpp"
 #include "server/acme_service.hpp"
 #include "server/http_server.hpp"
+#include "server/revocation_endpoints.hpp"
 #include "store/retention.hpp"
 #include "store/store.hpp"
 #include "validation/engine.hpp"
@@ -49,9 +52,20 @@ class Server {
   // Declares an incident (RFC 9773 §4.2) in the server's store, as `akamu incident add` does;
   // blocks until it is committed. Needs start().
   core::Status addIncident(const acme::Incident& incident);
+  // The revocation jobs, after start(): null when CRLs / OCSP are off.
+  ra::CrlGenerator* crlGenerator() { return crls_.get(); }
+  ra::OcspResponder* ocspResponder() { return ocsp_.get(); }
+  // Makes the CRL schedule look at the clock now (after a test moved a fake clock); it
+  // regenerates the shards that are due.
+  void pokeCrlSchedule() {
+    if (crl_schedule_) crl_schedule_->poke();
+  }
 
  private:
   Server() = default;
+  // CA revocation URLs, the CRL generator and schedule, the OCSP responder, their endpoints.
+  core::Status startRevocation();
+  void startThreadsOnce(unsigned n, bool loop_per_thread);
 
   config::Config config_;
   std::shared_ptr<core::Clock> clock_;
@@ -76,6 +90,10 @@ class Server {
   // The roles, built by start(): front end -> RA -> validation / store / CA.
   std::unique_ptr<AcmeUrls> urls_;
   std::unique_ptr<validation::ValidationEngine> validation_;
+  std::unique_ptr<ra::CrlGenerator> crls_;
+  std::unique_ptr<ra::CrlSchedule> crl_schedule_;
+  std::unique_ptr<ra::OcspResponder> ocsp_;
+  std::unique_ptr<RevocationEndpoints> revocation_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;

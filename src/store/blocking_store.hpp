@@ -112,6 +112,10 @@ class BlockingStore {
   Result<std::optional<acme::Incident>> findIncidentFor(const acme::Certificate& cert) {
     return run(store_->findIncidentFor(cert));
   }
+  Result<std::vector<RevokedCertificate>> listRevokedCertificates(int shard,
+                                                                  core::TimePoint cutoff) {
+    return run(store_->listRevokedCertificates(shard, cutoff));
+  }
   Result<PruneCounts> pruneExpired(core::TimePoint cutoff, std::size_t max_orders) {
     return run(store_->pruneExpired(cutoff, max_orders));
   }

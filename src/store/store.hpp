@@ -46,6 +46,13 @@ struct PruneCounts {
   bool more = false;
 };
 
+// One entry of a CRL: a revoked certificate as the CRL generator lists it.
+struct RevokedCertificate {
+  std::string serial_hex;
+  core::TimePoint revoked_at{};
+  int reason = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -127,6 +134,11 @@ class Store {
   // Marks the certificate revoked if it is not yet; false if it already was.
   virtual Awaitable<Result<bool>> revokeCertificate(const std::string& id, int reason,
                                                     core::TimePoint at) = 0;
+  // The revoked certificates of CRL shard `shard` whose notAfter is at or after
+  // `expired_cutoff` (the CRL generator passes now - lookback, so a certificate stays listed
+  // for the lookback after it expires), ordered by serial_hex. One snapshot.
+  virtual Awaitable<Result<std::vector<RevokedCertificate>>> listRevokedCertificates(
+      int shard, core::TimePoint expired_cutoff) = 0;
 
   // Incidents (RFC 9773 §4.2). Ids are unique (kConflict otherwise).
   virtual Awaitable<Status> insertIncident(const acme::Incident& incident) = 0;

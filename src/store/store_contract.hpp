@@ -1112,6 +1112,66 @@ TEST_P(StoreContract, RevokeCertificateOnlyOnce) {
   EXPECT_FALSE(*missing);
 }
 
+TEST_P(StoreContract, CertificateKeepsItsCrlShard) {
+  Order o = seedOrder("o1", OrderStatus::kProcessing);
+  Certificate cert = makeCert("cert1", "0123", o);
+  cert.crl_shard = 37;
+  issue(o, cert);
+  auto got = store_->findCertificateBySerial("0123");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->crl_shard, 37);
+  EXPECT_EQ(describe(**got), describe(cert));
+}
+
+// What a CRL of one shard lists: revoked certificates of that shard only, while their notAfter
+// is at or after the cutoff (now - lookback); reasons and times as revoked.
+TEST_P(StoreContract, ListRevokedCertificatesByShardAndExpiry) {
+  struct Seed {
+    const char* id;
+    const char* serial;
+    int shard;
+    std::int64_t not_after;
+    std::optional<int> reason;  // nullopt = not revoked
+  };
+  const Seed seeds[] = {
+      {"c1", "0b", 1, 1'800'000'000, 1},   // listed
+      {"c2", "0a", 1, 1'800'000'000, 0},   // listed, reason unspecified
+      {"c3", "0c", 1, 1'800'000'000, {}},  // not revoked
+      {"c4", "0d", 2, 1'800'000'000, 4},   // another shard
+      {"c5", "0e", 1, 1'700'000'099, 5},   // expired before the cutoff
+      {"c6", "0f", 1, 1'700'000'100, 9},   // expires exactly at the cutoff: still listed
+  };
+  for (const Seed& seed : seeds) {
+    Order o = seedOrder(std::string("o-") + seed.id, OrderStatus::kProcessing);
+    Certificate c = makeCert(seed.id, seed.serial, o);
+    c.crl_shard = seed.shard;
+    c.not_after = at(seed.not_after);
+    issue(o, c);
+    if (seed.reason) {
+      auto r = store_->revokeCertificate(seed.id, *seed.reason, at(1'700'000'010));
+      ASSERT_TRUE(r && *r) << seed.id;
+    }
+  }
+  auto listed = store_->listRevokedCertificates(1, at(1'700'000'100));
+  ASSERT_TRUE(listed) << listed.error().detail;
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].serial_hex, "0a");
+  EXPECT_EQ((*listed)[0].reason, 0);
+  EXPECT_EQ((*listed)[1].serial_hex, "0b");
+  EXPECT_EQ((*listed)[1].reason, 1);
+  EXPECT_EQ(describe((*listed)[1].revoked_at), describe(at(1'700'000'010)));
+  EXPECT_EQ((*listed)[2].serial_hex, "0f");
+  EXPECT_EQ((*listed)[2].reason, 9);
+
+  auto other = store_->listRevokedCertificates(2, at(1'700'000'100));
+  ASSERT_TRUE(other);
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].serial_hex, "0d");
+  auto empty = store_->listRevokedCertificates(3, at(0));
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
 TEST_P(StoreContract, ConcurrentFinalizeHasExactlyOneWinner) {
   Order o = seedOrder("o1", OrderStatus::kProcessing);
   constexpr int kCalls = 8;

@@ -90,7 +90,7 @@ inline std::string describe(const Certificate& c) {
       << c.pem_chain << "|" << describe(c.not_before) << "|" << describe(c.not_after) << "|"
       << c.revoked << "|" << (c.revocation_reason ? std::to_string(*c.revocation_reason) : "none")
       << "|" << describe(c.revoked_at) << "|" << c.profile << "|" << describe(c.issued_at) << "|"
-      << describe(c.renewal_start) << "|" << describe(c.renewal_end);
+      << describe(c.renewal_start) << "|" << describe(c.renewal_end) << "|shard " << c.crl_shard;
   return out.str();
 }
 template <class T>

@@ -146,11 +146,20 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_match ON incidents(scope, value, created_at);
 )sql";
 
+// CRLs: each certificate's shard, fixed at issuance (existing certificates, issued without a
+// CRL Distribution Point, join shard 0), and a partial index of the revoked rows for the CRL
+// generator's per-shard listing.
+constexpr const char* kCrlShards = R"sql(
+ALTER TABLE certificates ADD COLUMN crl_shard INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX certificates_revoked_by_shard ON certificates(crl_shard, not_after) WHERE revoked;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
     {3, "retention indexes", kRetention},
     {4, "ARI replacements, incidents and certificate profiles", kAriAndProfiles},
+    {5, "crl shards", kCrlShards},
 };
 
 std::string errorOf(PGconn* conn, const PGresult* result) {

@@ -58,6 +58,7 @@ enum Stmt : std::size_t {
   kSelectCertificateById,
   kSelectCertificateBySerial,
   kRevokeCertificate,
+  kListRevokedCertificates,
   kPruneExpired,
   kDeleteDeadReplacement,
   kInsertReplacement,
@@ -74,7 +75,7 @@ enum Stmt : std::size_t {
   "certificate_id, created_at, profile, replaces, replaces_serial"
 #define AKAMU_CERT_COLUMNS                                                            \
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
-  "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end"
+  "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end, crl_shard"
 #define AKAMU_INCIDENT_COLUMNS "id, scope, value, explanation_url, created_at"
 // An authorization (8 columns) then one of its challenges (6 columns, NULL when it has none).
 #define AKAMU_AUTHZ_CHALLENGE_COLUMNS                                                 \
@@ -174,7 +175,7 @@ constexpr Statement kStatements[] = {
      "INSERT INTO certificates(" AKAMU_CERT_COLUMNS
      ") SELECT $11::text, $12::text, $13::text, $14::text, $15::bytea, $16::bigint, "
      "$17::bigint, $18::boolean, $19::integer, $20::bigint, $21::text, $22::bigint, "
-     "$23::bigint, $24::bigint FROM won"},
+     "$23::bigint, $24::bigint, $25::integer FROM won"},
     {"akamu_select_certificate_by_id",
      "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE id = $1"},
     {"akamu_select_certificate_by_serial",
@@ -182,6 +183,11 @@ constexpr Statement kStatements[] = {
     {"akamu_revoke_certificate",
      "UPDATE certificates SET revoked = true, revocation_reason = $2, revoked_at = $3 "
      "WHERE id = $1 AND NOT revoked"},
+    // `WHERE revoked` as the partial index certificates_revoked_by_shard is declared.
+    {"akamu_list_revoked_certificates",
+     "SELECT serial_hex, revoked_at, revocation_reason FROM certificates "
+     "WHERE revoked AND crl_shard = $1::integer AND not_after >= $2::bigint "
+     "ORDER BY serial_hex COLLATE \"C\""},
     // Retention in one statement (one snapshot; foreign keys are checked at its end, after
     // every delete). Rows another transaction is changing are skipped, not waited for: the
     // next pass gets them. Orders are locked so that one gaining a certificate meanwhile is
@@ -402,6 +408,7 @@ core::Result<Certificate> readCertificate(Row r) {
   c.profile = r.text(10);
   c.issued_at = r.time(11);
   setRenewalWindow(c, r.optTime(12), r.optTime(13));
+  c.crl_shard = static_cast<int>(r.int64(14));
   if (!r.ok()) return fail(corrupt("certificate"));
   return c;
 }
@@ -819,7 +826,8 @@ class PostgresStore final : public Store {
         .text(cert.profile)
         .int64(seconds(cert.issued_at))
         .optInt64(seconds(window.start))
-        .optInt64(seconds(window.end));
+        .optInt64(seconds(window.end))
+        .int64(cert.crl_shard);
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return rowsAffected((*r)[0].get()) == 1;
@@ -899,6 +907,29 @@ class PostgresStore final : public Store {
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return readOne<acme::Incident>((*r)[0].get(), readIncident);
+  }
+
+  // The main pool, not the read-only one: the CRL generator runs right after a revocation
+  // commits and must see it.
+  Awaitable<Result<std::vector<store::RevokedCertificate>>> listRevokedCertificates(
+      int shard, TimePoint expired_cutoff) override {
+    std::vector<Command> cmds{command(kListRevokedCertificates)};
+    cmds[0].params.int64(shard).int64(seconds(expired_cutoff));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<store::RevokedCertificate> out;
+    out.reserve(static_cast<std::size_t>(PQntuples(result)));
+    for (int i = 0; i < PQntuples(result); ++i) {
+      Row row(result, i);
+      store::RevokedCertificate entry;
+      entry.serial_hex = row.text(0);
+      entry.revoked_at = row.time(1);
+      entry.reason = static_cast<int>(row.optInt64(2).value_or(0));
+      if (!row.ok()) co_return fail(corrupt("revoked certificate"));
+      out.push_back(std::move(entry));
+    }
+    co_return out;
   }
 
   Awaitable<Result<PruneCounts>> pruneExpired(TimePoint cutoff, std::size_t max_orders) override {

@@ -407,8 +407,10 @@ TEST_F(PgClaimLockTest, DeactivationWaitsForAClaimInProgress) {
 TEST_F(PgStoreTest, MigrationsRecordVersionsAndRunOnce) {
   openStore();
   const std::string latest = std::to_string(latestSchemaVersion());
+  // Version numbers may have gaps (see the SQLite migrations test): one row per migration.
+  const std::string applied = std::to_string(migrations().size());
   EXPECT_EQ(query("SELECT max(version) FROM schema_migrations"), latest);
-  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), latest);
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), applied);
   EXPECT_EQ(query("SELECT count(*) FROM schema_migrations WHERE applied_at IS NULL"), "0");
   // In the connection's schema, not hard-coded to public.
   EXPECT_EQ(query("SELECT table_schema FROM information_schema.tables "
@@ -419,7 +421,7 @@ TEST_F(PgStoreTest, MigrationsRecordVersionsAndRunOnce) {
   store_.reset();
 
   openStore();
-  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), latest);
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), applied);
   auto account = run(store_->getAccount("acct1"));
   ASSERT_TRUE(account && account->has_value());
 }
@@ -440,7 +442,7 @@ TEST_F(PgStoreTest, ConcurrentOpensOnAFreshSchemaAllSucceed) {
   }
   for (auto& t : threads) t.join();
   for (const auto& e : errors) EXPECT_EQ(e, "");
-  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), std::to_string(latestSchemaVersion()));
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), std::to_string(migrations().size()));
 }
 
 TEST_F(PgStoreTest, RefusesSchemaNewerThanThisBuild) {

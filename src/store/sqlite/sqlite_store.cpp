@@ -103,10 +103,11 @@ constexpr std::string_view kSelectChallenges =
 constexpr std::string_view kInsertCertificate =
     "INSERT INTO certificates(id, serial_hex, account_id, order_id, pem_chain, not_before, "
     "not_after, revoked, revocation_reason, revoked_at, profile, issued_at, renewal_start, "
-    "renewal_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "renewal_end, crl_shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+    "?15)";
 #define AKAMU_CERT_COLUMNS                                                            \
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
-  "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end"
+  "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end, crl_shard"
 constexpr std::string_view kSelectCertificateById =
     "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE id = ?1";
 constexpr std::string_view kSelectCertificateBySerial =
@@ -115,6 +116,10 @@ constexpr std::string_view kSelectCertificateBySerial =
 constexpr std::string_view kRevokeCertificate =
     "UPDATE certificates SET revoked = 1, revocation_reason = ?2, revoked_at = ?3 "
     "WHERE id = ?1 AND revoked = 0";
+// `revoked = 1` as the partial index (certificates_revoked_by_shard) is declared, so it is used.
+constexpr std::string_view kListRevokedCertificates =
+    "SELECT serial_hex, revoked_at, revocation_reason FROM certificates "
+    "WHERE revoked = 1 AND crl_shard = ?1 AND not_after >= ?2 ORDER BY serial_hex";
 
 // ARI replacement claims (insertReplacementOrder). A claim is dead when its order is gone
 // (pruned), invalid, or pending/ready and expired at ?2; only a live one keeps the serial.
@@ -261,6 +266,7 @@ core::Result<Certificate> readCertificate(const Statement& s) {
   c.profile = s.columnText(10);
   c.issued_at = core::fromUnixSeconds(s.columnInt(11));
   setRenewalWindow(c, timeOpt(s.columnOptInt(12)), timeOpt(s.columnOptInt(13)));
+  c.crl_shard = static_cast<int>(s.columnInt(14));
   return c;
 }
 
@@ -424,7 +430,8 @@ core::Status insertCertificateRow(Database& db, const Certificate& c) {
   s->bindText(11, c.profile)
       .bindInt(12, seconds(c.issued_at))
       .bindOptInt(13, seconds(window.start))
-      .bindOptInt(14, seconds(window.end));
+      .bindOptInt(14, seconds(window.end))
+      .bindInt(15, c.crl_shard);
   if (auto rc = s->run(); !rc) return fail(rc.error());
   return {};
 }
@@ -941,6 +948,27 @@ class SqliteStore final : public Store {
       auto incident = readIncident(*s);
       if (!incident) return fail(incident.error());
       return std::optional<acme::Incident>(std::move(*incident));
+    });
+  }
+
+  Awaitable<Result<std::vector<store::RevokedCertificate>>> listRevokedCertificates(
+      int shard, TimePoint expired_cutoff) override {
+    co_return read([&](Database& db) -> Result<std::vector<store::RevokedCertificate>> {
+      auto s = db.prepare(kListRevokedCertificates);
+      if (!s) return fail(s.error());
+      s->bindInt(1, shard).bindInt(2, seconds(expired_cutoff));
+      std::vector<store::RevokedCertificate> out;
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        store::RevokedCertificate r;
+        r.serial_hex = s->columnText(0);
+        r.revoked_at = core::fromUnixSeconds(s->columnOptInt(1).value_or(0));
+        r.reason = static_cast<int>(s->columnOptInt(2).value_or(0));
+        out.push_back(std::move(r));
+      }
+      return out;
     });
   }
 
