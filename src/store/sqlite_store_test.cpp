@@ -14,7 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include "acme/renewal_window.hpp"
 #include "store/blocking_store.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite/database.hpp"
@@ -218,18 +217,7 @@ TEST(SqliteFileStore, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
   ASSERT_TRUE(store) << store.error().detail;
   EXPECT_EQ(queryRaw(file.path(), "SELECT max(version) FROM schema_migrations"),
             std::to_string(sqlite::latestSchemaVersion()));
-  auto cert = (*store)->getCertificate("cert1");
-  ASSERT_TRUE(cert && cert->has_value()) << (cert ? "none" : cert.error().detail);
-  EXPECT_EQ((*cert)->profile, "");
-  EXPECT_EQ(describe((*cert)->issued_at), "1700000000");
-  const auto window = acme::renewalWindowFor(at(1'700'000'000), at(1'707'776'000));
-  EXPECT_EQ(describe((*cert)->renewal_start), describe(window.start));
-  EXPECT_EQ(describe((*cert)->renewal_end), describe(window.end));
-  auto order = (*store)->getOrder("o1");
-  ASSERT_TRUE(order && order->has_value()) << (order ? "none" : order.error().detail);
-  EXPECT_EQ((*order)->profile, "");
-  EXPECT_FALSE((*order)->replaces.has_value());
-  EXPECT_FALSE((*order)->replaces_serial.has_value());
+  contract::expectVersion3RowsWithAriDefaults(**store);
 }
 
 TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {

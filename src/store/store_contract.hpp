@@ -120,6 +120,24 @@ inline Awaitable<Result<DeactivationSeen>> deactivateThenReadOrder(Store* store,
   co_return seen;
 }
 
+// The backends' migration tests seed a schema-version-3 database with order o1 and its
+// certificate cert1 (valid from 1'700'000'000 to 1'707'776'000), then open it: those rows read
+// back with the defaults of ARI and profiles.
+inline void expectVersion3RowsWithAriDefaults(BlockingStore& store) {
+  auto cert = store.getCertificate("cert1");
+  ASSERT_TRUE(cert && cert->has_value()) << (cert ? "none" : cert.error().detail);
+  EXPECT_EQ((*cert)->profile, "");
+  EXPECT_EQ(describe((*cert)->issued_at), "1700000000");
+  const auto window = acme::renewalWindowFor(at(1'700'000'000), at(1'707'776'000));
+  EXPECT_EQ(describe((*cert)->renewal_start), describe(window.start));
+  EXPECT_EQ(describe((*cert)->renewal_end), describe(window.end));
+  auto order = store.getOrder("o1");
+  ASSERT_TRUE(order && order->has_value()) << (order ? "none" : order.error().detail);
+  EXPECT_EQ((*order)->profile, "");
+  EXPECT_FALSE((*order)->replaces.has_value());
+  EXPECT_FALSE((*order)->replaces_serial.has_value());
+}
+
 // ---- fixture ------------------------------------------------------------------------------
 
 class StoreContract : public ::testing::TestWithParam<BackendFactory> {

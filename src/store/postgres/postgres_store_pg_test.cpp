@@ -24,7 +24,6 @@
 #include <thread>
 #include <vector>
 
-#include "acme/renewal_window.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -644,18 +643,8 @@ TEST_F(PgStoreTest, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
   openStore();
   EXPECT_EQ(query("SELECT max(version) FROM schema_migrations"),
             std::to_string(latestSchemaVersion()));
-  auto cert = run(store_->getCertificate("cert1"));
-  ASSERT_TRUE(cert && cert->has_value()) << (cert ? "none" : cert.error().detail);
-  EXPECT_EQ((*cert)->profile, "");
-  EXPECT_EQ(describe((*cert)->issued_at), "1700000000");
-  const auto window = acme::renewalWindowFor(at(1'700'000'000), at(1'707'776'000));
-  EXPECT_EQ(describe((*cert)->renewal_start), describe(window.start));
-  EXPECT_EQ(describe((*cert)->renewal_end), describe(window.end));
-  auto order = run(store_->getOrder("o1"));
-  ASSERT_TRUE(order && order->has_value()) << (order ? "none" : order.error().detail);
-  EXPECT_EQ((*order)->profile, "");
-  EXPECT_FALSE((*order)->replaces.has_value());
-  EXPECT_FALSE((*order)->replaces_serial.has_value());
+  BlockingStore store(*store_, &io_);
+  contract::expectVersion3RowsWithAriDefaults(store);
 }
 
 // ---- failures -----------------------------------------------------------------------------
