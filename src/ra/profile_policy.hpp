@@ -23,7 +23,8 @@ core::Result<const config::ProfileConfig*> profileFor(const config::Config& conf
                                                       const std::string& account_id);
 
 // The order's identifiers (already checked for syntax) against the profile: at most
-// max_names (`rejectedIdentifier`, as for the server-wide limit), each of an allowed type and a wildcard only where allowed
+// max_names (`rejectedIdentifier`, as for the server-wide limit), each of an allowed type and a
+// wildcard only where allowed
 // (`rejectedIdentifier`, one subproblem per identifier refused).
 core::Status checkProfileIdentifiers(const config::ProfileConfig& profile,
                                      const std::vector<core::Identifier>& identifiers);

@@ -521,10 +521,10 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
   // The profile again: it may have been changed or removed (a restart with a new
   // configuration) since the order was accepted, or the account taken off its list.
   // Orders stored before profiles existed have none: they get the default.
-  auto profile = profileFor(
-      deps_.config,
-      order->profile.empty() ? std::nullopt : std::optional<std::string>(order->profile),
-      requester.account->id);
+  auto profile =
+      profileFor(deps_.config,
+                 order->profile.empty() ? std::nullopt : std::optional<std::string>(order->profile),
+                 requester.account->id);
   if (!profile) co_return fail(profile.error());
   auto csr = crypto::parseCsr(csr_der);
   if (!csr) co_return fail(csr.error());
