@@ -84,6 +84,8 @@ void addOptions(CLI::App& app, Options& o) {
   app.add_flag("--no-raw", o.no_raw, "omit the per-issuance array from the JSON output");
   app.add_flag("--ari", o.ari,
                "after each download, GET the certificate's renewal info (a phase of its own)");
+  app.add_flag("--ocsp", o.ocsp,
+               "after each download, ask the certificate's OCSP responder (a phase of its own)");
   app.add_option("--profile", o.profile,
                  "request this certificate profile in every newOrder (spawned servers offer "
                  "default and shortlived)");

@@ -46,6 +46,9 @@ struct Options {
   std::string save_certs;
   // Lifecycle phases: after each download, GET the certificate's renewal info (RFC 9773).
   bool ari = false;
+  // After each download (and renewal info), one OCSP request to the leaf's AIA responder.
+  // Spawned servers get [ca] ocsp_url.
+  bool ocsp = false;
   std::string profile;  // newOrder "profile" (empty: none sent)
 
   // Filled by validate().

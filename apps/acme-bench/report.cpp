@@ -70,7 +70,7 @@ Report summarize(const Options& o, const RunResult& run, const MemoryMilestones&
   std::vector<std::string> errors;
   std::int64_t first_start = 0, last_end = 0;
   bool any = false;
-  double sums[6] = {0, 0, 0, 0, 0, 0};
+  double sums[8] = {};
   for (const auto& is : run.issuances) {
     if (!is.measured) continue;
     ++r.total;
@@ -91,6 +91,7 @@ Report summarize(const Options& o, const RunResult& run, const MemoryMilestones&
     sums[4] += is.download_ms;
     sums[5] += is.verify_ms;
     sums[6] += is.ari_ms;
+    sums[7] += is.ocsp_ms;
   }
   r.wall_sec = any ? static_cast<double>(last_end - first_start) / 1e9 : 0;
   r.throughput_per_sec = r.wall_sec > 0 ? static_cast<double>(r.ok) / r.wall_sec : 0;
@@ -104,6 +105,7 @@ Report summarize(const Options& o, const RunResult& run, const MemoryMilestones&
     r.download_ms = sums[4] / n;
     r.verify_ms = sums[5] / n;
     r.ari_ms = sums[6] / n;
+    r.ocsp_ms = sums[7] / n;
   }
   r.errors = groupErrors(errors);
 
@@ -168,6 +170,7 @@ json::object toJson(const Options& o, const Environment& env, const Report& r, c
       {"floor", o.floor},
       {"save_certs", o.save_certs.empty() ? json::value(nullptr) : json::value(o.save_certs)},
       {"ari", o.ari},
+      {"ocsp", o.ocsp},
       {"profile", o.profile.empty() ? json::value(nullptr) : json::value(o.profile)},
       {"directory_url", env.directory_url},
       {"openssl", env.openssl},
@@ -188,6 +191,7 @@ json::object toJson(const Options& o, const Environment& env, const Report& r, c
   };
   if (o.verify_cert) phases["verify_ms"] = round3(r.verify_ms);
   if (o.ari) phases["ari_ms"] = round3(r.ari_ms);
+  if (o.ocsp) phases["ocsp_ms"] = round3(r.ocsp_ms);
   out["phases"] = std::move(phases);
   out["memory"] = json::object{
       {"start_live_bytes", r.start_live_bytes},
@@ -251,6 +255,7 @@ json::object toJson(const Options& o, const Environment& env, const Report& r, c
       };
       if (o.verify_cert) e["verify_ms"] = round3(is.verify_ms);
       if (o.ari) e["ari_ms"] = round3(is.ari_ms);
+      if (o.ocsp) e["ocsp_ms"] = round3(is.ocsp_ms);
       if (!is.ok) e["error"] = is.error;
       raw.push_back(std::move(e));
     }
@@ -280,8 +285,8 @@ std::string toText(const Options& o, const Environment& env, const Report& r,
       "max {:.2f}\n\n",
       l.mean, l.p50, l.p95, l.p99, l.min, l.max);
   s += "  phase          mean ms   share\n";
-  const double sum =
-      r.new_order_ms + r.authz_ms + r.challenge_ms + r.finalize_ms + r.download_ms + r.ari_ms;
+  const double sum = r.new_order_ms + r.authz_ms + r.challenge_ms + r.finalize_ms + r.download_ms +
+                     r.ari_ms + r.ocsp_ms;
   auto row = [&](const char* name, double v) {
     s += fmt::format("  {:<12} {:>9.3f}   {:>4.0f}%\n", name, v, sum > 0 ? 100.0 * v / sum : 0.0);
   };
@@ -291,6 +296,7 @@ std::string toText(const Options& o, const Environment& env, const Report& r,
   row("finalize", r.finalize_ms);
   row("download", r.download_ms);
   if (o.ari) row("renewal_info", r.ari_ms);
+  if (o.ocsp) row("ocsp", r.ocsp_ms);
   if (o.verify_cert)
     s += fmt::format("  {:<12} {:>9.3f}   (after download, not in latency)\n", "verify",
                      r.verify_ms);

@@ -44,7 +44,7 @@ struct Report {
   double throughput_per_sec = 0;
   LatencyStats latency;
   double new_order_ms = 0, authz_ms = 0, challenge_ms = 0, finalize_ms = 0, download_ms = 0,
-         verify_ms = 0, ari_ms = 0;
+         verify_ms = 0, ari_ms = 0, ocsp_ms = 0;
   std::vector<ErrorGroup> errors;
   // memory
   std::int64_t start_live_bytes = 0, server_ready_live_bytes = 0, after_bench_live_bytes = 0,

@@ -11,6 +11,7 @@
 
 #include "client/acme_client.hpp"
 #include "client/issue_flow.hpp"
+#include "client/ocsp_query.hpp"
 #include "core/problem.hpp"
 #include "crypto/key_type.hpp"
 #include "crypto/pem.hpp"
@@ -109,6 +110,19 @@ std::optional<std::string> fetchRenewalInfo(client::AcmeClient& client,
   return std::nullopt;
 }
 
+// --ocsp: the leaf's status from the responder its AIA names, on the worker's connection when
+// the responder is the ACME server; it must be "good". nullopt on success, else why not.
+std::optional<std::string> checkOcsp(client::HttpClient& http, const std::string& pem_chain) {
+  auto chain = crypto::certChainFromPem(pem_chain);
+  if (!chain || chain->size() < 2) return "ocsp: the chain has no issuer";
+  const std::string url = client::ocspUrlOf((*chain)[0].get());
+  if (url.empty()) return "ocsp: the certificate names no OCSP responder";
+  auto status = client::queryOcsp(http, (*chain)[0].get(), (*chain)[1].get(), url);
+  if (!status) return describe(status.error());
+  if (*status != "good") return "ocsp: the certificate is " + *status;
+  return std::nullopt;
+}
+
 void worker(Shared& shared, int index) {
   const Options& o = shared.ctx.options;
   auto fail_setup = [&shared](const std::string& why) {
@@ -186,6 +200,11 @@ void worker(Shared& shared, int index) {
       const std::int64_t ari_start = shared.now();
       ari_error = fetchRenewalInfo(*client, issued->certificate_pem);
       rec.ari_ms = static_cast<double>(shared.now() - ari_start) / 1e6;
+    }
+    if (issued && o.ocsp && !ari_error) {
+      const std::int64_t ocsp_start = shared.now();
+      ari_error = checkOcsp(client->http(), issued->certificate_pem);
+      rec.ocsp_ms = static_cast<double>(shared.now() - ocsp_start) / 1e6;
     }
     const std::int64_t downloaded = shared.now();
     if (issued) {

@@ -32,6 +32,7 @@ struct Issuance {
   double finalize_ms = 0;
   double download_ms = 0;
   double ari_ms = 0;     // --ari: the renewal-info GET
+  double ocsp_ms = 0;    // --ocsp: the OCSP request
   double verify_ms = 0;  // --verify-cert only; not part of total_ms
   std::string error;
 };

@@ -179,8 +179,19 @@ core::Result<std::unique_ptr<Target>> startInProcess(const Options& o, std::uint
                                                      const std::string& dns_addr,
                                                      const std::string& work_dir) {
   spdlog::set_level(spdlog::level::warn);
-  auto server =
-      server::Server::create(serverConfig(o, responder_port, dns_addr, work_dir, "127.0.0.1:0"));
+  // --ocsp: the certificates name the responder's URL, so the port must be known up front.
+  std::string listen = "127.0.0.1:0";
+  if (o.ocsp) {
+    auto port = pickFreePort();
+    if (!port) return core::fail(port.error());
+    listen = "127.0.0.1:" + std::to_string(*port);
+  }
+  auto cfg = serverConfig(o, responder_port, dns_addr, work_dir, listen);
+  if (o.ocsp) {
+    cfg.base_url = "http://" + listen;
+    cfg.ca.ocsp_url = cfg.base_url + "/ocsp";
+  }
+  auto server = server::Server::create(std::move(cfg));
   if (!server) return core::fail(setupError("cannot create the server: " + server.error().detail));
   if (auto s = (*server)->start(); !s) {
     return core::fail(setupError("cannot start the server: " + s.error().detail));
@@ -211,7 +222,8 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
        << "\nro_connections = " << c.database.ro_connections << "\n\n"
        << "[ca]\nkey_file = " << config::tomlBasicString(c.ca.key_file)
        << "\ncert_file = " << config::tomlBasicString(c.ca.cert_file)
-       << "\nkey_type = " << config::tomlBasicString(c.ca.key_type) << "\n\n"
+       << "\nkey_type = " << config::tomlBasicString(c.ca.key_type) << "\n"
+       << (o.ocsp ? "ocsp_url = " + config::tomlBasicString(base_url + "/ocsp") + "\n" : "") << "\n"
        << "[server]\naudit_log_file = " << config::tomlBasicString(c.server.audit_log_file)
        << "\nhttp_validation_port = " << c.server.http_validation_port
        << "\nhttp_validation_allow_private_ips = true"
