@@ -63,6 +63,9 @@ run "process dns-persist-01" --spawn process --challenge dns-persist-01
 run "inprocess dns-persist-01 --wildcard --verify-cert" --spawn inprocess \
   --challenge dns-persist-01 --wildcard --verify-cert
 run "process dns-persist-01 --wildcard" --spawn process --challenge dns-persist-01 --wildcard
+run "inprocess --ari --ocsp" --spawn inprocess --ari --ocsp
+run "process --ari --ocsp" --spawn process --ari --ocsp
+run "process --profile shortlived --ari" --spawn process --profile shortlived --ari
 
 # Features that are not built, and combinations that cannot work (wildcards need DNS validation;
 # an external server cannot use the bench's DNS server), must be refused with exit code 2, never
