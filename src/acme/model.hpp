@@ -27,6 +27,9 @@ struct Account {
   std::vector<std::string> contacts;
   bool tos_agreed = false;
   TimePoint created_at{};
+  // The external account binding credential the account was created with (RFC 8555 §7.3.4);
+  // its scope limits what the account may order.
+  std::optional<std::string> eab_key_id;
 };
 
 struct Challenge {

@@ -15,6 +15,7 @@
 #include "core/random.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/x509.hpp"
+#include "jose/eab.hpp"
 #include "jose/jwk.hpp"
 #include "ra/cert_id.hpp"
 #include "ra/profile_policy.hpp"
@@ -145,12 +146,16 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
     co_return fail(
         makeProblem(ProblemType::kAccountDoesNotExist, "no account exists for this key"));
   }
-  if (cfg.external_account_required) {
+  // RFC 8555 §7.3.4. With external_account_required off, a binding that is sent is still
+  // verified and bound: the client was given credentials (certbot and lego send them only
+  // then), and an account that silently came out unbound would escape the scope the operator
+  // gave the credential.
+  if (cfg.external_account_required && !request.external_account_binding) {
+    auditOutcome("account.eab.refuse", false, "-", "acme:" + request.thumbprint,
+                 "no external account binding");
     co_return fail(makeProblem(ProblemType::kExternalAccountRequired,
-                               "this server requires external account binding"));
-  }
-  if (request.has_external_account_binding) {
-    co_return fail(core::malformed("external account binding is not configured on this server"));
+                               "this server requires an external account binding: ask the CA "
+                               "operator for a key id and MAC key"));
   }
   const bool tos = request.terms_of_service_agreed.value_or(false);
   if (cfg.terms_of_service_url && !tos) {
@@ -168,6 +173,9 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
   account.thumbprint = request.thumbprint;
   account.tos_agreed = tos;
   account.created_at = deps_.clock.now();
+  if (request.external_account_binding) {
+    co_return co_await newAccountWithEab(std::move(request), std::move(account));
+  }
   auto inserted = co_await store.insertAccount(account);
   if (!inserted) {
     if (inserted.error().type == ProblemType::kConflict) {
@@ -183,6 +191,79 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
   auditOutcome("account.create", true, deps_.urls.account(account.id), "acme:" + account.thumbprint,
                "");
   co_return AccountResult{std::move(account), true};
+}
+
+Task<AccountResult> RegistrationAuthority::newAccountWithEab(NewAccountRequest request,
+                                                             acme::Account account) {
+  auto& store = deps_.store;
+  const std::string principal = "acme:" + request.thumbprint;
+  // Every refusal is audited: a key id tried with a wrong MAC, or after its revocation, is
+  // what an operator looks for after a leak.
+  auto refuse = [&](const std::string& key_id, core::Problem problem) {
+    auditOutcome("account.eab.refuse", false, key_id.empty() ? "-" : "eab:" + key_id, principal,
+                 problem.detail);
+    return fail(std::move(problem));
+  };
+  auto binding = jose::parseExternalAccountBinding(*request.external_account_binding, request.url,
+                                                   account.jwk_json);
+  if (!binding) co_return refuse("", binding.error());
+  auto credential = co_await store.getEabCredential(binding->kid);
+  if (!credential) co_return fail(credential.error());
+  if (!*credential) {
+    co_return refuse(binding->kid, core::unauthorized("unknown external account binding key id " +
+                                                      acme::quoteForDetail(binding->kid, 64)));
+  }
+  // The MAC first: who does not hold the key learns nothing about its state.
+  if (auto ok = jose::verifyExternalAccountBinding(*binding, (*credential)->hmac_key); !ok) {
+    co_return refuse(binding->kid, ok.error());
+  }
+  const auto now = deps_.clock.now();
+  if (auto why = acme::eabBindRefusal(**credential, now)) {
+    co_return refuse(binding->kid, core::unauthorized(*why));
+  }
+  account.eab_key_id = binding->kid;
+  auto inserted = co_await store.insertAccountWithEab(account, now);
+  if (!inserted) {
+    if (inserted.error().type == ProblemType::kConflict) {
+      // The same key's newAccount won a race: answer as for an existing account (the losing
+      // transaction consumed nothing).
+      auto again = co_await store.findAccountByThumbprint(request.thumbprint);
+      if (again && *again && (*again)->status == acme::AccountStatus::kValid) {
+        co_return AccountResult{std::move(**again), false};
+      }
+      co_return fail(core::serverInternal("account insert conflicted: " + inserted.error().detail));
+    }
+    co_return fail(inserted.error());
+  }
+  if (!*inserted) {
+    // Lost the credential's compare-and-set: a concurrent binding took the last use, or it was
+    // revoked or expired in between. Say which, from the fresh state.
+    auto fresh = co_await store.getEabCredential(binding->kid);
+    std::optional<std::string> why;
+    if (fresh && *fresh) why = acme::eabBindRefusal(**fresh, now);
+    co_return refuse(binding->kid,
+                     core::unauthorized(why.value_or("the external account binding key may no "
+                                                     "longer be used")));
+  }
+  auditOutcome("account.create", true, deps_.urls.account(account.id), principal,
+               "eab:" + binding->kid);
+  co_return AccountResult{std::move(account), true};
+}
+
+Task<std::optional<acme::EabCredential>> RegistrationAuthority::eabScopeOf(
+    const acme::Account& account) {
+  if (!account.eab_key_id) co_return std::optional<acme::EabCredential>();
+  auto credential = co_await deps_.store.getEabCredential(*account.eab_key_id);
+  if (!credential) co_return fail(credential.error());
+  if (!*credential) {
+    co_return fail(core::serverInternal("the account's external account binding key " +
+                                        *account.eab_key_id + " is missing"));
+  }
+  if ((*credential)->state == acme::EabState::kRevoked) {
+    co_return fail(core::unauthorized(
+        "the external account binding key this account was created with has been revoked"));
+  }
+  co_return std::move(*credential);
 }
 
 Task<acme::Account> RegistrationAuthority::updateAccount(const Requester& requester,
@@ -304,6 +385,41 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
       acme::checkOrderIdentifiers(request.identifiers, static_cast<std::size_t>(profile.max_names));
   if (!identifiers) co_return fail(identifiers.error());
   if (auto st = checkProfileIdentifiers(profile, *identifiers); !st) co_return fail(st.error());
+  // The scope of the account's external account binding (RFC 8555 §7.3.4 leaves it to the
+  // CA). `unauthorized`, not rejectedIdentifier: the CA would issue for these names, this
+  // account just may not ask for them (rejectedIdentifier would tell the client that no
+  // account of this CA can have them).
+  auto scope = co_await eabScopeOf(*requester.account);
+  if (!scope) co_return fail(scope.error());
+  if (*scope && !acme::eabScopeAllowsProfile(**scope, profile.name)) {
+    auditOutcome("order.eab.refuse", false, deps_.urls.account(requester.account->id),
+                 requester.principal(), "profile " + profile.name);
+    co_return fail(
+        core::unauthorized("the external account binding of this account does not "
+                           "allow the profile " +
+                           acme::quoteForDetail(profile.name, 64)));
+  }
+  if (*scope) {
+    std::vector<core::Subproblem> outside;
+    for (const auto& id : *identifiers) {
+      if (!acme::eabScopeAllowsIdentifier(**scope, id)) {
+        outside.push_back(
+            {ProblemType::kUnauthorized,
+             "the external account binding of this account does not allow " + id.value, id});
+      }
+    }
+    if (!outside.empty()) {
+      core::Problem p = core::unauthorized(
+          outside.size() == 1 ? outside[0].detail
+                              : std::to_string(outside.size()) +
+                                    " identifiers are outside this account's external account "
+                                    "binding scope");
+      p.subproblems = std::move(outside);
+      auditOutcome("order.eab.refuse", false, deps_.urls.account(requester.account->id),
+                   requester.principal(), p.detail);
+      co_return fail(std::move(p));
+    }
+  }
   // A CA that may not connect to private addresses cannot validate them either: refuse such
   // IP identifiers now (RFC 8738), rather than after the client set up a challenge.
   if (!cfg.server.http_validation_allow_private_ips) {

@@ -15,6 +15,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "acme/eab.hpp"
 #include "acme/model.hpp"
 #include "acme/renewal_window.hpp"
 #include "ca/certificate_authority.hpp"
@@ -69,7 +71,10 @@ struct NewAccountRequest {
   bool only_return_existing = false;
   std::optional<bool> terms_of_service_agreed;
   std::optional<std::vector<std::string>> contacts;  // as sent (checked here)
-  bool has_external_account_binding = false;
+  // RFC 8555 §7.3.4: the payload's "externalAccountBinding" as sent (parsed and verified
+  // here), and the outer JWS's url, which its inner "url" must equal.
+  std::optional<boost::json::value> external_account_binding;
+  std::string url;
 };
 struct AccountResult {
   acme::Account account;
@@ -133,8 +138,15 @@ class RegistrationAuthority {
  public:
   explicit RegistrationAuthority(RaDeps deps);
 
-  // RFC 8555 §7.3, §7.3.1: create, or return the account of this key.
+  // RFC 8555 §7.3, §7.3.1: create, or return the account of this key. With a binding
+  // (§7.3.4) the account is created only together with one use of the credential; without
+  // one, only when `external_account_required` is off.
   Task<AccountResult> newAccount(NewAccountRequest request);
+  // The credential an account was bound with (nullopt for an account created without one),
+  // for the scope checks of newOrder and finalize (acme::eabScopeAllowsProfile,
+  // eabScopeAllowsIdentifier). An account whose credential was revoked since is refused
+  // here (unauthorized): revoking a credential takes back what it granted.
+  Task<std::optional<acme::EabCredential>> eabScopeOf(const acme::Account& account);
   // §7.3.2, §7.3.6: contact/terms update and deactivation of the requester's own account.
   Task<acme::Account> updateAccount(const Requester& requester, std::string account_id,
                                     AccountUpdate update);
@@ -200,6 +212,9 @@ class RegistrationAuthority {
                                                   std::shared_ptr<ValidationSignal> signal);
   Task<acme::Order> issue(acme::Order order, const config::ProfileConfig& profile,
                           const crypto::ParsedCsr& csr, const std::string& principal);
+  // newAccount with a binding: verified, then the account and one use of the credential in
+  // one transaction.
+  Task<AccountResult> newAccountWithEab(NewAccountRequest request, acme::Account account);
   core::Status audit(std::string type, bool success, std::string subject, std::string principal,
                      std::string detail);
   // After a commit: a failure to write is logged, never reported to the client (the change

@@ -51,7 +51,12 @@ AcmeService::Task<HttpResponse> AcmeService::newAccount(AcmeRequest& request) {
   auto contacts = optionalContacts(payload);
   if (!contacts) co_return core::fail(contacts.error());
   in.contacts = std::move(*contacts);
-  in.has_external_account_binding = payload.contains("externalAccountBinding");
+  // RFC 8555 §7.3.4: passed through as sent; the RA parses and verifies it against the outer
+  // JWS's url and key.
+  if (const auto* binding = payload.if_contains("externalAccountBinding")) {
+    in.external_account_binding = *binding;
+  }
+  in.url = request.jws.header.url;
   auto canonical = jose::canonicalJwkJson(*request.jws.header.jwk);
   if (!canonical) co_return core::fail(canonical.error());
   in.jwk_json = std::move(*canonical);

@@ -53,6 +53,24 @@ class BlockingStore {
                                const std::string& expected_thumbprint) {
     return run(store_->updateAccountIf(a, expected_status, expected_thumbprint));
   }
+  Status insertEabCredential(const acme::EabCredential& c) {
+    return run(store_->insertEabCredential(c));
+  }
+  Result<std::optional<acme::EabCredential>> getEabCredential(const std::string& key_id) {
+    return run(store_->getEabCredential(key_id));
+  }
+  Result<std::vector<acme::EabCredential>> listEabCredentials() {
+    return run(store_->listEabCredentials());
+  }
+  Result<std::vector<std::string>> listEabBoundAccountIds(const std::string& key_id) {
+    return run(store_->listEabBoundAccountIds(key_id));
+  }
+  Result<bool> revokeEabCredential(const std::string& key_id, core::TimePoint at) {
+    return run(store_->revokeEabCredential(key_id, at));
+  }
+  Result<bool> insertAccountWithEab(const acme::Account& a, core::TimePoint now) {
+    return run(store_->insertAccountWithEab(a, now));
+  }
   Status insertOrder(const acme::Order& o, const std::vector<acme::Authorization>& authzs) {
     return run(store_->insertOrder(o, authzs));
   }

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "acme/eab.hpp"
 #include "acme/model.hpp"
 #include "core/result.hpp"
 
@@ -70,6 +71,28 @@ class Store {
   virtual Awaitable<Result<bool>> updateAccountIf(const acme::Account& account,
                                                   acme::AccountStatus expected_status,
                                                   const std::string& expected_thumbprint) = 0;
+
+  // External account binding (RFC 8555 §7.3.4). Credentials are created and revoked by the
+  // operator (`akamu eab`), consumed by newAccount. A duplicate key id is kConflict.
+  virtual Awaitable<Status> insertEabCredential(const acme::EabCredential& credential) = 0;
+  virtual Awaitable<Result<std::optional<acme::EabCredential>>> getEabCredential(
+      const std::string& key_id) = 0;
+  // Every credential, oldest first (created_at, then key id).
+  virtual Awaitable<Result<std::vector<acme::EabCredential>>> listEabCredentials() = 0;
+  // The ids of the accounts bound with `key_id`, oldest first.
+  virtual Awaitable<Result<std::vector<std::string>>> listEabBoundAccountIds(
+      const std::string& key_id) = 0;
+  // unused/bound -> revoked, recording `at`; false (nothing written) when it already was
+  // revoked or does not exist.
+  virtual Awaitable<Result<bool>> revokeEabCredential(const std::string& key_id,
+                                                      core::TimePoint at) = 0;
+  // Creates `account` (whose eab_key_id names the credential) and consumes one use of that
+  // credential, in one transaction, only if the credential exists, is not revoked, has not
+  // expired at `now` and has uses left; the credential becomes `bound`. False (nothing
+  // written) otherwise: of two requests racing for the last use, exactly one wins. A taken
+  // id or thumbprint is kConflict (and no use is consumed).
+  virtual Awaitable<Result<bool>> insertAccountWithEab(const acme::Account& account,
+                                                       core::TimePoint now) = 0;
 
   // Orders with their authorizations and challenges, inserted together.
   virtual Awaitable<Status> insertOrder(const acme::Order& order,

@@ -1744,4 +1744,162 @@ TEST_P(StoreContract, FindIncidentForMatchesBySerialAccountOrProfile) {
   EXPECT_EQ(describe(find(async().readOnly())), describe(profile));
 }
 
+// ---- external account binding -------------------------------------------------------------
+
+inline Awaitable<Result<bool>> insertWithEabCopy(Store* store, Account account, TimePoint now) {
+  co_return co_await store->insertAccountWithEab(account, now);
+}
+
+inline Account eabAccount(const std::string& id, const std::string& key_id) {
+  Account a = makeAccount(id, "thumb-" + id);
+  a.eab_key_id = key_id;
+  return a;
+}
+
+TEST_P(StoreContract, EabCredentialRoundTripsAndListsOldestFirst) {
+  acme::EabCredential scoped = makeEab("kid-b");
+  scoped.created_at = at(1'700'000'100);
+  scoped.expires = at(1'700'086'400);
+  scoped.max_uses.reset();  // unlimited
+  scoped.allowed_profiles = {"default", "short\"lived"};
+  scoped.identifier_patterns = {"example.com", "*.example.org", "192.0.2.1"};
+  ASSERT_TRUE(store_->insertEabCredential(scoped));
+  acme::EabCredential plain = makeEab("kid-a");
+  plain.max_uses = 5;
+  ASSERT_TRUE(store_->insertEabCredential(plain));
+
+  auto got = store_->getEabCredential("kid-b");
+  ASSERT_TRUE(got) << got.error().detail;
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(describe(**got), describe(scoped));
+  auto missing = store_->getEabCredential("nope");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+
+  auto all = store_->listEabCredentials();
+  ASSERT_TRUE(all) << all.error().detail;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(describe((*all)[0]), describe(plain));  // created first
+  EXPECT_EQ(describe((*all)[1]), describe(scoped));
+
+  auto dup = store_->insertEabCredential(makeEab("kid-a"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().type, ProblemType::kConflict);
+}
+
+TEST_P(StoreContract, InsertAccountWithEabConsumesOneUseAndRecordsTheBinding) {
+  acme::EabCredential two = makeEab("kid2");
+  two.max_uses = 2;
+  ASSERT_TRUE(store_->insertEabCredential(two));
+
+  auto first = store_->insertAccountWithEab(eabAccount("e1", "kid2"), at(1'700'000'500));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_TRUE(*first);
+  auto after_one = store_->getEabCredential("kid2");
+  ASSERT_TRUE(after_one && after_one->has_value());
+  EXPECT_EQ((*after_one)->uses, 1u);
+  EXPECT_EQ((*after_one)->state, acme::EabState::kBound);
+
+  auto second = store_->insertAccountWithEab(eabAccount("e2", "kid2"), at(1'700'000'600));
+  ASSERT_TRUE(second && *second);
+  // Used up: refused, nothing written.
+  auto third = store_->insertAccountWithEab(eabAccount("e3", "kid2"), at(1'700'000'700));
+  ASSERT_TRUE(third) << third.error().detail;
+  EXPECT_FALSE(*third);
+  auto e3 = store_->getAccount("e3");
+  ASSERT_TRUE(e3);
+  EXPECT_FALSE(e3->has_value());
+
+  auto e1 = store_->getAccount("e1");
+  ASSERT_TRUE(e1 && e1->has_value());
+  EXPECT_EQ(describe(**e1), describe(eabAccount("e1", "kid2")));
+  auto bound = store_->listEabBoundAccountIds("kid2");
+  ASSERT_TRUE(bound) << bound.error().detail;
+  EXPECT_EQ(*bound, (std::vector<std::string>{"e1", "e2"}));
+  auto none = store_->listEabBoundAccountIds("kid-unknown");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto used = store_->getEabCredential("kid2");
+  ASSERT_TRUE(used && used->has_value());
+  EXPECT_EQ((*used)->uses, 2u);
+}
+
+TEST_P(StoreContract, InsertAccountWithEabRefusesUnknownRevokedAndExpiredCredentials) {
+  auto unknown = store_->insertAccountWithEab(eabAccount("u1", "kid-unknown"), at(1'700'000'500));
+  ASSERT_TRUE(unknown) << unknown.error().detail;
+  EXPECT_FALSE(*unknown);
+
+  acme::EabCredential expiring = makeEab("kid-exp");
+  expiring.expires = at(1'700'001'000);
+  expiring.max_uses.reset();
+  ASSERT_TRUE(store_->insertEabCredential(expiring));
+  // Expired at exactly `expires`.
+  auto late = store_->insertAccountWithEab(eabAccount("x1", "kid-exp"), at(1'700'001'000));
+  ASSERT_TRUE(late);
+  EXPECT_FALSE(*late);
+  auto early = store_->insertAccountWithEab(eabAccount("x2", "kid-exp"), at(1'700'000'999));
+  ASSERT_TRUE(early);
+  EXPECT_TRUE(*early);
+
+  ASSERT_TRUE(store_->insertEabCredential(makeEab("kid-rev")));
+  auto revoked = store_->revokeEabCredential("kid-rev", at(1'700'000'300));
+  ASSERT_TRUE(revoked) << revoked.error().detail;
+  EXPECT_TRUE(*revoked);
+  auto again = store_->revokeEabCredential("kid-rev", at(1'700'000'400));
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);  // compare-and-set: only once
+  auto absent = store_->revokeEabCredential("kid-unknown", at(1'700'000'400));
+  ASSERT_TRUE(absent);
+  EXPECT_FALSE(*absent);
+  auto stored = store_->getEabCredential("kid-rev");
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->state, acme::EabState::kRevoked);
+  EXPECT_EQ(describe((*stored)->revoked_at), "1700000300");
+  auto refused = store_->insertAccountWithEab(eabAccount("r1", "kid-rev"), at(1'700'000'500));
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(*refused);
+  EXPECT_EQ((*store_->getEabCredential("kid-rev"))->uses, 0u);
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM accounts", "2");  // acct1 and x2
+}
+
+TEST_P(StoreContract, InsertAccountWithEabConflictConsumesNothing) {
+  ASSERT_TRUE(store_->insertEabCredential(makeEab("kid1")));
+  Account taken = eabAccount("c1", "kid1");
+  taken.thumbprint = "thumb1";  // acct1's
+  auto r = store_->insertAccountWithEab(taken, at(1'700'000'500));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().type, ProblemType::kConflict);
+  auto c = store_->getEabCredential("kid1");
+  ASSERT_TRUE(c && c->has_value());
+  EXPECT_EQ((*c)->uses, 0u);
+  EXPECT_EQ((*c)->state, acme::EabState::kUnused);
+  // The use is still there for a good request.
+  auto ok = store_->insertAccountWithEab(eabAccount("c2", "kid1"), at(1'700'000'500));
+  ASSERT_TRUE(ok && *ok);
+}
+
+TEST_P(StoreContract, ConcurrentConsumersOfASingleUseCredentialHaveExactlyOneWinner) {
+  ASSERT_TRUE(store_->insertEabCredential(makeEab("kid-once")));
+  std::vector<Awaitable<Result<bool>>> calls;
+  constexpr int kRacers = 8;
+  for (int i = 0; i < kRacers; ++i) {
+    calls.push_back(insertWithEabCopy(&async(), eabAccount("race" + std::to_string(i), "kid-once"),
+                                      at(1'700'000'500)));
+  }
+  auto results = runAll(std::move(calls), 4);
+  int winners = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error().detail;
+    if (*r) ++winners;
+  }
+  EXPECT_EQ(winners, 1);
+  auto c = store_->getEabCredential("kid-once");
+  ASSERT_TRUE(c && c->has_value());
+  EXPECT_EQ((*c)->uses, 1u);
+  auto bound = store_->listEabBoundAccountIds("kid-once");
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->size(), 1u);
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM accounts WHERE eab_key_id = 'kid-once'", "1");
+}
+
 }  // namespace akamu::store::contract

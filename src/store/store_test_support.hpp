@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "acme/eab.hpp"
 #include "acme/model.hpp"
 #include "core/clock.hpp"
 #include "core/problem.hpp"
@@ -50,7 +51,20 @@ inline std::string describe(const Account& a) {
   std::ostringstream out;
   out << a.id << "|" << a.jwk_json << "|" << a.thumbprint << "|" << toString(a.status) << "|";
   for (const auto& c : a.contacts) out << c << ",";
-  out << "|" << a.tos_agreed << "|" << describe(a.created_at);
+  out << "|" << a.tos_agreed << "|" << describe(a.created_at) << "|"
+      << a.eab_key_id.value_or("no-eab");
+  return out.str();
+}
+inline std::string describe(const acme::EabCredential& c) {
+  std::ostringstream out;
+  out << c.key_id << "|key:";
+  for (auto b : c.hmac_key) out << static_cast<int>(b) << ",";
+  out << "|" << toString(c.state) << "|" << describe(c.created_at) << "|" << describe(c.expires)
+      << "|max:" << (c.max_uses ? std::to_string(*c.max_uses) : "unlimited") << "|uses:" << c.uses
+      << "|" << describe(c.revoked_at) << "|profiles:";
+  for (const auto& p : c.allowed_profiles) out << p << ",";
+  out << "|patterns:";
+  for (const auto& p : c.identifier_patterns) out << p << ",";
   return out.str();
 }
 inline std::string describe(const Challenge& c) {
@@ -107,6 +121,17 @@ inline Account makeAccount(const std::string& id, const std::string& thumbprint)
   a.tos_agreed = true;
   a.created_at = at(1'700'000'000);
   return a;
+}
+
+// A credential created at 1'700'000'000, single-use, with a 32-byte key of 0..31 (byte 0 is
+// NUL and byte 31 is not printable: the key must survive as bytes).
+inline acme::EabCredential makeEab(const std::string& key_id) {
+  acme::EabCredential c;
+  c.key_id = key_id;
+  for (std::uint8_t i = 0; i < 32; ++i) c.hmac_key.push_back(static_cast<std::uint8_t>(i * 8));
+  c.created_at = at(1'700'000'000);
+  c.max_uses = 1;
+  return c;
 }
 
 inline Challenge makeChallenge(const std::string& id, const std::string& authz_id,

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base64url.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/pool.hpp"
@@ -66,10 +67,20 @@ enum Stmt : std::size_t {
   kSelectIncidents,
   kDeleteIncident,
   kFindIncidentFor,
+  kInsertEab,
+  kSelectEab,
+  kListEab,
+  kListEabAccounts,
+  kRevokeEab,
+  kInsertAccountWithEab,
   kStatementCount
 };
 
-#define AKAMU_ACCOUNT_COLUMNS "id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at"
+#define AKAMU_ACCOUNT_COLUMNS \
+  "id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at, eab_key_id"
+#define AKAMU_EAB_COLUMNS                                                                        \
+  "key_id, hmac_key, state, created_at, expires, max_uses, uses, revoked_at, allowed_profiles, " \
+  "identifier_patterns"
 #define AKAMU_ORDER_COLUMNS                                                                 \
   "id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, error, " \
   "certificate_id, created_at, profile, replaces, replaces_serial"
@@ -84,7 +95,7 @@ enum Stmt : std::size_t {
 
 constexpr Statement kStatements[] = {
     {"akamu_insert_account",
-     "INSERT INTO accounts(" AKAMU_ACCOUNT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+     "INSERT INTO accounts(" AKAMU_ACCOUNT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
     // The compare-and-set: $7 and $8 are the status and thumbprint the caller decided from.
     {"akamu_update_account_if",
      "UPDATE accounts SET thumbprint = $2, jwk_json = $3, status = $4, contacts = $5, "
@@ -248,10 +259,32 @@ constexpr Statement kStatements[] = {
                                 "OR (scope = 'account' AND value = $2 AND created_at > $4::bigint) "
                                 "OR (scope = 'profile' AND value = $3 AND created_at > $4::bigint) "
                                 "ORDER BY created_at, id LIMIT 1"},
+    {"akamu_insert_eab", "INSERT INTO eab_credentials(" AKAMU_EAB_COLUMNS
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
+    {"akamu_select_eab", "SELECT " AKAMU_EAB_COLUMNS " FROM eab_credentials WHERE key_id = $1"},
+    {"akamu_list_eab",
+     "SELECT " AKAMU_EAB_COLUMNS " FROM eab_credentials ORDER BY created_at, key_id"},
+    {"akamu_list_eab_accounts",
+     "SELECT id FROM accounts WHERE eab_key_id = $1 ORDER BY created_at, id"},
+    {"akamu_revoke_eab",
+     "UPDATE eab_credentials SET state = 'revoked', revoked_at = $2 "
+     "WHERE key_id = $1 AND state <> 'revoked'"},
+    // One use of the credential and the account in one statement: the account row is
+    // inserted only through `used`, so not at all when the credential may no longer bind. Two
+    // racing uses of the last one: the second UPDATE waits for the first's row lock, then
+    // re-checks its WHERE on the committed row (READ COMMITTED) and finds no use left.
+    {"akamu_insert_account_with_eab",
+     "WITH used AS (UPDATE eab_credentials SET uses = uses + 1, state = 'bound' "
+     "WHERE key_id = $8 AND state <> 'revoked' AND (expires IS NULL OR expires > $9::bigint) "
+     "AND (max_uses IS NULL OR uses < max_uses) RETURNING key_id) "
+     "INSERT INTO accounts(" AKAMU_ACCOUNT_COLUMNS
+     ") SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::bigint, "
+     "key_id FROM used"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
 #undef AKAMU_ACCOUNT_COLUMNS
+#undef AKAMU_EAB_COLUMNS
 #undef AKAMU_ORDER_COLUMNS
 #undef AKAMU_CERT_COLUMNS
 #undef AKAMU_AUTHZ_CHALLENGE_COLUMNS
@@ -361,8 +394,33 @@ core::Result<Account> readAccount(Row r) {
   a.contacts = std::move(*contacts);
   a.tos_agreed = r.boolean(5);
   a.created_at = r.time(6);
+  a.eab_key_id = r.optText(7);
   if (!r.ok()) return fail(corrupt("account"));
   return a;
+}
+
+core::Result<acme::EabCredential> readEab(Row r) {
+  acme::EabCredential c;
+  c.key_id = r.text(0);
+  auto key = core::base64urlDecode(r.text(1));
+  if (!key) return fail(corrupt("EAB key"));
+  c.hmac_key = std::move(*key);
+  auto state = acme::eabStateFrom(r.text(2));
+  if (!state) return fail(corruptStatus("eab credential", r.text(2)));
+  c.state = *state;
+  c.created_at = r.time(3);
+  c.expires = r.optTime(4);
+  if (auto max = r.optInt64(5)) c.max_uses = static_cast<std::uint32_t>(*max);
+  c.uses = static_cast<std::uint32_t>(r.int64(6));
+  c.revoked_at = r.optTime(7);
+  auto profiles = stringsFromJson(r.text(8));
+  if (!profiles) return fail(profiles.error());
+  c.allowed_profiles = std::move(*profiles);
+  auto patterns = stringsFromJson(r.text(9));
+  if (!patterns) return fail(patterns.error());
+  c.identifier_patterns = std::move(*patterns);
+  if (!r.ok()) return fail(corrupt("eab credential"));
+  return c;
 }
 
 core::Result<Order> readOrder(Row r) {
@@ -616,10 +674,87 @@ class PostgresStore final : public Store {
 
   Awaitable<Status> insertAccount(const Account& account) override {
     std::vector<Command> cmds{command(kInsertAccount)};
-    accountParams(cmds[0].params, account).int64(seconds(account.created_at));
+    accountParams(cmds[0].params, account)
+        .int64(seconds(account.created_at))
+        .optText(account.eab_key_id);
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return Status{};
+  }
+
+  Awaitable<Status> insertEabCredential(const acme::EabCredential& c) override {
+    std::vector<Command> cmds{command(kInsertEab)};
+    cmds[0]
+        .params.text(c.key_id)
+        .text(core::base64urlEncode(c.hmac_key))
+        .text(acme::toString(c.state))
+        .int64(seconds(c.created_at))
+        .optInt64(seconds(c.expires))
+        .optInt64(c.max_uses ? std::optional<std::int64_t>(*c.max_uses) : std::nullopt)
+        .int64(c.uses)
+        .optInt64(seconds(c.revoked_at))
+        .text(stringsToJson(c.allowed_profiles))
+        .text(stringsToJson(c.identifier_patterns));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::optional<acme::EabCredential>>> getEabCredential(
+      const std::string& key_id) override {
+    std::vector<Command> cmds{command(kSelectEab)};
+    cmds[0].params.text(key_id);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOne<acme::EabCredential>((*r)[0].get(), readEab);
+  }
+
+  Awaitable<Result<std::vector<acme::EabCredential>>> listEabCredentials() override {
+    std::vector<Command> cmds{command(kListEab)};
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<acme::EabCredential> out;
+    for (int i = 0; i < PQntuples(result); ++i) {
+      auto c = readEab(Row(result, i));
+      if (!c) co_return fail(c.error());
+      out.push_back(std::move(*c));
+    }
+    co_return out;
+  }
+
+  Awaitable<Result<std::vector<std::string>>> listEabBoundAccountIds(
+      const std::string& key_id) override {
+    std::vector<Command> cmds{command(kListEabAccounts)};
+    cmds[0].params.text(key_id);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<std::string> ids;
+    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
+    co_return ids;
+  }
+
+  Awaitable<Result<bool>> revokeEabCredential(const std::string& key_id, TimePoint at) override {
+    std::vector<Command> cmds{command(kRevokeEab)};
+    cmds[0].params.text(key_id).int64(seconds(at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<bool>> insertAccountWithEab(const Account& account, TimePoint now) override {
+    if (!account.eab_key_id) {
+      co_return fail(core::serverInternal("insertAccountWithEab: the account names no credential"));
+    }
+    std::vector<Command> cmds{command(kInsertAccountWithEab)};
+    accountParams(cmds[0].params, account)
+        .int64(seconds(account.created_at))
+        .text(*account.eab_key_id)
+        .int64(seconds(now));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
   }
 
   Awaitable<Result<std::optional<Account>>> getAccount(const std::string& id) override {

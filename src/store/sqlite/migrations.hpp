@@ -15,7 +15,8 @@ struct Migration {
   const char* sql;
 };
 
-// In ascending version order, starting at 1 without gaps.
+// In ascending version order, starting at 1; numbers may have gaps (reserved by changes
+// developed in parallel), and migrate() applies every one not yet recorded.
 std::span<const Migration> migrations();
 int latestSchemaVersion();
 

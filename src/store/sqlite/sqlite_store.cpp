@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base64url.hpp"
 #include "store/renewal_columns.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/json_columns.hpp"
@@ -34,18 +35,40 @@ using core::TimePoint;
 // ---- SQL ----------------------------------------------------------------------------------
 
 constexpr std::string_view kInsertAccount =
-    "INSERT INTO accounts(id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO accounts(id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at, "
+    "eab_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 // The compare-and-set: ?7 and ?8 are the status and thumbprint the caller decided from.
 constexpr std::string_view kUpdateAccountIf =
     "UPDATE accounts SET thumbprint = ?2, jwk_json = ?3, status = ?4, contacts = ?5, "
     "tos_agreed = ?6 WHERE id = ?1 AND status = ?7 AND thumbprint = ?8";
 constexpr std::string_view kSelectAccountById =
-    "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at FROM accounts "
-    "WHERE id = ?1";
+    "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at, eab_key_id "
+    "FROM accounts WHERE id = ?1";
 constexpr std::string_view kSelectAccountByThumbprint =
-    "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at FROM accounts "
-    "WHERE thumbprint = ?1";
+    "SELECT id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at, eab_key_id "
+    "FROM accounts WHERE thumbprint = ?1";
+
+#define AKAMU_EAB_COLUMNS                                                                        \
+  "key_id, hmac_key, state, created_at, expires, max_uses, uses, revoked_at, allowed_profiles, " \
+  "identifier_patterns"
+constexpr std::string_view kInsertEab = "INSERT INTO eab_credentials(" AKAMU_EAB_COLUMNS
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr std::string_view kSelectEab =
+    "SELECT " AKAMU_EAB_COLUMNS " FROM eab_credentials WHERE key_id = ?1";
+constexpr std::string_view kListEab =
+    "SELECT " AKAMU_EAB_COLUMNS " FROM eab_credentials ORDER BY created_at, key_id";
+#undef AKAMU_EAB_COLUMNS
+constexpr std::string_view kListEabAccounts =
+    "SELECT id FROM accounts WHERE eab_key_id = ?1 ORDER BY created_at, rowid";
+constexpr std::string_view kRevokeEab =
+    "UPDATE eab_credentials SET state = 'revoked', revoked_at = ?2 "
+    "WHERE key_id = ?1 AND state <> 'revoked'";
+// One use of a credential, only while it may still bind (?2 is now): the compare-and-set of
+// insertAccountWithEab. The account row follows in the same transaction.
+constexpr std::string_view kConsumeEab =
+    "UPDATE eab_credentials SET uses = uses + 1, state = 'bound' WHERE key_id = ?1 "
+    "AND state <> 'revoked' AND (expires IS NULL OR expires > ?2) "
+    "AND (max_uses IS NULL OR uses < max_uses)";
 
 constexpr std::string_view kInsertOrder =
     "INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, not_before, "
@@ -191,7 +214,32 @@ core::Result<Account> readAccount(const Statement& s) {
   a.contacts = std::move(*contacts);
   a.tos_agreed = s.columnInt(5) != 0;
   a.created_at = core::fromUnixSeconds(s.columnInt(6));
+  a.eab_key_id = s.columnOptText(7);
   return a;
+}
+
+core::Result<acme::EabCredential> readEab(const Statement& s) {
+  acme::EabCredential c;
+  c.key_id = s.columnText(0);
+  auto key = core::base64urlDecode(s.columnText(1));
+  if (!key)
+    return fail(core::serverInternal("sqlite: stored EAB key " + c.key_id + " is not valid"));
+  c.hmac_key = std::move(*key);
+  auto state = acme::eabStateFrom(s.columnText(2));
+  if (!state) return fail(corruptStatus("eab credential", s.columnText(2)));
+  c.state = *state;
+  c.created_at = core::fromUnixSeconds(s.columnInt(3));
+  c.expires = timeOpt(s.columnOptInt(4));
+  if (auto max = s.columnOptInt(5)) c.max_uses = static_cast<std::uint32_t>(*max);
+  c.uses = static_cast<std::uint32_t>(s.columnInt(6));
+  c.revoked_at = timeOpt(s.columnOptInt(7));
+  auto profiles = stringsFromJson(s.columnText(8));
+  if (!profiles) return fail(profiles.error());
+  c.allowed_profiles = std::move(*profiles);
+  auto patterns = stringsFromJson(s.columnText(9));
+  if (!patterns) return fail(patterns.error());
+  c.identifier_patterns = std::move(*patterns);
+  return c;
 }
 
 core::Result<Order> readOrder(const Statement& s) {
@@ -325,6 +373,21 @@ core::Status runExpectingChange(Statement& s, std::string_view what, const std::
   auto changed = s.run();
   if (!changed) return fail(changed.error());
   if (*changed == 0) return fail(missingRow(what, id));
+  return {};
+}
+
+core::Status insertAccountRow(Database& db, const Account& account) {
+  auto s = db.prepare(kInsertAccount);
+  if (!s) return fail(s.error());
+  s->bindText(1, account.id)
+      .bindText(2, account.thumbprint)
+      .bindText(3, account.jwk_json)
+      .bindText(4, acme::toString(account.status))
+      .bindText(5, stringsToJson(account.contacts))
+      .bindInt(6, account.tos_agreed ? 1 : 0)
+      .bindInt(7, seconds(account.created_at))
+      .bindOptText(8, account.eab_key_id);
+  if (auto rc = s->run(); !rc) return fail(rc.error());
   return {};
 }
 
@@ -633,18 +696,96 @@ class SqliteStore final : public Store {
   Store& readOnly() override { return ro_view_ ? static_cast<Store&>(*ro_view_) : *this; }
 
   Awaitable<Status> insertAccount(const Account& account) override {
+    co_return co_await write<Status>(
+        [&](Database& db) -> Status { return insertAccountRow(db, account); });
+  }
+
+  Awaitable<Status> insertEabCredential(const acme::EabCredential& c) override {
     co_return co_await write<Status>([&](Database& db) -> Status {
-      auto s = db.prepare(kInsertAccount);
+      auto s = db.prepare(kInsertEab);
       if (!s) return fail(s.error());
-      s->bindText(1, account.id)
-          .bindText(2, account.thumbprint)
-          .bindText(3, account.jwk_json)
-          .bindText(4, acme::toString(account.status))
-          .bindText(5, stringsToJson(account.contacts))
-          .bindInt(6, account.tos_agreed ? 1 : 0)
-          .bindInt(7, seconds(account.created_at));
+      s->bindText(1, c.key_id)
+          .bindText(2, core::base64urlEncode(c.hmac_key))
+          .bindText(3, acme::toString(c.state))
+          .bindInt(4, seconds(c.created_at))
+          .bindOptInt(5, seconds(c.expires))
+          .bindOptInt(6, c.max_uses ? std::optional<std::int64_t>(*c.max_uses) : std::nullopt)
+          .bindInt(7, c.uses)
+          .bindOptInt(8, seconds(c.revoked_at))
+          .bindText(9, stringsToJson(c.allowed_profiles))
+          .bindText(10, stringsToJson(c.identifier_patterns));
       if (auto rc = s->run(); !rc) return fail(rc.error());
       return {};
+    });
+  }
+
+  Awaitable<Result<std::optional<acme::EabCredential>>> getEabCredential(
+      const std::string& key_id) override {
+    co_return read([&](Database& db) { return selectOne(db, kSelectEab, key_id, readEab); });
+  }
+
+  Awaitable<Result<std::vector<acme::EabCredential>>> listEabCredentials() override {
+    co_return read([&](Database& db) -> Result<std::vector<acme::EabCredential>> {
+      auto s = db.prepare(kListEab);
+      if (!s) return fail(s.error());
+      std::vector<acme::EabCredential> out;
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        auto c = readEab(*s);
+        if (!c) return fail(c.error());
+        out.push_back(std::move(*c));
+      }
+      return out;
+    });
+  }
+
+  Awaitable<Result<std::vector<std::string>>> listEabBoundAccountIds(
+      const std::string& key_id) override {
+    co_return read([&](Database& db) -> Result<std::vector<std::string>> {
+      auto s = db.prepare(kListEabAccounts);
+      if (!s) return fail(s.error());
+      s->bindText(1, key_id);
+      std::vector<std::string> ids;
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        ids.push_back(s->columnText(0));
+      }
+      return ids;
+    });
+  }
+
+  Awaitable<Result<bool>> revokeEabCredential(const std::string& key_id, TimePoint at) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kRevokeEab);
+      if (!s) return fail(s.error());
+      s->bindText(1, key_id).bindInt(2, seconds(at));
+      auto changed = s->run();
+      if (!changed) return fail(changed.error());
+      return *changed == 1;
+    });
+  }
+
+  Awaitable<Result<bool>> insertAccountWithEab(const Account& account, TimePoint now) override {
+    if (!account.eab_key_id) {
+      co_return fail(core::serverInternal("insertAccountWithEab: the account names no credential"));
+    }
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      {
+        auto s = db.prepare(kConsumeEab);
+        if (!s) return fail(s.error());
+        s->bindText(1, *account.eab_key_id).bindInt(2, seconds(now));
+        auto changed = s->run();
+        if (!changed) return fail(changed.error());
+        if (*changed == 0) return false;  // nothing written
+      }
+      // A failure here (a taken thumbprint) fails the call, and its transaction (or the
+      // batch's savepoint) takes the use back.
+      if (auto st = insertAccountRow(db, account); !st) return fail(st.error());
+      return true;
     });
   }
 
