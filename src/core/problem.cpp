@@ -77,6 +77,10 @@ int problemHttpStatus(ProblemType type) {
       return 400;
     case ProblemType::kUserActionRequired:
       return 403;
+    // RFC 8555 §7.3.4 names no status. 403 as Pebble answers it: the request is well formed,
+    // the server refuses to act on it without the binding (400 would call it malformed).
+    case ProblemType::kExternalAccountRequired:
+      return 403;
     case ProblemType::kOrderNotReady:
       return 403;
     case ProblemType::kRateLimited:

@@ -20,6 +20,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/key_type.hpp"
 #include "crypto/pem.hpp"
+#include "jose/eab.hpp"
 #include "jose/jwk.hpp"
 #include "store/open_store.hpp"
 #include "validation/fake_resolver.hpp"
@@ -485,6 +486,180 @@ TEST_F(RaTest, ResourcesOfAnotherAccountAreUnauthorized) {
 
 // The real validation engine behind the RA, with the fake resolver: dns-01 and CAA decided by
 // canned DNS answers, no network.
+// ---- external account binding (RFC 8555 §7.3.4) ------------------------------------------
+
+constexpr const char* kNewAccountUrl = "https://ca/new-account";
+
+class RaEabTest : public RaTest {
+ protected:
+  // A credential in the store: single-use unless `max_uses` says otherwise (0 = unlimited).
+  acme::EabCredential addCredential(const std::string& key_id, std::uint32_t max_uses = 1,
+                                    std::vector<std::string> patterns = {}) {
+    acme::EabCredential c;
+    c.key_id = key_id;
+    c.hmac_key = std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(key_id.size()));
+    c.created_at = clock_.now();
+    c.expires = clock_.now() + std::chrono::hours(24);
+    if (max_uses != 0) c.max_uses = max_uses;
+    c.identifier_patterns = std::move(patterns);
+    EXPECT_TRUE(run(store_->insertEabCredential(c)));
+    return c;
+  }
+  // A newAccount request for a fresh key (kept in keys_), bound with `kid` under `mac_key`.
+  NewAccountRequest request(const std::string& kid, const std::vector<std::uint8_t>& mac_key,
+                            std::string inner_url = kNewAccountUrl) {
+    keys_.push_back(newKey());
+    auto jwk = jose::publicKeyToJwk(keys_.back().get());
+    NewAccountRequest in;
+    in.jwk_json = *jose::canonicalJwkJson(*jwk);
+    in.thumbprint = *jose::jwkThumbprint(*jwk);
+    in.url = kNewAccountUrl;
+    in.external_account_binding = *jose::signExternalAccountBinding(kid, mac_key, inner_url, *jwk);
+    return in;
+  }
+  std::uint32_t usesOf(const std::string& kid) {
+    return (**run(store_->getEabCredential(kid))).uses;
+  }
+  std::string auditLog() {
+    std::ifstream in(dir_ / "audit.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  template <class T>
+  static void expectProblem(const core::Result<T>& r, ProblemType type,
+                            std::string_view detail_part = "") {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().type, type) << r.error().detail;
+    EXPECT_NE(r.error().detail.find(detail_part), std::string::npos) << r.error().detail;
+  }
+};
+
+TEST_F(RaEabTest, RequiredWithoutBindingIsExternalAccountRequired) {
+  config_.server.external_account_required = true;
+  NewAccountRequest in = request("unused", {});
+  in.external_account_binding.reset();
+  auto r = run(ra_->newAccount(in));
+  expectProblem(r, ProblemType::kExternalAccountRequired);
+  EXPECT_EQ(core::problemHttpStatus(r.error()), 403);
+  EXPECT_NE(auditLog().find("\"account.eab.refuse\""), std::string::npos);
+}
+
+TEST_F(RaEabTest, SingleUseCredentialBindsOnceAndRecordsTheAccount) {
+  config_.server.external_account_required = true;
+  auto cred = addCredential("kid-once");
+  auto first = run(ra_->newAccount(request("kid-once", cred.hmac_key)));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->account.eab_key_id.value_or(""), "kid-once");
+  EXPECT_EQ((**run(store_->getAccount(first->account.id))).eab_key_id.value_or(""), "kid-once");
+  EXPECT_EQ(usesOf("kid-once"), 1u);
+  EXPECT_EQ((**run(store_->getEabCredential("kid-once"))).state, acme::EabState::kBound);
+
+  auto second = run(ra_->newAccount(request("kid-once", cred.hmac_key)));
+  expectProblem(second, ProblemType::kUnauthorized, "already been used");
+  EXPECT_EQ(usesOf("kid-once"), 1u);
+  EXPECT_NE(auditLog().find("eab:kid-once"), std::string::npos);
+}
+
+TEST_F(RaEabTest, ExistingAccountConsumesNoUse) {
+  auto cred = addCredential("kid-n", 2);
+  NewAccountRequest in = request("kid-n", cred.hmac_key);
+  auto first = run(ra_->newAccount(in));
+  ASSERT_TRUE(first && first->created);
+  // The same key again (with the binding, and as onlyReturnExisting): the account, no use.
+  auto again = run(ra_->newAccount(in));
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_FALSE(again->created);
+  in.only_return_existing = true;
+  in.external_account_binding.reset();
+  auto existing = run(ra_->newAccount(in));
+  ASSERT_TRUE(existing && !existing->created);
+  EXPECT_EQ(usesOf("kid-n"), 1u);
+}
+
+TEST_F(RaEabTest, NUsesThenUsedUp) {
+  auto cred = addCredential("kid-three", 3);
+  for (int i = 0; i < 3; ++i) {
+    auto r = run(ra_->newAccount(request("kid-three", cred.hmac_key)));
+    ASSERT_TRUE(r) << i << ": " << r.error().detail;
+  }
+  expectProblem(run(ra_->newAccount(request("kid-three", cred.hmac_key))),
+                ProblemType::kUnauthorized, "used the most times");
+  EXPECT_EQ(run(store_->listEabBoundAccountIds("kid-three"))->size(), 3u);
+}
+
+TEST_F(RaEabTest, UnlimitedCredential) {
+  auto cred = addCredential("kid-many", 0);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(run(ra_->newAccount(request("kid-many", cred.hmac_key))));
+  EXPECT_EQ(usesOf("kid-many"), 5u);
+}
+
+TEST_F(RaEabTest, ExpiryFollowsTheClock) {
+  auto cred = addCredential("kid-exp", 0);
+  clock_.advance(std::chrono::hours(23));
+  ASSERT_TRUE(run(ra_->newAccount(request("kid-exp", cred.hmac_key))));
+  clock_.advance(std::chrono::hours(1));  // exactly at expiry
+  expectProblem(run(ra_->newAccount(request("kid-exp", cred.hmac_key))), ProblemType::kUnauthorized,
+                "expired");
+  EXPECT_EQ(usesOf("kid-exp"), 1u);
+}
+
+TEST_F(RaEabTest, RevokedCredentialBindsNothingAndItsAccountsMayNotOrder) {
+  auto cred = addCredential("kid-rev", 0);
+  auto created = run(ra_->newAccount(request("kid-rev", cred.hmac_key)));
+  ASSERT_TRUE(created);
+  Requester who{created->account, created->account.thumbprint, keys_.back().get()};
+  newOrder(who, {dns("before.example")});
+  ASSERT_TRUE(*run(store_->revokeEabCredential("kid-rev", clock_.now())));
+  expectProblem(run(ra_->newAccount(request("kid-rev", cred.hmac_key))), ProblemType::kUnauthorized,
+                "revoked");
+  expectProblem(run(ra_->newOrder(who, NewOrderRequest{{dns("after.example")}, {}, {}})),
+                ProblemType::kUnauthorized, "revoked");
+}
+
+TEST_F(RaEabTest, UnknownKidBadMacAndMalformedBindings) {
+  auto cred = addCredential("kid-good");
+  expectProblem(run(ra_->newAccount(request("kid-nope", cred.hmac_key))),
+                ProblemType::kUnauthorized, "unknown external account binding key id");
+  const std::vector<std::uint8_t> wrong(32, 0x77);
+  expectProblem(run(ra_->newAccount(request("kid-good", wrong))), ProblemType::kUnauthorized,
+                "MAC is invalid");
+  expectProblem(run(ra_->newAccount(request("kid-good", cred.hmac_key, "https://ca/other"))),
+                ProblemType::kMalformed, "newAccount URL");
+  NewAccountRequest not_object = request("kid-good", cred.hmac_key);
+  not_object.external_account_binding = boost::json::value("x");
+  expectProblem(run(ra_->newAccount(not_object)), ProblemType::kMalformed);
+  // None of that used the credential; a good request still can.
+  EXPECT_EQ(usesOf("kid-good"), 0u);
+  ASSERT_TRUE(run(ra_->newAccount(request("kid-good", cred.hmac_key))));
+}
+
+TEST_F(RaEabTest, BindingIsVerifiedWhenNotRequired) {
+  config_.server.external_account_required = false;
+  addCredential("kid-opt");
+  // A binding sent to a server that does not require one is still checked, never ignored.
+  expectProblem(run(ra_->newAccount(request("kid-opt", std::vector<std::uint8_t>(32, 1)))),
+                ProblemType::kUnauthorized);
+  // And without one the account is created unbound.
+  Requester plain = newAccount();
+  EXPECT_FALSE(plain.account->eab_key_id);
+}
+
+TEST_F(RaEabTest, IdentifierScopeIsEnforcedAtNewOrder) {
+  auto cred = addCredential("kid-scope", 1, {"example.com", "*.example.org"});
+  auto created = run(ra_->newAccount(request("kid-scope", cred.hmac_key)));
+  ASSERT_TRUE(created) << created.error().detail;
+  Requester who{created->account, created->account.thumbprint, keys_.back().get()};
+  newOrder(who, {dns("example.com"), dns("www.example.org"), dns("*.example.org")});
+  auto refused = run(ra_->newOrder(
+      who,
+      NewOrderRequest{{dns("example.com"), dns("www.example.com"), dns("example.org")}, {}, {}}));
+  expectProblem(refused, ProblemType::kUnauthorized, "2 identifiers");
+  ASSERT_EQ(refused.error().subproblems.size(), 2u);
+  EXPECT_EQ(refused.error().subproblems[0].identifier->value, "www.example.com");
+  EXPECT_EQ(refused.error().subproblems[1].identifier->value, "example.org");
+  EXPECT_EQ(refused.error().subproblems[0].type, ProblemType::kUnauthorized);
+}
+
 TEST(RaWithValidationEngine, Dns01AndCaaThroughTheFakeResolver) {
   asio::io_context io;
   validation::FakeResolver resolver;
