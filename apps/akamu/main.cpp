@@ -1,4 +1,5 @@
-// akamu: the ACME certificate authority. `init` writes a config, `serve` runs it.
+// akamu: the ACME certificate authority. `init` writes a config, `serve` runs it, `eab` manages
+// external account binding keys.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "crypto/key_type.hpp"
+#include "eab_command.hpp"
 #include "incident_command.hpp"
 #include "server/server.hpp"
 
@@ -111,11 +113,14 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
   auto run_incident = akamu::cli::addIncidentCommand(app);
 
+  const akamu::app::EabCommand eab(app);
+
   CLI11_PARSE(app, argc, argv);
   if (init->parsed())
     return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
   if (serve->parsed()) return runServe(config_path);
   if (int rc = run_incident(); rc >= 0) return rc;
+  if (auto rc = eab.run(std::cout, std::cerr)) return *rc;
   if (version->parsed()) {
     std::cout << "akamu " << AKAMU_VERSION << "\n"
               << akamu::crypto::opensslVersion() << " (ML-DSA "

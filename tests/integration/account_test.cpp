@@ -94,7 +94,7 @@ TEST(NewAccount, ExternalAccountRequiredWhenConfigured) {
       {.configure = [](config::Config& c) { c.server.external_account_required = true; }});
   ASSERT_TRUE(ts);
   AcmeClient c = ts->client();
-  EXPECT_TRUE(isProblem(c.newAccount({}), 400, ProblemType::kExternalAccountRequired));
+  EXPECT_TRUE(isProblem(c.newAccount({}), 403, ProblemType::kExternalAccountRequired));
 }
 
 TEST(Account, PostAsGetReturnsTheAccount) {
