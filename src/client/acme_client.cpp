@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/base64url.hpp"
+#include "jose/eab.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
 
@@ -234,6 +235,14 @@ core::Result<HttpResponse> AcmeClient::newAccount(const std::vector<std::string>
   }
   if (terms_agreed) payload["termsOfServiceAgreed"] = true;
   if (only_return_existing) payload["onlyReturnExisting"] = true;
+  if (options_.eab && !only_return_existing) {
+    auto jwk = jose::publicKeyToJwk(account_key_.get());
+    if (!jwk) return tl::unexpected(std::move(jwk.error()));
+    auto binding = jose::signExternalAccountBinding(options_.eab->key_id, options_.eab->hmac_key,
+                                                    *url, *jwk, options_.eab->alg);
+    if (!binding) return tl::unexpected(std::move(binding.error()));
+    payload["externalAccountBinding"] = std::move(*binding);
+  }
   auto response = signedPost(account_key_.get(), *url, json::serialize(payload), std::nullopt);
   if (response && (response->status == 200 || response->status == 201)) {
     if (std::string location = response->header("location"); !location.empty()) {

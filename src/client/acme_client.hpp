@@ -23,9 +23,18 @@
 
 namespace akamu::client {
 
+// External account binding credentials (RFC 8555 §7.3.4) as a CA hands them out.
+struct EabCredentials {
+  std::string key_id;
+  std::vector<std::uint8_t> hmac_key;  // raw (jose::decodeMacKey reads the text forms)
+  std::string alg = "HS256";
+};
+
 struct ClientOptions {
   HttpClientOptions http;
   int bad_nonce_retries = 3;
+  // Sent with every newAccount that is not onlyReturnExisting.
+  std::optional<EabCredentials> eab;
 };
 
 // The optional members of a newOrder payload.
