@@ -644,6 +644,20 @@ TEST_F(RaEabTest, BindingIsVerifiedWhenNotRequired) {
   EXPECT_FALSE(plain.account->eab_key_id);
 }
 
+TEST_F(RaEabTest, ProfileScopeIsEnforcedAtNewOrder) {
+  auto cred = addCredential("kid-prof", 1);
+  acme::EabCredential scoped = cred;
+  scoped.key_id = "kid-prof-other";
+  scoped.allowed_profiles = {"shortlived"};
+  ASSERT_TRUE(run(store_->insertEabCredential(scoped)));
+  auto created = run(ra_->newAccount(request("kid-prof-other", scoped.hmac_key)));
+  ASSERT_TRUE(created) << created.error().detail;
+  Requester who{created->account, created->account.thumbprint, keys_.back().get()};
+  // The server's only profile is "default", which this key does not allow.
+  expectProblem(run(ra_->newOrder(who, NewOrderRequest{{dns("p.example")}, {}, {}})),
+                ProblemType::kUnauthorized, "profile");
+}
+
 TEST_F(RaEabTest, IdentifierScopeIsEnforcedAtNewOrder) {
   auto cred = addCredential("kid-scope", 1, {"example.com", "*.example.org"});
   auto created = run(ra_->newAccount(request("kid-scope", cred.hmac_key)));
