@@ -642,6 +642,15 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
                  order->profile.empty() ? std::nullopt : std::optional<std::string>(order->profile),
                  requester.account->id);
   if (!profile) co_return fail(profile.error());
+  // The binding's scope again: its key may have been revoked, or its profiles narrowed, since
+  // the order was accepted.
+  auto scope = co_await eabScopeOf(*requester.account);
+  if (!scope) co_return fail(scope.error());
+  if (*scope && !acme::eabScopeAllowsProfile(**scope, (*profile)->name)) {
+    co_return fail(core::unauthorized(
+        "the external account binding of this account does not allow the profile " +
+        acme::quoteForDetail((*profile)->name, 64)));
+  }
   auto csr = crypto::parseCsr(csr_der);
   if (!csr) co_return fail(csr.error());
   if (auto st = checkProfileKey(**profile, csr->public_key.get()); !st) co_return fail(st.error());

@@ -658,6 +658,19 @@ TEST_F(RaEabTest, ProfileScopeIsEnforcedAtNewOrder) {
                 ProblemType::kUnauthorized, "profile");
 }
 
+TEST_F(RaEabTest, FinalizeChecksTheBindingAgain) {
+  auto cred = addCredential("kid-fin", 0);
+  auto created = run(ra_->newAccount(request("kid-fin", cred.hmac_key)));
+  ASSERT_TRUE(created) << created.error().detail;
+  Requester who{created->account, created->account.thumbprint, keys_.back().get()};
+  auto order = makeReady(who, newOrder(who, {dns("fin.example")}));
+  // Revoked between newOrder and finalize: nothing is signed.
+  ASSERT_TRUE(*run(store_->revokeEabCredential("kid-fin", clock_.now())));
+  expectProblem(run(ra_->finalize(who, order.id, csrFor(order.identifiers))),
+                ProblemType::kUnauthorized, "revoked");
+  EXPECT_EQ(certificatesIssued(), 0u);
+}
+
 TEST_F(RaEabTest, IdentifierScopeIsEnforcedAtNewOrder) {
   auto cred = addCredential("kid-scope", 1, {"example.com", "*.example.org"});
   auto created = run(ra_->newAccount(request("kid-scope", cred.hmac_key)));
