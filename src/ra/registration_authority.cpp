@@ -178,19 +178,22 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
   }
   auto inserted = co_await store.insertAccount(account);
   if (!inserted) {
-    if (inserted.error().type == ProblemType::kConflict) {
-      // A concurrent newAccount with the same key won the race: answer as for an existing one.
-      auto again = co_await store.findAccountByThumbprint(request.thumbprint);
-      if (again && *again && (*again)->status == acme::AccountStatus::kValid) {
-        co_return AccountResult{std::move(**again), false};
-      }
-      co_return fail(core::serverInternal("account insert conflicted: " + inserted.error().detail));
-    }
-    co_return fail(inserted.error());
+    co_return co_await accountAfterFailedInsert(request.thumbprint, inserted.error());
   }
   auditOutcome("account.create", true, deps_.urls.account(account.id), "acme:" + account.thumbprint,
                "");
   co_return AccountResult{std::move(account), true};
+}
+
+Task<AccountResult> RegistrationAuthority::accountAfterFailedInsert(std::string thumbprint,
+                                                                    core::Problem why) {
+  if (why.type != ProblemType::kConflict) co_return fail(std::move(why));
+  // A concurrent newAccount with the same key won the race: answer as for an existing one.
+  auto again = co_await deps_.store.findAccountByThumbprint(thumbprint);
+  if (again && *again && (*again)->status == acme::AccountStatus::kValid) {
+    co_return AccountResult{std::move(**again), false};
+  }
+  co_return fail(core::serverInternal("account insert conflicted: " + why.detail));
 }
 
 Task<AccountResult> RegistrationAuthority::newAccountWithEab(NewAccountRequest request,
@@ -224,16 +227,8 @@ Task<AccountResult> RegistrationAuthority::newAccountWithEab(NewAccountRequest r
   account.eab_key_id = binding->kid;
   auto inserted = co_await store.insertAccountWithEab(account, now);
   if (!inserted) {
-    if (inserted.error().type == ProblemType::kConflict) {
-      // The same key's newAccount won a race: answer as for an existing account (the losing
-      // transaction consumed nothing).
-      auto again = co_await store.findAccountByThumbprint(request.thumbprint);
-      if (again && *again && (*again)->status == acme::AccountStatus::kValid) {
-        co_return AccountResult{std::move(**again), false};
-      }
-      co_return fail(core::serverInternal("account insert conflicted: " + inserted.error().detail));
-    }
-    co_return fail(inserted.error());
+    // (The losing transaction of a race with the same key consumed nothing.)
+    co_return co_await accountAfterFailedInsert(request.thumbprint, inserted.error());
   }
   if (!*inserted) {
     // Lost the credential's compare-and-set: a concurrent binding took the last use, or it was

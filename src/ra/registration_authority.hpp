@@ -227,6 +227,10 @@ class RegistrationAuthority {
                                               const std::string& account_id,
                                               const std::vector<core::Identifier>& identifiers);
 
+  // After an account insert failed: a uniqueness conflict is a concurrent newAccount with the
+  // same key, answered as for an existing account; anything else is the error.
+  Task<AccountResult> accountAfterFailedInsert(std::string thumbprint, core::Problem why);
+
   RaDeps deps_;
   std::vector<std::uint8_t> authority_key_id_;  // the AKI of every leaf this CA signs
 };

@@ -332,6 +332,24 @@ core::Result<acme::Incident> readIncident(const Statement& s) {
   return i;
 }
 
+// Steps the prepared statement `s` to its end, reading each row with `reader` (which returns
+// a Result).
+template <class Stmt, class Reader>
+auto readAll(Stmt& s, Reader reader) -> core::Result<
+    std::vector<typename std::invoke_result_t<Reader, const Statement&>::value_type>> {
+  using T = typename std::invoke_result_t<Reader, const Statement&>::value_type;
+  std::vector<T> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    auto value = reader(*s);
+    if (!value) return fail(value.error());
+    out.push_back(std::move(*value));
+  }
+  return out;
+}
+
 // Runs a query keyed by one text parameter and reads at most one row with `reader`.
 template <class Reader>
 auto selectOne(Database& db, std::string_view sql, std::string_view key, Reader reader)
@@ -728,16 +746,7 @@ class SqliteStore final : public Store {
     co_return read([&](Database& db) -> Result<std::vector<acme::EabCredential>> {
       auto s = db.prepare(kListEab);
       if (!s) return fail(s.error());
-      std::vector<acme::EabCredential> out;
-      for (;;) {
-        auto row = s->step();
-        if (!row) return fail(row.error());
-        if (!*row) break;
-        auto c = readEab(*s);
-        if (!c) return fail(c.error());
-        out.push_back(std::move(*c));
-      }
-      return out;
+      return readAll(s, readEab);
     });
   }
 
@@ -1053,16 +1062,7 @@ class SqliteStore final : public Store {
     co_return read([&](Database& db) -> Result<std::vector<acme::Incident>> {
       auto s = db.prepare(kSelectIncidents);
       if (!s) return fail(s.error());
-      std::vector<acme::Incident> out;
-      for (;;) {
-        auto row = s->step();
-        if (!row) return fail(row.error());
-        if (!*row) break;
-        auto incident = readIncident(*s);
-        if (!incident) return fail(incident.error());
-        out.push_back(std::move(*incident));
-      }
-      return out;
+      return readAll(s, readIncident);
     });
   }
 
