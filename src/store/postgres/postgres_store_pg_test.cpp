@@ -440,7 +440,8 @@ TEST_F(PgStoreTest, ConcurrentOpensOnAFreshSchemaAllSucceed) {
   }
   for (auto& t : threads) t.join();
   for (const auto& e : errors) EXPECT_EQ(e, "");
-  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), std::to_string(latestSchemaVersion()));
+  // One row per migration (versions may skip numbers).
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), std::to_string(migrations().size()));
 }
 
 TEST_F(PgStoreTest, RefusesSchemaNewerThanThisBuild) {

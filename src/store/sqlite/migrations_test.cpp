@@ -21,11 +21,14 @@ std::int64_t scalar(Database& db, std::string_view sql) {
   return s->columnInt(0);
 }
 
-TEST(Migrations, NumberedFromOneWithoutGaps) {
+// Versions are reserved per piece of work, so a release may skip some (5 and 6 while STAR's is
+// 7); they only ever increase.
+TEST(Migrations, NumberedFromOneAndIncreasing) {
   auto all = migrations();
   ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all[0].version, 1);
   for (std::size_t i = 0; i < all.size(); ++i) {
-    EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
+    if (i > 0) EXPECT_GT(all[i].version, all[i - 1].version);
     EXPECT_NE(std::string(all[i].sql).find_first_not_of(" \n"), std::string::npos);
   }
   EXPECT_EQ(latestSchemaVersion(), all.back().version);
