@@ -28,7 +28,9 @@ TEST(Migrations, NumberedFromOneAndIncreasing) {
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all[0].version, 1);
   for (std::size_t i = 0; i < all.size(); ++i) {
-    if (i > 0) EXPECT_GT(all[i].version, all[i - 1].version);
+    if (i > 0) {
+      EXPECT_GT(all[i].version, all[i - 1].version);
+    }
     EXPECT_NE(std::string(all[i].sql).find_first_not_of(" \n"), std::string::npos);
   }
   EXPECT_EQ(latestSchemaVersion(), all.back().version);
