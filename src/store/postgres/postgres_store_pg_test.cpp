@@ -407,8 +407,10 @@ TEST_F(PgClaimLockTest, DeactivationWaitsForAClaimInProgress) {
 TEST_F(PgStoreTest, MigrationsRecordVersionsAndRunOnce) {
   openStore();
   const std::string latest = std::to_string(latestSchemaVersion());
+  // One row per migration; versions may skip numbers.
+  const std::string count = std::to_string(migrations().size());
   EXPECT_EQ(query("SELECT max(version) FROM schema_migrations"), latest);
-  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), latest);
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), count);
   EXPECT_EQ(query("SELECT count(*) FROM schema_migrations WHERE applied_at IS NULL"), "0");
   // In the connection's schema, not hard-coded to public.
   EXPECT_EQ(query("SELECT table_schema FROM information_schema.tables "
@@ -419,7 +421,7 @@ TEST_F(PgStoreTest, MigrationsRecordVersionsAndRunOnce) {
   store_.reset();
 
   openStore();
-  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), latest);
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), count);
   auto account = run(store_->getAccount("acct1"));
   ASSERT_TRUE(account && account->has_value());
 }
