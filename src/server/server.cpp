@@ -153,6 +153,21 @@ core::Status Server::start() {
         }
       });
   retention_->start();
+  if (config_.star.enabled) {
+    star_ = std::make_unique<ra::StarSchedule>(
+        ioc_.get_executor(), *ra_, std::chrono::seconds(config_.star.check_interval_secs),
+        [](const core::Result<ra::StarPassCounts>& r) {
+          if (!r) {
+            spdlog::warn("star: reissue pass failed: {}", r.error().detail);
+          } else if (r->issued + r->missed + r->stopped + r->failed > 0) {
+            spdlog::info(
+                "star: {} orders, {} certificates issued, {} periods missed, {} stopped, "
+                "{} failed",
+                r->orders, r->issued, r->missed, r->stopped, r->failed);
+          }
+        });
+    star_->start();
+  }
   for (unsigned i = 0; i < (loop_per_thread ? 1 : n); ++i) {
     threads_.emplace_back([this] {
       auto guard = boost::asio::make_work_guard(ioc_);
@@ -169,7 +184,8 @@ core::Status Server::start() {
 }
 
 core::Status Server::addIncident(const acme::Incident& incident) {
-  auto done = boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
+  auto done =
+      boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
   return done.get();
 }
 
@@ -180,9 +196,17 @@ core::Result<store::PruneCounts> Server::pruneNow() {
   return done.get();
 }
 
+core::Result<ra::StarPassCounts> Server::runStarNow() {
+  auto done = boost::asio::co_spawn(ioc_, ra_->renewStarOrders(), boost::asio::use_future);
+  return done.get();
+}
+
+ra::StarCounters Server::starCounters() const { return ra_->starCounters(); }
+
 void Server::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (star_) star_->stop();
   if (retention_) retention_->stop();
   if (http_) http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
@@ -200,6 +224,7 @@ Server::~Server() {
   stop();
   wait();
   retention_.reset();
+  star_.reset();
   service_.reset();
   ra_.reset();
   validation_.reset();

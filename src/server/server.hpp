@@ -12,6 +12,7 @@
 #include "core/result.hpp"
 #include "ra/audit_log.hpp"
 #include "ra/registration_authority.hpp"
+#include "ra/star_schedule.hpp"
 #include "server/acme_service.hpp"
 #include "server/http_server.hpp"
 #include "store/retention.hpp"
@@ -49,6 +50,11 @@ class Server {
   // Declares an incident (RFC 9773 §4.2) in the server's store, as `akamu incident add` does;
   // blocks until it is committed. Needs start().
   core::Status addIncident(const acme::Incident& incident);
+  // One STAR reissue pass now, at the server clock's current time (what the schedule runs
+  // every [star] check_interval_secs); blocks until it is done. Needs start().
+  core::Result<ra::StarPassCounts> runStarNow();
+  // What the STAR passes did since start (issued, missed periods, stopped, failed).
+  ra::StarCounters starCounters() const;
 
  private:
   Server() = default;
@@ -79,6 +85,7 @@ class Server {
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;
+  std::unique_ptr<ra::StarSchedule> star_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
