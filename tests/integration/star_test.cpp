@@ -415,6 +415,24 @@ TEST_F(Star, AFutureStartDateKeepsTheOrderProcessingUntilThen) {
   EXPECT_EQ(leafOf(got->body).not_before, clock_->now());
 }
 
+// §3.5: the client's adjustment counts up to one lifetime; the server's is at least half one.
+TEST_F(Star, LifetimeAdjustIsCountedUpToOneLifetime) {
+  AcmeClient c = ts_->account();
+  auto order = starOrder(c, autoRenewal(kDay, 3 * kDay, 2 * kDay));
+  ASSERT_TRUE(order) << order.error().detail;
+  EXPECT_EQ(order->json.at("auto-renewal").as_object().at("lifetime-adjust").as_int64(), kDay);
+  const auto start = clock_->now();
+  // With A = T the next certificate starts (and is published) with the current one.
+  auto pass = ts_->server().runStarNow();
+  ASSERT_TRUE(pass);
+  EXPECT_EQ(pass->issued, 1u);
+  auto got = fetch(c, *order);
+  ASSERT_TRUE(got && got->status == 200);
+  const Leaf leaf = leafOf(got->body);
+  EXPECT_EQ(leaf.not_before, start);
+  EXPECT_EQ(leaf.not_after, start + seconds(2 * kDay));
+}
+
 TEST_F(Star, ADeactivatedAccountsOrderStops) {
   AcmeClient c = ts_->account();
   auto order = starOrder(c, autoRenewal(kDay, 3 * kDay));
