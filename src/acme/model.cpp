@@ -25,6 +25,8 @@ const char* toString(OrderStatus s) {
       return "valid";
     case OrderStatus::kInvalid:
       return "invalid";
+    case OrderStatus::kCanceled:
+      return "canceled";
   }
   return "invalid";
 }
@@ -66,7 +68,7 @@ std::optional<AccountStatus> accountStatusFrom(std::string_view s) {
 }
 std::optional<OrderStatus> orderStatusFrom(std::string_view s) {
   for (auto v : {OrderStatus::kPending, OrderStatus::kReady, OrderStatus::kProcessing,
-                 OrderStatus::kValid, OrderStatus::kInvalid})
+                 OrderStatus::kValid, OrderStatus::kInvalid, OrderStatus::kCanceled})
     if (s == toString(v)) return v;
   return std::nullopt;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The ACME resource model (RFC 8555 §7.1): plain values, no I/O. Handlers load these from the
 // Store, change them through the state machines in state.hpp, and write them back.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,7 +16,8 @@ using core::Identifier;
 using core::TimePoint;
 
 enum class AccountStatus { kValid, kDeactivated, kRevoked };
-enum class OrderStatus { kPending, kReady, kProcessing, kValid, kInvalid };
+// kCanceled: a STAR order whose automatic renewal its account canceled (RFC 8739 §3.1.2).
+enum class OrderStatus { kPending, kReady, kProcessing, kValid, kInvalid, kCanceled };
 enum class AuthzStatus { kPending, kValid, kInvalid, kDeactivated, kExpired, kRevoked };
 enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
 
@@ -53,6 +55,19 @@ struct Authorization {
   std::vector<Challenge> challenges;
 };
 
+// RFC 8739 §3.1.1: the automatic renewal a STAR order asked for, as the server accepted it
+// (echoed in the order). Times are whole seconds.
+struct AutoRenewal {
+  // Unset until finalize when the client named none: the renewal then starts when the order is
+  // finalized (which is also when a start-date in the past is moved to).
+  std::optional<TimePoint> start_date;
+  TimePoint end_date{};
+  std::chrono::seconds lifetime{0};
+  std::chrono::seconds lifetime_adjust{0};  // at most `lifetime` (§3.5: min(T, la))
+  bool allow_certificate_get = false;
+  bool operator==(const AutoRenewal&) const = default;
+};
+
 struct Order {
   std::string id;
   std::string account_id;
@@ -72,6 +87,13 @@ struct Order {
   // (echoed in the order), and that certificate's serial (lower-case hex, no leading zeros).
   std::optional<std::string> replaces;
   std::optional<std::string> replaces_serial;
+  // RFC 8739 (STAR): set for an auto-renewal order. The CSR (DER) is stored at finalize and
+  // every period's certificate is signed from it; star_period is the last period issued
+  // (certificate_id is that period's certificate). A STAR order is `processing` from finalize
+  // until its first certificate, then `valid` (also after end-date, §3.3) until canceled.
+  std::optional<AutoRenewal> auto_renewal;
+  std::vector<std::uint8_t> star_csr_der;
+  std::optional<std::int64_t> star_period;
 };
 
 struct Certificate {

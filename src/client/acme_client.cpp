@@ -314,6 +314,7 @@ core::Result<OrderInfo> AcmeClient::newOrder(const std::vector<core::Identifier>
   if (not_after) payload["notAfter"] = *not_after;
   if (options.profile) payload["profile"] = *options.profile;
   if (options.replaces) payload["replaces"] = *options.replaces;
+  if (options.auto_renewal) payload["auto-renewal"] = *options.auto_renewal;
   auto response = post(*url, json::serialize(payload));
   if (!response) return tl::unexpected(std::move(response.error()));
   if (response->status != 201) return core::fail(problemFrom(*response, "newOrder"));

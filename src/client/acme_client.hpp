@@ -43,6 +43,8 @@ struct NewOrderOptions {
   std::optional<std::string> not_after;
   std::optional<std::string> profile;   // draft-ietf-acme-profiles
   std::optional<std::string> replaces;  // RFC 9773 certID
+  // RFC 8739 §3.1.1 (STAR): sent as "auto-renewal" as given ("end-date", "lifetime", ...).
+  std::optional<boost::json::object> auto_renewal;
 };
 
 // RFC 9773: a renewal-info answer.

@@ -641,6 +641,17 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.integer("ari_retry_after_secs", server.ari_retry_after_secs, 60, 604800);
 }
 
+void readStar(Section& s, StarConfig& star) {
+  s.rejectUnknown({"enabled", "min_lifetime_secs", "max_duration_secs", "allow_certificate_get",
+                   "check_interval_secs"});
+  s.boolean("enabled", star.enabled);
+  // Lifetimes from a minute (tests, labs) to a year; durations up to ten years.
+  s.integer("min_lifetime_secs", star.min_lifetime_secs, 60, 31536000);
+  s.integer("max_duration_secs", star.max_duration_secs, 60, 315360000);
+  s.boolean("allow_certificate_get", star.allow_certificate_get);
+  s.integer("check_interval_secs", star.check_interval_secs, 0, 86400);
+}
+
 constexpr std::string_view kKeyUsages[] = {"digitalSignature", "keyEncipherment", "keyAgreement"};
 constexpr std::string_view kExtendedKeyUsages[] = {"serverAuth", "clientAuth"};
 constexpr std::string_view kIdentifierTypes[] = {"dns", "ip"};
@@ -840,7 +851,8 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Diagnostics diag(source_name);
 
   Section top(diag, &root, "");
-  top.rejectUnknown({"listen_addr", "base_url", "database", "ca", "server", "log", "profiles"});
+  top.rejectUnknown(
+      {"listen_addr", "base_url", "database", "ca", "server", "star", "log", "profiles"});
   top.require("base_url");
   readListen(top, config.listen_addr);
   readBaseUrl(top, config.base_url);
@@ -851,6 +863,8 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   readCa(ca, base, config.ca);
   Section server(diag, top.table("server"), "server");
   readServer(server, base, config.server);
+  Section star(diag, top.table("star"), "star");
+  readStar(star, config.star);
   Section log(diag, top.table("log"), "log");
   log.rejectUnknown({"level", "request_level"});
   log.oneOf("level", config.log.level, kLogLevels);

@@ -119,6 +119,18 @@ struct ProfileConfig {
   double renewal_window = 0.02;
 };
 
+// RFC 8739 (STAR, short-term automatically renewed certificates), opt-in. The directory's
+// meta.auto-renewal advertises min_lifetime_secs, max_duration_secs and allow_certificate_get.
+struct StarConfig {
+  bool enabled = false;
+  std::int64_t min_lifetime_secs = 86400;     // the shortest lifetime an order may ask for
+  std::int64_t max_duration_secs = 31536000;  // end-date minus start-date, at most
+  // Orders may ask for their star-certificate to be served to unauthenticated GETs.
+  bool allow_certificate_get = false;
+  // How often the reissue schedule looks for periods whose certificate is due; 0 disables it.
+  std::int64_t check_interval_secs = 60;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace|debug|info|warn|error|off
   // The level of the one line per request that succeeded (2xx/3xx). Client errors (4xx) are
@@ -133,6 +145,7 @@ struct Config {
   DatabaseConfig database;
   CaConfig ca;
   ServerConfig server;
+  StarConfig star;
   LogConfig log;
   // Sorted by name. Never empty after loading: without [profiles.*] tables there is one,
   // "default", from the [ca] and [server] settings.

@@ -640,3 +640,45 @@ TEST(ConfigProfiles, InitWritesDefaultAndShortlived) {
 
 }  // namespace
 }  // namespace akamu::config
+
+namespace akamu::config {
+namespace {
+
+TEST(ConfigStar, OffByDefaultAndEveryKeyIsRead) {
+  auto defaults = parseConfig(kMinimal, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(defaults) << defaults.error().detail;
+  EXPECT_FALSE(defaults->star.enabled);
+  EXPECT_EQ(defaults->star.min_lifetime_secs, 86400);
+  EXPECT_EQ(defaults->star.max_duration_secs, 31536000);
+  EXPECT_FALSE(defaults->star.allow_certificate_get);
+  EXPECT_EQ(defaults->star.check_interval_secs, 60);
+
+  std::string text(kMinimal);
+  text += R"(
+[star]
+enabled = true
+min_lifetime_secs = 3600
+max_duration_secs = 864000
+allow_certificate_get = true
+check_interval_secs = 5
+)";
+  auto r = parseConfig(text, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_TRUE(r->star.enabled);
+  EXPECT_EQ(r->star.min_lifetime_secs, 3600);
+  EXPECT_EQ(r->star.max_duration_secs, 864000);
+  EXPECT_TRUE(r->star.allow_certificate_get);
+  EXPECT_EQ(r->star.check_interval_secs, 5);
+}
+
+TEST(ConfigStar, RefusesUnknownKeysAndOutOfRangeValues) {
+  std::string text(kMinimal);
+  text += "\n[star]\nlifetime = 3600\n";
+  EXPECT_THAT(errorOf(text), HasSubstr("unknown key 'star.lifetime'"));
+  std::string small(kMinimal);
+  small += "\n[star]\nmin_lifetime_secs = 1\n";
+  EXPECT_THAT(errorOf(small), HasSubstr("star.min_lifetime_secs"));
+}
+
+}  // namespace
+}  // namespace akamu::config

@@ -190,6 +190,20 @@ default_profile = "default"
 # +-20 % so that clients polling together spread out.
 ari_retry_after_secs = 21600
 
+# Short-term automatically renewed certificates (STAR, RFC 8739), opt-in: an order with an
+# "auto-renewal" object gets a new certificate every lifetime from one CSR until its end-date,
+# served at its star-certificate URL. docs/lifecycle.md explains the periods.
+[star]
+enabled = false
+# The shortest lifetime (seconds) an order may ask for (meta.auto-renewal min-lifetime).
+min_lifetime_secs = 86400
+# The longest end-date minus start-date (seconds) an order may ask for (max-duration).
+max_duration_secs = 31536000
+# Whether orders may ask for unauthenticated GET of their star-certificate.
+allow_certificate_get = false
+# How often (seconds) the reissue schedule looks for due periods; 0 disables it.
+check_interval_secs = 60
+
 # Certificate profiles (draft-ietf-acme-profiles): clients choose one by name in newOrder
 # (certbot --preferred-profile, lego --profile); the directory lists them in meta.profiles.
 # Every key is optional; docs/lifecycle.md explains each one.

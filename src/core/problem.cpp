@@ -58,6 +58,14 @@ std::string_view problemTypeUri(ProblemType type) {
       return "urn:ietf:params:acme:error:unsupportedIdentifier";
     case ProblemType::kUserActionRequired:
       return "urn:ietf:params:acme:error:userActionRequired";
+    case ProblemType::kAutoRenewalCanceled:
+      return "urn:ietf:params:acme:error:autoRenewalCanceled";
+    case ProblemType::kAutoRenewalExpired:
+      return "urn:ietf:params:acme:error:autoRenewalExpired";
+    case ProblemType::kAutoRenewalCancellationInvalid:
+      return "urn:ietf:params:acme:error:autoRenewalCancellationInvalid";
+    case ProblemType::kAutoRenewalRevocationNotSupported:
+      return "urn:ietf:params:acme:error:autoRenewalRevocationNotSupported";
     case ProblemType::kNotFound:
     case ProblemType::kMethodNotAllowed:
     case ProblemType::kUnsupportedMediaType:
@@ -89,6 +97,12 @@ int problemHttpStatus(ProblemType type) {
       return 500;
     case ProblemType::kAlreadyReplaced:
       return 409;
+    // RFC 8739 §3.1.2 and §3.3: 403 for the star-certificate of a canceled or expired order
+    // and for revoking a STAR certificate; a cancellation that is not allowed is 400 (default).
+    case ProblemType::kAutoRenewalCanceled:
+    case ProblemType::kAutoRenewalExpired:
+    case ProblemType::kAutoRenewalRevocationNotSupported:
+      return 403;
     case ProblemType::kNotFound:
       return 404;
     case ProblemType::kMethodNotAllowed:

@@ -35,6 +35,11 @@ enum class ProblemType {
   kUnsupportedContact,
   kUnsupportedIdentifier,
   kUserActionRequired,
+  // RFC 8739 §3.1.2, §3.3, §6 (STAR).
+  kAutoRenewalCanceled,
+  kAutoRenewalExpired,
+  kAutoRenewalCancellationInvalid,
+  kAutoRenewalRevocationNotSupported,
   // Not ACME URNs: plain HTTP failures that still get a problem+json body.
   kNotFound,
   kMethodNotAllowed,

@@ -12,6 +12,7 @@
 #include "acme/identifier_policy.hpp"
 #include "acme/order_state.hpp"
 #include "acme/renewal_window.hpp"
+#include "acme/star_period.hpp"
 #include "core/random.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/x509.hpp"
@@ -97,6 +98,69 @@ core::Identifier asOrdered(const acme::Authorization& a) {
   core::Identifier id = a.identifier;
   if (a.wildcard) id.value = "*." + id.value;
   return id;
+}
+
+core::TimePoint wholeSeconds(core::TimePoint t) {
+  return core::fromUnixSeconds(core::toUnixSeconds(t));
+}
+
+// RFC 8739 §3.1.1, §3.4: the auto-renewal a newOrder asked for, checked against the [star]
+// limits and the profile; what the order echoes. Every refusal is `malformed` (§3.1.1 names it
+// for notBefore/notAfter; the RFC names no other type for a refused auto-renewal).
+core::Result<acme::AutoRenewal> acceptedAutoRenewal(const config::Config& cfg,
+                                                    const config::ProfileConfig& profile,
+                                                    const NewOrderRequest& request,
+                                                    core::TimePoint now) {
+  const auto& star = cfg.star;
+  const auto& in = *request.auto_renewal;
+  if (!star.enabled) {
+    return fail(core::malformed("this server does not issue STAR certificates (auto-renewal)"));
+  }
+  if (request.not_before || request.not_after) {
+    return fail(core::malformed("notBefore and notAfter must not be sent with auto-renewal"));
+  }
+  if (!in.end_date) return fail(core::malformed("auto-renewal needs an \"end-date\""));
+  if (!in.lifetime) return fail(core::malformed("auto-renewal needs a \"lifetime\""));
+  if (*in.lifetime < star.min_lifetime_secs) {
+    return fail(core::malformed("the auto-renewal lifetime must be at least " +
+                                std::to_string(star.min_lifetime_secs) + " seconds"));
+  }
+  const std::int64_t adjust_asked = in.lifetime_adjust.value_or(0);
+  if (adjust_asked < 0) return fail(core::malformed("lifetime-adjust must not be negative"));
+  if (in.allow_certificate_get.value_or(false) && !star.allow_certificate_get) {
+    return fail(core::malformed("this server does not serve star-certificate to plain GETs"));
+  }
+  acme::AutoRenewal r;
+  r.lifetime = std::chrono::seconds(*in.lifetime);
+  // §3.5: the client's adjustment counts up to one lifetime.
+  r.lifetime_adjust = std::chrono::seconds(std::min(adjust_asked, *in.lifetime));
+  r.allow_certificate_get = in.allow_certificate_get.value_or(false);
+  // Every certificate (lifetime plus its pre-dating, at least half a lifetime) stays within
+  // the profile's validity.
+  const auto longest = r.lifetime + acme::starAdjustment(r);
+  if (longest > std::chrono::seconds(profile.validity_secs)) {
+    return fail(core::malformed(
+        "each certificate would be valid for " + std::to_string(longest.count()) +
+        " seconds (lifetime plus the pre-dating of max(lifetime-adjust, lifetime/2)), more than "
+        "the " +
+        std::to_string(profile.validity_secs) + " seconds of the \"" + profile.name +
+        "\" profile"));
+  }
+  r.end_date = wholeSeconds(*in.end_date);
+  if (in.start_date) r.start_date = wholeSeconds(*in.start_date);
+  const auto begins = std::max(r.start_date.value_or(now), now);
+  if (r.end_date <= begins) {
+    return fail(core::malformed("the auto-renewal end-date must be later than its start"));
+  }
+  const auto max_duration = std::chrono::seconds(star.max_duration_secs);
+  if (r.end_date - begins > max_duration) {
+    return fail(core::malformed("the auto-renewal may last at most " +
+                                std::to_string(star.max_duration_secs) + " seconds"));
+  }
+  if (r.start_date && *r.start_date > now + max_duration) {
+    return fail(core::malformed("the auto-renewal start-date is too far in the future"));
+  }
+  return r;
 }
 
 }  // namespace
@@ -440,6 +504,12 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   }
 
   const auto now = deps_.clock.now();
+  std::optional<acme::AutoRenewal> auto_renewal;
+  if (request.auto_renewal) {
+    auto accepted = acceptedAutoRenewal(cfg, profile, request, now);
+    if (!accepted) co_return fail(accepted.error());
+    auto_renewal = std::move(*accepted);
+  }
   const auto max_validity = std::chrono::seconds(profile.validity_secs);
   const auto& nb = request.not_before;
   const auto& na = request.not_after;
@@ -484,6 +554,7 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   order.identifiers = *identifiers;
   order.not_before = nb;
   order.not_after = na;
+  order.auto_renewal = auto_renewal;
   const bool persist = !cfg.server.dns_persist_issuer_domains.empty();
   std::vector<acme::Authorization> authzs;
   for (const auto& id : *identifiers) {
@@ -527,9 +598,14 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     auto inserted = co_await deps_.store.insertOrder(order, authzs);
     if (!inserted) co_return fail(inserted.error());
   }
-  auditOutcome("order.create", true, deps_.urls.order(order.id), requester.principal(),
-               std::to_string(order.identifiers.size()) + " identifiers, profile " + order.profile +
-                   (order.replaces_serial ? ", replaces serial " + *order.replaces_serial : ""));
+  auditOutcome(
+      "order.create", true, deps_.urls.order(order.id), requester.principal(),
+      std::to_string(order.identifiers.size()) + " identifiers, profile " + order.profile +
+          (order.replaces_serial ? ", replaces serial " + *order.replaces_serial : "") +
+          (order.auto_renewal
+               ? ", STAR lifetime " + std::to_string(order.auto_renewal->lifetime.count()) +
+                     " s until " + core::formatRfc3339(order.auto_renewal->end_date)
+               : ""));
   co_return order;
 }
 
@@ -709,7 +785,31 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
       co_return fail(core::unauthorized("the account key changed while this request was handled"));
     }
   }
+  if (order->auto_renewal) {
+    co_return co_await finalizeStar(std::move(*order), **profile, *csr, csr_der,
+                                    requester.principal());
+  }
   co_return co_await issue(std::move(*order), **profile, *csr, requester.principal());
+}
+
+Task<void> RegistrationAuthority::claimForFinalize(const acme::Order& order) {
+  auto& store = deps_.store;
+  auto claimed = co_await store.claimOrderForFinalize(order.id, deps_.clock.now());
+  if (!claimed) co_return fail(claimed.error());
+  if (*claimed) co_return core::Status{};
+  // Say precisely what changed: the account, or the order and its authorizations.
+  if (auto account = co_await store.getAccount(order.account_id);
+      account && *account && (*account)->status != acme::AccountStatus::kValid) {
+    co_return fail(accountNotValid((*account)->status));
+  }
+  auto fresh = co_await store.getOrder(order.id);
+  if (fresh && *fresh &&
+      ((*fresh)->status == acme::OrderStatus::kProcessing ||
+       (*fresh)->status == acme::OrderStatus::kValid)) {
+    co_return fail(orderNotReady("the order is already being finalized"));
+  }
+  co_return fail(orderNotReady(
+      "the order is no longer ready: an authorization changed while it was finalized"));
 }
 
 Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
@@ -721,23 +821,7 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
   if (auto s = audit("order.finalize", true, deps_.urls.order(order.id), principal, ""); !s) {
     co_return fail(s.error());
   }
-  auto claimed = co_await store.claimOrderForFinalize(order.id, deps_.clock.now());
-  if (!claimed) co_return fail(claimed.error());
-  if (!*claimed) {
-    // Say precisely what changed: the account, or the order and its authorizations.
-    if (auto account = co_await store.getAccount(order.account_id);
-        account && *account && (*account)->status != acme::AccountStatus::kValid) {
-      co_return fail(accountNotValid((*account)->status));
-    }
-    auto fresh = co_await store.getOrder(order.id);
-    if (fresh && *fresh &&
-        ((*fresh)->status == acme::OrderStatus::kProcessing ||
-         (*fresh)->status == acme::OrderStatus::kValid)) {
-      co_return fail(orderNotReady("the order is already being finalized"));
-    }
-    co_return fail(orderNotReady(
-        "the order is no longer ready: an authorization changed while it was finalized"));
-  }
+  if (auto claimed = co_await claimForFinalize(order); !claimed) co_return fail(claimed.error());
   acme::Order processing = order;
   processing.status = acme::OrderStatus::kProcessing;
   // Gives up the claim: back to `to` (ready for a retry, or invalid with the reason).
@@ -1055,6 +1139,13 @@ Task<void> RegistrationAuthority::revoke(const Requester& requester, RevocationR
   } else if (EVP_PKEY_eq(info->public_key.get(), requester.key) != 1) {
     co_return fail(core::unauthorized("the JWS key is not the certificate's key"));
   }
+  // RFC 8739 §3.1.2: a STAR certificate is not revoked; its order is canceled instead.
+  if (auto order = co_await deps_.store.getOrder(c.order_id); !order) {
+    co_return fail(order.error());
+  } else if (*order && (*order)->auto_renewal) {
+    co_return fail(makeProblem(ProblemType::kAutoRenewalRevocationNotSupported,
+                               "STAR certificates are not revoked; cancel the order instead"));
+  }
   if (c.revoked) {
     co_return fail(makeProblem(ProblemType::kAlreadyRevoked, "the certificate is already revoked"));
   }
@@ -1104,6 +1195,283 @@ Task<RenewalInfo> RegistrationAuthority::renewalInfo(std::string cert_id) {
   }
   info.window = {(*cert)->renewal_start, (*cert)->renewal_end};
   co_return info;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Short-term automatically renewed certificates (STAR, RFC 8739)
+
+namespace {
+
+constexpr std::size_t kStarPageSize = 100;
+
+core::Problem cancellationInvalid(std::string detail) {
+  return makeProblem(ProblemType::kAutoRenewalCancellationInvalid, std::move(detail));
+}
+
+}  // namespace
+
+StarCounters RegistrationAuthority::starCounters() const {
+  return StarCounters{star_issued_.load(), star_missed_.load(), star_stopped_.load(),
+                      star_failed_.load()};
+}
+
+Task<acme::Order> RegistrationAuthority::finalizeStar(acme::Order order,
+                                                      const config::ProfileConfig& profile,
+                                                      const crypto::ParsedCsr& csr,
+                                                      const std::vector<std::uint8_t>& csr_der,
+                                                      const std::string& principal) {
+  auto& store = deps_.store;
+  const auto now = wholeSeconds(deps_.clock.now());
+  acme::AutoRenewal renewal = *order.auto_renewal;
+  // §3.1.1: without a start-date the renewal starts now; a start-date already passed is moved
+  // to now too, so that the first certificate is never backdated and no period was "missed"
+  // before the order existed.
+  renewal.start_date = std::max(renewal.start_date.value_or(now), now);
+  if (now >= renewal.end_date) {
+    co_return fail(core::malformed("the auto-renewal end-date has passed"));
+  }
+  if (auto s = audit("order.finalize", true, deps_.urls.order(order.id), principal, "STAR"); !s) {
+    co_return fail(s.error());
+  }
+  if (auto claimed = co_await claimForFinalize(order); !claimed) co_return fail(claimed.error());
+  // The CSR goes with the order, and the order lives until end-date; from here on the reissue
+  // schedule can finish what this request starts, even after a crash.
+  auto begun =
+      co_await store.beginStarOrder(order.id, csr_der, *renewal.start_date, renewal.end_date);
+  if (!begun) co_return fail(begun.error());
+  if (!*begun) co_return fail(core::serverInternal("the STAR order changed while it was claimed"));
+  order.status = acme::OrderStatus::kProcessing;
+  order.auto_renewal = renewal;
+  order.star_csr_der = csr_der;
+  order.expires = renewal.end_date;
+  auto first = acme::starPeriod(renewal, 0);
+  if (!first) co_return fail(core::serverInternal("the STAR order has no period"));
+  if (now < first->not_before) {
+    // A start-date in the future: the order stays processing until the schedule issues the
+    // first certificate at start-date (clients poll, as for any processing order).
+    auditOutcome("order.star.scheduled", true, deps_.urls.order(order.id), principal,
+                 "first certificate at " + core::formatRfc3339(first->not_before));
+    co_return order;
+  }
+  auto issued =
+      co_await issueStarPeriod(order, profile, csr, 0, acme::OrderStatus::kProcessing, principal);
+  if (!issued) {
+    // Signing failed: the order stays processing with its CSR and the schedule retries.
+    spdlog::error("star: first certificate of order {} failed: {}", order.id,
+                  issued.error().detail);
+    co_return order;
+  }
+  co_return std::move(issued->order);
+}
+
+Task<RegistrationAuthority::StarIssue> RegistrationAuthority::issueStarPeriod(
+    const acme::Order& order, const config::ProfileConfig& profile, const crypto::ParsedCsr& csr,
+    std::int64_t period, acme::OrderStatus expected, const std::string& principal) {
+  auto& store = deps_.store;
+  auto when = acme::starPeriod(*order.auto_renewal, period);
+  if (!when) co_return fail(core::serverInternal("no such STAR period"));
+  const auto signed_at = deps_.clock.now();
+  // The profile's template applies to every period; the validity is the period's (§3.5).
+  auto issued =
+      deps_.ca.issue(csr.public_key.get(), order.identifiers,
+                     profile.omit_common_name ? std::nullopt : csr.common_name, when->not_before,
+                     when->not_after, csr.spki(), leafProfileFrom(profile));
+  if (!issued) co_return fail(issued.error());
+  acme::Certificate cert;
+  cert.id = core::randomToken(12);
+  cert.serial_hex = issued->serial_hex;
+  cert.account_id = order.account_id;
+  cert.order_id = order.id;
+  cert.pem_chain = std::move(issued->pem_chain);
+  cert.not_before = issued->not_before;
+  cert.not_after = issued->not_after;
+  cert.crl_shard = issued->crl_shard;
+  cert.profile = profile.name;
+  cert.issued_at = signed_at;
+  const auto window =
+      acme::renewalWindowFor(cert.not_before, cert.not_after, renewalRuleFrom(profile));
+  cert.renewal_start = window.start;
+  cert.renewal_end = window.end;
+  acme::Order next = order;
+  next.status = acme::OrderStatus::kValid;
+  next.certificate_id = cert.id;
+  next.star_period = period;
+  auto stored = co_await store.insertStarCertificate(cert, next, period, expected);
+  if (!stored) co_return fail(stored.error());
+  if (*stored) {
+    auditOutcome("cert.issue", true, deps_.urls.certificate(cert.id), principal,
+                 "serial " + cert.serial_hex + ", STAR order " + order.id + " period " +
+                     std::to_string(period));
+    co_return StarIssue{std::move(next), true};
+  }
+  // Somebody else issued this period (another node, a concurrent pass) or the order moved on:
+  // what is stored now is the answer.
+  auto fresh = co_await store.getOrder(order.id);
+  if (!fresh) co_return fail(fresh.error());
+  if (!*fresh) co_return fail(core::notFound("no such order"));
+  co_return StarIssue{std::move(**fresh), false};
+}
+
+Task<StarPassCounts> RegistrationAuthority::renewStarOrders() {
+  StarPassCounts counts;
+  std::string after;
+  // Bounded: every page moves `after` forward, and a pass stops at the orders it found.
+  for (;;) {
+    auto page = co_await deps_.store.listStarOrders(deps_.clock.now(), after, kStarPageSize);
+    if (!page) co_return fail(page.error());
+    for (auto& order : *page) {
+      after = order.id;
+      ++counts.orders;
+      co_await renewStarOrder(std::move(order), counts);
+    }
+    if (page->size() < kStarPageSize) break;
+  }
+  co_return counts;
+}
+
+boost::asio::awaitable<void> RegistrationAuthority::renewStarOrder(acme::Order order,
+                                                                   StarPassCounts& counts) {
+  auto& store = deps_.store;
+  const auto now = deps_.clock.now();
+  if (!order.auto_renewal || !order.auto_renewal->start_date) co_return;
+  const std::string subject = deps_.urls.order(order.id);
+  // The account as it is now: a deactivated or revoked account's renewals stop for good.
+  auto account = co_await store.getAccount(order.account_id);
+  if (!account) {
+    ++counts.failed;
+    ++star_failed_;
+    spdlog::warn("star: order {}: reading its account failed: {}", order.id,
+                 account.error().detail);
+    co_return;
+  }
+  if (!*account || (*account)->status != acme::AccountStatus::kValid) {
+    acme::Order canceled = order;
+    const auto from = order.status;
+    canceled.status = acme::OrderStatus::kCanceled;
+    canceled.expires = now;
+    auto done = co_await store.updateOrderIfStatus(canceled, from);
+    if (done && *done) {
+      ++counts.stopped;
+      ++star_stopped_;
+      spdlog::warn("star: order {} canceled: its account {} is no longer valid", order.id,
+                   order.account_id);
+      auditOutcome("order.star.cancel", true, subject, "system", "account no longer valid");
+    }
+    co_return;
+  }
+  auto due = acme::starDuePeriod(*order.auto_renewal, now);
+  if (!due) co_return;
+  const std::int64_t last = order.star_period.value_or(-1);
+  if (last >= due->index) co_return;
+  auto fail_order = [&](const std::string& why) {
+    ++counts.failed;
+    ++star_failed_;
+    spdlog::error("star: order {} period {}: {}", order.id, due->index, why);
+  };
+  // The profile as configured now (it may have changed across a restart).
+  auto profile = profileFor(deps_.config, order.profile, order.account_id);
+  if (!profile) {
+    fail_order("profile: " + profile.error().detail);
+    co_return;
+  }
+  auto csr = crypto::parseCsr(order.star_csr_der);
+  if (!csr) {
+    fail_order("stored CSR: " + csr.error().detail);
+    co_return;
+  }
+  // Periods that started without their certificate: skipped ones (the server was down for a
+  // whole period) and the due one if its nominal start has passed already (late).
+  std::vector<std::int64_t> missed;
+  for (std::int64_t j = last + 1; j <= due->index; ++j) {
+    const bool late = j == due->index && j > 0 && now > due->nominal_start;
+    if (j < due->index || late) missed.push_back(j);
+  }
+  if (auto s = audit("order.star.renew", true, subject, "system",
+                     "period " + std::to_string(due->index));
+      !s) {
+    fail_order("audit log: " + s.error().detail);
+    co_return;
+  }
+  const auto expected =
+      order.star_period ? acme::OrderStatus::kValid : acme::OrderStatus::kProcessing;
+  auto issued = co_await issueStarPeriod(order, **profile, *csr, due->index, expected, "system");
+  if (!issued) {
+    fail_order(issued.error().detail);
+    co_return;
+  }
+  if (!issued->issued) co_return;  // another node did it; nothing missed by us either
+  ++counts.issued;
+  ++star_issued_;
+  if (!missed.empty()) {
+    counts.missed += missed.size();
+    star_missed_ += missed.size();
+    std::string list;
+    for (auto j : missed) list += (list.empty() ? "" : ", ") + std::to_string(j);
+    spdlog::warn(
+        "star: order {}: {} period(s) started without their certificate ({}); issued "
+        "period {} now",
+        order.id, missed.size(), list, due->index);
+  }
+}
+
+Task<acme::Order> RegistrationAuthority::cancelOrder(const Requester& requester,
+                                                     std::string order_id) {
+  auto& store = deps_.store;
+  auto found = co_await store.getOrder(order_id);
+  if (!found) co_return fail(found.error());
+  if (!*found) co_return fail(core::notFound("no such order"));
+  acme::Order order = std::move(**found);
+  if (order.account_id != requester.account->id) {
+    co_return fail(core::unauthorized("the order belongs to another account"));
+  }
+  if (!order.auto_renewal) {
+    co_return fail(cancellationInvalid("only an auto-renewal (STAR) order can be canceled"));
+  }
+  if (order.status != acme::OrderStatus::kValid) {
+    co_return fail(cancellationInvalid("the order is " + std::string(acme::toString(order.status)) +
+                                       ", not valid"));
+  }
+  acme::Order canceled = order;
+  canceled.status = acme::OrderStatus::kCanceled;
+  // §3.1.2: "an appropriate expires date": the order ends now.
+  canceled.expires = wholeSeconds(deps_.clock.now());
+  auto done = co_await store.updateOrderIfStatus(canceled, acme::OrderStatus::kValid);
+  if (!done) co_return fail(done.error());
+  if (!*done) co_return fail(cancellationInvalid("the order was canceled meanwhile"));
+  auditOutcome("order.star.cancel", true, deps_.urls.order(order.id), requester.principal(), "");
+  co_return canceled;
+}
+
+Task<acme::Certificate> RegistrationAuthority::starCertificate(
+    std::optional<std::string> account_id, std::string order_id) {
+  auto& store = deps_.store.readOnly();
+  auto found = co_await store.getOrder(order_id);
+  if (!found) co_return fail(found.error());
+  if (!*found || !(*found)->auto_renewal) co_return fail(core::notFound("no such STAR order"));
+  const acme::Order& order = **found;
+  if (!account_id && !order.auto_renewal->allow_certificate_get) {
+    co_return fail(core::unauthorized(
+        "this order's star-certificate is served to POST-as-GET by its account only"));
+  }
+  if (account_id && order.account_id != *account_id) {
+    co_return fail(core::unauthorized("the order belongs to another account"));
+  }
+  if (order.status == acme::OrderStatus::kCanceled) {
+    co_return fail(makeProblem(ProblemType::kAutoRenewalCanceled,
+                               "the auto-renewal of this order was canceled"));
+  }
+  if (deps_.clock.now() >= order.auto_renewal->end_date) {
+    co_return fail(makeProblem(ProblemType::kAutoRenewalExpired,
+                               "the auto-renewal of this order ended at " +
+                                   core::formatRfc3339(order.auto_renewal->end_date)));
+  }
+  if (!order.certificate_id) {
+    co_return fail(core::notFound("the first certificate of this order is not issued yet"));
+  }
+  auto cert = co_await store.getCertificate(*order.certificate_id);
+  if (!cert) co_return fail(cert.error());
+  if (!*cert) co_return fail(core::serverInternal("the STAR order's certificate is missing"));
+  co_return std::move(**cert);
 }
 
 }  // namespace akamu::ra

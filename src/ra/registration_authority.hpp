@@ -13,6 +13,7 @@
 //    reports what happened.
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -99,12 +100,40 @@ struct KeyChangeResult {
   std::string conflicting_account_id;    // set instead when the new key is taken
 };
 
+// RFC 8739 §3.1.1: the newOrder "auto-renewal" object as sent; the front end checks only the
+// JSON types, every rule is here.
+struct AutoRenewalRequest {
+  std::optional<core::TimePoint> start_date;
+  std::optional<core::TimePoint> end_date;
+  std::optional<std::int64_t> lifetime;
+  std::optional<std::int64_t> lifetime_adjust;
+  std::optional<bool> allow_certificate_get;
+};
+
 struct NewOrderRequest {
   std::vector<core::Identifier> identifiers;  // as sent (checked here)
   std::optional<core::TimePoint> not_before;
   std::optional<core::TimePoint> not_after;
   std::optional<std::string> profile;   // draft-ietf-acme-profiles; unset: the default
   std::optional<std::string> replaces;  // RFC 9773 §5: the certID of the certificate replaced
+  std::optional<AutoRenewalRequest> auto_renewal;  // RFC 8739: a STAR order
+};
+
+// What one pass of the STAR reissue schedule did.
+struct StarPassCounts {
+  std::size_t orders = 0;   // live STAR orders looked at
+  std::size_t issued = 0;   // period certificates this pass stored
+  std::size_t missed = 0;   // periods that started without their certificate (logged)
+  std::size_t stopped = 0;  // orders canceled because their account is no longer valid
+  std::size_t failed = 0;   // orders whose due certificate could not be issued (retried)
+};
+
+// Totals since start, for tests and (later) metrics.
+struct StarCounters {
+  std::uint64_t issued = 0;
+  std::uint64_t missed = 0;
+  std::uint64_t stopped = 0;
+  std::uint64_t failed = 0;
 };
 
 // RFC 9773 §4.2: what renewal-info answers for one certificate.
@@ -191,7 +220,42 @@ class RegistrationAuthority {
   // certificate this CA did not issue.
   Task<RenewalInfo> renewalInfo(std::string cert_id);
 
+  // RFC 8739 §3.1.2: {"status":"canceled"} on the order URL: valid -> canceled for a STAR
+  // order of the requester; `autoRenewalCancellationInvalid` for any other order or state.
+  Task<acme::Order> cancelOrder(const Requester& requester, std::string order_id);
+  // RFC 8739 §3.3: the current certificate of a STAR order, from the read-only store.
+  // `account_id` unset: an unauthenticated GET, allowed only when the order has
+  // allow-certificate-get. `autoRenewalCanceled` / `autoRenewalExpired` once it ended.
+  Task<acme::Certificate> starCertificate(std::optional<std::string> account_id,
+                                          std::string order_id);
+  // One pass of the reissue schedule: every live STAR order whose due period has no
+  // certificate yet gets it (once: the store decides per period), missed periods are logged
+  // and counted, and orders of accounts that are no longer valid are canceled.
+  Task<StarPassCounts> renewStarOrders();
+  StarCounters starCounters() const;
+
  private:
+  // Claims the order for signing (ready -> processing), or says precisely why not.
+  Task<void> claimForFinalize(const acme::Order& order);
+  // Finalize of a STAR order: the claim, the CSR stored with the effective start-date, and the
+  // first period's certificate when it is due already.
+  Task<acme::Order> finalizeStar(acme::Order order, const config::ProfileConfig& profile,
+                                 const crypto::ParsedCsr& csr,
+                                 const std::vector<std::uint8_t>& csr_der,
+                                 const std::string& principal);
+  // Signs period `period` of a STAR order and stores it, conditional on the order still being
+  // `expected` and that period not issued yet. The order as stored afterwards; `issued` tells
+  // whether this call stored the certificate.
+  struct StarIssue {
+    acme::Order order;
+    bool issued = false;
+  };
+  Task<StarIssue> issueStarPeriod(const acme::Order& order, const config::ProfileConfig& profile,
+                                  const crypto::ParsedCsr& csr, std::int64_t period,
+                                  acme::OrderStatus expected, const std::string& principal);
+  // One order of a pass.
+  boost::asio::awaitable<void> renewStarOrder(acme::Order order, StarPassCounts& counts);
+
   // `read` (optional) receives the authorizations the decision was made from (left as is
   // when the order is in a state that reads none).
   Task<acme::Order> refreshOrder(store::Store& store, acme::Order order,
@@ -233,6 +297,10 @@ class RegistrationAuthority {
 
   RaDeps deps_;
   std::vector<std::uint8_t> authority_key_id_;  // the AKI of every leaf this CA signs
+  std::atomic<std::uint64_t> star_issued_{0};
+  std::atomic<std::uint64_t> star_missed_{0};
+  std::atomic<std::uint64_t> star_stopped_{0};
+  std::atomic<std::uint64_t> star_failed_{0};
 };
 
 }  // namespace akamu::ra

@@ -60,13 +60,16 @@ const std::array<AcmeService::Route, kRouteCount>& AcmeService::routeTable() {
       {RouteId::kKeyChange, nullptr, &S::keyChange, KeyMode::kKid, PayloadRule::kJsonObject},
       {RouteId::kAccount, nullptr, &S::account, KeyMode::kKid, PayloadRule::kEither},
       {RouteId::kAccountOrders, nullptr, &S::accountOrders, KeyMode::kKid, PayloadRule::kPostAsGet},
-      {RouteId::kOrder, nullptr, &S::order, KeyMode::kKid, PayloadRule::kPostAsGet},
+      // A JSON object only to cancel a STAR order (RFC 8739 §3.1.2).
+      {RouteId::kOrder, nullptr, &S::order, KeyMode::kKid, PayloadRule::kEither},
       {RouteId::kFinalize, nullptr, &S::finalize, KeyMode::kKid, PayloadRule::kJsonObject},
       {RouteId::kAuthz, nullptr, &S::authorization, KeyMode::kKid, PayloadRule::kEither},
       {RouteId::kChallenge, nullptr, &S::challenge, KeyMode::kKid, PayloadRule::kEither},
       {RouteId::kCertificate, &S::getCertificate, &S::certificate, KeyMode::kKid,
        PayloadRule::kPostAsGet},
       {RouteId::kRenewalInfo, &S::renewalInfo, nullptr},
+      {RouteId::kStarCertificate, &S::getStarCertificate, &S::starCertificate, KeyMode::kKid,
+       PayloadRule::kPostAsGet},
   }};
   return table;
 }
@@ -101,6 +104,13 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
   boost::json::object profiles;
   for (const auto& p : deps_.config.profiles) profiles[p.name] = p.description;
   meta["profiles"] = std::move(profiles);
+  // RFC 8739 §3.2: present only when the server offers STAR.
+  if (const auto& star = deps_.config.star; star.enabled) {
+    meta["auto-renewal"] =
+        boost::json::object{{"min-lifetime", star.min_lifetime_secs},
+                            {"max-duration", star.max_duration_secs},
+                            {"allow-certificate-get", star.allow_certificate_get}};
+  }
   dir["meta"] = std::move(meta);
   directory_body_ = boost::json::serialize(dir);
 }

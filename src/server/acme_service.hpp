@@ -97,6 +97,7 @@ class AcmeService {
   Task<HttpResponse> newNonce(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> getCertificate(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> renewalInfo(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> getStarCertificate(const HttpRequest&, std::array<std::string_view, 2>);
   // POST routes (account_handlers.cpp, order_handlers.cpp, certificate_handlers.cpp).
   Task<HttpResponse> newAccount(AcmeRequest& request);
   Task<HttpResponse> account(AcmeRequest& request);
@@ -109,11 +110,14 @@ class AcmeService {
   Task<HttpResponse> challenge(AcmeRequest& request);
   Task<HttpResponse> certificate(AcmeRequest& request);
   Task<HttpResponse> revokeCert(AcmeRequest& request);
+  Task<HttpResponse> starCertificate(AcmeRequest& request);
 
   HttpResponse json(int status, const boost::json::object& body) const;
   // The problem document as it is answered; the error boundary (finish) runs before it.
   static HttpResponse problemResponse(const core::Problem& problem);
   HttpResponse certificateResponse(const acme::Certificate& cert) const;
+  // RFC 8739 §3.3: the chain with Cert-Not-Before / Cert-Not-After.
+  HttpResponse starCertificateResponse(const acme::Certificate& cert) const;
 
   static const std::array<Route, kRouteCount>& routeTable();
 

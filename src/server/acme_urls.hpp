@@ -35,6 +35,9 @@ class AcmeUrls final : public ra::ResourceUrls {
   std::string certificate(std::string_view id) const override {
     return url(RouteId::kCertificate, id);
   }
+  std::string starCertificate(std::string_view order_id) const {
+    return url(RouteId::kStarCertificate, order_id);
+  }
   // The full URL of a request, query included (RFC 8555 §6.4: the JWS "url" must equal it).
   std::string requestUrl(std::string_view target) const { return base_ + std::string(target); }
   // The account id in a kid URL, or "" when it is not one of ours.

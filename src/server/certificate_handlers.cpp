@@ -1,6 +1,8 @@
 // Certificate download and revocation (RFC 8555 §7.4.2, §7.6): payload parsing and rendering;
 // the decisions are the RA's.
 #include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
 
 #include "core/base64url.hpp"
 #include "server/acme_service.hpp"
@@ -13,6 +15,49 @@ HttpResponse AcmeService::certificateResponse(const acme::Certificate& cert) con
   r.content_type = "application/pem-certificate-chain";
   r.body = cert.pem_chain;
   return r;
+}
+
+namespace {
+
+// RFC 9110 §5.6.7 IMF-fixdate, e.g. "Mon, 01 Feb 2016 00:00:00 GMT" (no locale involved).
+std::string httpDate(core::TimePoint t) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t secs = static_cast<std::time_t>(core::toUnixSeconds(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return out;
+}
+
+}  // namespace
+
+HttpResponse AcmeService::starCertificateResponse(const acme::Certificate& cert) const {
+  HttpResponse r = certificateResponse(cert);
+  // RFC 8739 §3.3: equal to the leaf's fields, in double quotes.
+  r.addHeader("Cert-Not-Before", "\"" + httpDate(cert.not_before) + "\"");
+  r.addHeader("Cert-Not-After", "\"" + httpDate(cert.not_after) + "\"");
+  // §5.3: caches must consider it stale by the time the next certificate is due.
+  r.addHeader("Cache-Control", "no-cache");
+  return r;
+}
+
+AcmeService::Task<HttpResponse> AcmeService::getStarCertificate(
+    const HttpRequest&, std::array<std::string_view, 2> ids) {
+  auto cert = co_await deps_.ra.starCertificate(std::nullopt, std::string(ids[0]));
+  if (!cert) co_return core::fail(cert.error());
+  co_return starCertificateResponse(*cert);
+}
+
+AcmeService::Task<HttpResponse> AcmeService::starCertificate(AcmeRequest& request) {
+  auto cert =
+      co_await deps_.ra.starCertificate(request.requester.account->id, std::string(request.ids[0]));
+  if (!cert) co_return core::fail(cert.error());
+  co_return starCertificateResponse(*cert);
 }
 
 AcmeService::Task<HttpResponse> AcmeService::getCertificate(const HttpRequest&,

@@ -20,6 +20,41 @@ core::Result<std::optional<core::TimePoint>> optionalTime(const boost::json::obj
   return std::optional<core::TimePoint>(t);
 }
 
+// RFC 8739 §3.1.1: the JSON types only; the RA decides what is acceptable.
+core::Result<ra::AutoRenewalRequest> autoRenewalFrom(const boost::json::value& value) {
+  if (!value.is_object()) return core::fail(core::malformed("\"auto-renewal\" must be an object"));
+  const auto& obj = value.as_object();
+  ra::AutoRenewalRequest out;
+  auto start = optionalTime(obj, "start-date");
+  if (!start) return core::fail(start.error());
+  out.start_date = *start;
+  auto end = optionalTime(obj, "end-date");
+  if (!end) return core::fail(end.error());
+  out.end_date = *end;
+  for (auto [name, field] :
+       {std::pair{"lifetime", &out.lifetime}, std::pair{"lifetime-adjust", &out.lifetime_adjust}}) {
+    if (auto* v = obj.if_contains(name)) {
+      if (!v->is_int64() && !v->is_uint64()) {
+        return core::fail(
+            core::malformed("auto-renewal \"" + std::string(name) + "\" must be an integer"));
+      }
+      if (v->is_uint64() && v->as_uint64() > 315360000u) {
+        return core::fail(
+            core::malformed("auto-renewal \"" + std::string(name) + "\" is too large"));
+      }
+      *field = v->is_int64() ? v->as_int64() : static_cast<std::int64_t>(v->as_uint64());
+    }
+  }
+  if (auto* v = obj.if_contains("allow-certificate-get")) {
+    if (!v->is_bool()) {
+      return core::fail(
+          core::malformed("auto-renewal \"allow-certificate-get\" must be a boolean"));
+    }
+    out.allow_certificate_get = v->as_bool();
+  }
+  return out;
+}
+
 }  // namespace
 
 AcmeService::Task<HttpResponse> AcmeService::newOrder(AcmeRequest& request) {
@@ -55,6 +90,11 @@ AcmeService::Task<HttpResponse> AcmeService::newOrder(AcmeRequest& request) {
       *out = std::string(v->as_string());
     }
   }
+  if (auto* ar = payload.if_contains("auto-renewal")) {
+    auto parsed = autoRenewalFrom(*ar);
+    if (!parsed) co_return core::fail(parsed.error());
+    in.auto_renewal = std::move(*parsed);
+  }
   auto order = co_await deps_.ra.newOrder(request.requester, std::move(in));
   if (!order) co_return core::fail(order.error());
   HttpResponse r = json(201, renderOrder(*order, urls_));
@@ -63,6 +103,17 @@ AcmeService::Task<HttpResponse> AcmeService::newOrder(AcmeRequest& request) {
 }
 
 AcmeService::Task<HttpResponse> AcmeService::order(AcmeRequest& request) {
+  if (request.payload) {
+    // RFC 8739 §3.1.2: the one change a client may make to an order.
+    auto* status = request.payload->if_contains("status");
+    if (status == nullptr || !status->is_string() || status->as_string() != "canceled") {
+      co_return core::fail(core::malformed(
+          "the only change a client may make to an order is {\"status\":\"canceled\"}"));
+    }
+    auto canceled = co_await deps_.ra.cancelOrder(request.requester, std::string(request.ids[0]));
+    if (!canceled) co_return core::fail(canceled.error());
+    co_return json(200, renderOrder(*canceled, urls_));
+  }
   // A read-only request: the lookups go to the read-only pool (a status refresh still writes
   // through it to the main store).
   auto order = co_await deps_.ra.order(request.requester, std::string(request.ids[0]),

@@ -37,7 +37,20 @@ boost::json::object renderOrder(const acme::Order& order, const AcmeUrls& urls) 
   for (const auto& a : order.authz_ids) authzs.emplace_back(urls.authz(a));
   obj["authorizations"] = std::move(authzs);
   obj["finalize"] = urls.finalize(order.id);
-  if (order.certificate_id) obj["certificate"] = urls.certificate(*order.certificate_id);
+  if (const auto& r = order.auto_renewal) {
+    // RFC 8739 §3.1.1: the parameters as accepted; "star-certificate" replaces "certificate"
+    // (the rolling URL of the current period's certificate) once the first one is issued.
+    boost::json::object ar;
+    if (r->start_date) ar["start-date"] = core::formatRfc3339(*r->start_date);
+    ar["end-date"] = core::formatRfc3339(r->end_date);
+    ar["lifetime"] = r->lifetime.count();
+    ar["lifetime-adjust"] = r->lifetime_adjust.count();
+    if (r->allow_certificate_get) ar["allow-certificate-get"] = true;
+    obj["auto-renewal"] = std::move(ar);
+    if (order.certificate_id) obj["star-certificate"] = urls.starCertificate(order.id);
+  } else if (order.certificate_id) {
+    obj["certificate"] = urls.certificate(*order.certificate_id);
+  }
   if (order.error) obj["error"] = renderProblem(*order.error);
   if (!order.profile.empty()) obj["profile"] = order.profile;
   if (order.replaces) obj["replaces"] = *order.replaces;

@@ -25,8 +25,9 @@ enum class RouteId {
   kChallenge,
   kCertificate,
   kRenewalInfo,
+  kStarCertificate,
 };
-inline constexpr std::size_t kRouteCount = 14;
+inline constexpr std::size_t kRouteCount = 15;
 
 struct RoutePath {
   RouteId id;
@@ -53,6 +54,8 @@ inline constexpr std::array<RoutePath, kRouteCount> kRoutePaths{{
     {RouteId::kChallenge, "challenge", "/acme/chall/{}/{}"},
     {RouteId::kCertificate, "certificate", "/acme/cert/{}"},
     {RouteId::kRenewalInfo, "renewal-info", "/acme/renewal-info/{*}"},
+    // RFC 8739 §3.3: the rolling certificate of a STAR order, named by the order's id.
+    {RouteId::kStarCertificate, "star-certificate", "/acme/star-cert/{}"},
 }};
 
 inline const RoutePath& routePath(RouteId id) { return kRoutePaths[static_cast<std::size_t>(id)]; }

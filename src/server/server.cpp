@@ -159,6 +159,21 @@ core::Status Server::start() {
         }
       });
   retention_->start();
+  if (config_.star.enabled) {
+    star_ = std::make_unique<ra::StarSchedule>(
+        ioc_.get_executor(), *ra_, std::chrono::seconds(config_.star.check_interval_secs),
+        [](const core::Result<ra::StarPassCounts>& r) {
+          if (!r) {
+            spdlog::warn("star: reissue pass failed: {}", r.error().detail);
+          } else if (r->issued + r->missed + r->stopped + r->failed > 0) {
+            spdlog::info(
+                "star: {} orders, {} certificates issued, {} periods missed, {} stopped, "
+                "{} failed",
+                r->orders, r->issued, r->missed, r->stopped, r->failed);
+          }
+        });
+    star_->start();
+  }
   // Threads needed from here on: the first CRLs are generated on the loop.
   if (crls_) {
     // Every shard once before start() returns, so the CRLs are there when the server answers;
@@ -236,9 +251,17 @@ core::Result<store::PruneCounts> Server::pruneNow() {
   return done.get();
 }
 
+core::Result<ra::StarPassCounts> Server::runStarNow() {
+  auto done = boost::asio::co_spawn(ioc_, ra_->renewStarOrders(), boost::asio::use_future);
+  return done.get();
+}
+
+ra::StarCounters Server::starCounters() const { return ra_->starCounters(); }
+
 void Server::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (star_) star_->stop();
   if (retention_) retention_->stop();
   if (crl_schedule_) crl_schedule_->stop();
   if (http_) http_->stop();
@@ -257,6 +280,7 @@ Server::~Server() {
   stop();
   wait();
   retention_.reset();
+  star_.reset();
   service_.reset();
   ra_.reset();
   revocation_.reset();

@@ -14,6 +14,7 @@
 #include "ra/crl_generator.hpp"
 #include "ra/ocsp_responder.hpp"
 #include "ra/registration_authority.hpp"
+#include "ra/star_schedule.hpp"
 #include "server/acme_service.hpp"
 #include "server/http_server.hpp"
 #include "server/revocation_endpoints.hpp"
@@ -60,6 +61,11 @@ class Server {
   void pokeCrlSchedule() {
     if (crl_schedule_) crl_schedule_->poke();
   }
+  // One STAR reissue pass now, at the server clock's current time (what the schedule runs
+  // every [star] check_interval_secs); blocks until it is done. Needs start().
+  core::Result<ra::StarPassCounts> runStarNow();
+  // What the STAR passes did since start (issued, missed periods, stopped, failed).
+  ra::StarCounters starCounters() const;
 
  private:
   Server() = default;
@@ -97,6 +103,7 @@ class Server {
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;
+  std::unique_ptr<ra::StarSchedule> star_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

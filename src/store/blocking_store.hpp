@@ -113,6 +113,18 @@ class BlockingStore {
   Result<bool> insertCertificateForOrder(const acme::Certificate& c, const acme::Order& o) {
     return run(store_->insertCertificateForOrder(c, o));
   }
+  Result<bool> beginStarOrder(const std::string& order_id, const std::vector<std::uint8_t>& csr,
+                              core::TimePoint start, core::TimePoint expires) {
+    return run(store_->beginStarOrder(order_id, csr, start, expires));
+  }
+  Result<bool> insertStarCertificate(const acme::Certificate& c, const acme::Order& o,
+                                     std::int64_t period, acme::OrderStatus expected) {
+    return run(store_->insertStarCertificate(c, o, period, expected));
+  }
+  Result<std::vector<acme::Order>> listStarOrders(core::TimePoint now, const std::string& after,
+                                                  std::size_t limit) {
+    return run(store_->listStarOrders(now, after, limit));
+  }
   Result<std::optional<acme::Certificate>> getCertificate(const std::string& id) {
     return run(store_->getCertificate(id));
   }

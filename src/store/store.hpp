@@ -163,6 +163,32 @@ class Store {
   virtual Awaitable<Result<std::vector<RevokedCertificate>>> listRevokedCertificates(
       int shard, core::TimePoint expired_cutoff) = 0;
 
+  // STAR (RFC 8739). An order's auto-renewal parameters are written by insertOrder (fixed
+  // then, like its profile) and read back with it; updateOrderIfStatus never writes them.
+  //
+  // Finalize of a STAR order: stores the CSR, the effective start-date and the order's new
+  // `expires` only if the order is still `processing` and has no CSR yet. False otherwise.
+  virtual Awaitable<Result<bool>> beginStarOrder(const std::string& order_id,
+                                                 const std::vector<std::uint8_t>& csr_der,
+                                                 core::TimePoint start_date,
+                                                 core::TimePoint expires) = 0;
+  // One period's certificate: inserts `cert` (of order `order.id`) as the certificate of
+  // `period`, and sets the order's status to `order.status`, its certificate_id to cert.id and
+  // its last period to `period`, in one transaction, only if the stored order is still
+  // `expected`, a STAR order whose last period is below `period`, and its account is still
+  // valid. The certificates of one order are unique per period too. False (nothing written)
+  // otherwise: two nodes, or a retry after a crash, never store two certificates for a period.
+  virtual Awaitable<Result<bool>> insertStarCertificate(const acme::Certificate& cert,
+                                                        const acme::Order& order,
+                                                        std::int64_t period,
+                                                        acme::OrderStatus expected) = 0;
+  // The STAR orders the reissue schedule looks at: a CSR stored, status processing or valid,
+  // end-date after `now`. Ordered by id, at most `limit` of those with an id above `after_id`
+  // (pages, so that a scan holds no transaction open).
+  virtual Awaitable<Result<std::vector<acme::Order>>> listStarOrders(core::TimePoint now,
+                                                                     const std::string& after_id,
+                                                                     std::size_t limit) = 0;
+
   // Incidents (RFC 9773 §4.2). Ids are unique (kConflict otherwise).
   virtual Awaitable<Status> insertIncident(const acme::Incident& incident) = 0;
   // Oldest first.

@@ -85,6 +85,10 @@ inline Awaitable<Result<bool>> replaceCopy(Store* store, Order order,
                                            std::vector<Authorization> authzs, TimePoint now) {
   co_return co_await store->insertReplacementOrder(order, authzs, now);
 }
+inline Awaitable<Result<bool>> starIssueCopy(Store* store, Certificate cert, Order order,
+                                             std::int64_t period, OrderStatus expected) {
+  co_return co_await store->insertStarCertificate(cert, order, period, expected);
+}
 inline Awaitable<Status> insertAccountCopy(Store* store, Account account) {
   co_return co_await store->insertAccount(account);
 }
@@ -1900,6 +1904,211 @@ TEST_P(StoreContract, ConcurrentConsumersOfASingleUseCredentialHaveExactlyOneWin
   ASSERT_TRUE(bound);
   EXPECT_EQ(bound->size(), 1u);
   AKAMU_EXPECT_QUERY("SELECT count(*) FROM accounts WHERE eab_key_id = 'kid-once'", "1");
+}
+
+}  // namespace akamu::store::contract
+
+namespace akamu::store::contract {
+
+// ---- STAR (RFC 8739) --------------------------------------------------------------------
+
+// A STAR order claimed by finalize (processing), its CSR stored, starting at 1'700'000'000.
+inline Order starOrder(const std::string& id) {
+  Order o = makeOrder(id, "acct1", 1'700'000'000);
+  o.status = OrderStatus::kProcessing;
+  acme::AutoRenewal r;
+  r.end_date = at(1'700'864'000);
+  r.lifetime = std::chrono::seconds(86400);
+  r.lifetime_adjust = std::chrono::seconds(3600);
+  r.allow_certificate_get = true;
+  o.auto_renewal = r;
+  return o;
+}
+
+TEST_P(StoreContract, StarOrderRoundTripsAndBeginsOnce) {
+  Order o = starOrder("star1");
+  ASSERT_TRUE(store_->insertOrder(o, authzsFor(o)));
+  auto got = store_->getOrder("star1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(describe(**got), describe(o));
+  EXPECT_FALSE((*got)->auto_renewal->start_date.has_value());
+
+  const std::vector<std::uint8_t> csr{0x30, 0x00, 0xff, 0x01};
+  auto begun = store_->beginStarOrder("star1", csr, at(1'700'000'500), at(1'700'864'000));
+  ASSERT_TRUE(begun) << begun.error().detail;
+  EXPECT_TRUE(*begun);
+  // Once: a second finalize (or a retry) does not replace the CSR.
+  auto again = store_->beginStarOrder("star1", {0x01}, at(1'700'000'600), at(1'700'864'000));
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  got = store_->getOrder("star1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->star_csr_der, csr);
+  EXPECT_EQ((*got)->auto_renewal->start_date, at(1'700'000'500));
+  EXPECT_EQ((*got)->expires, at(1'700'864'000));
+  EXPECT_FALSE((*got)->star_period.has_value());
+
+  // Not a STAR order, or not processing: refused.
+  Order plain = seedOrder("plain", OrderStatus::kProcessing);
+  auto refused = store_->beginStarOrder("plain", csr, at(1'700'000'500), at(1'700'864'000));
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(*refused);
+}
+
+TEST_P(StoreContract, StarCertificatesAreOnePerPeriodAndOnlyMoveForward) {
+  Order o = starOrder("star1");
+  ASSERT_TRUE(store_->insertOrder(o, authzsFor(o)));
+  ASSERT_TRUE(store_->beginStarOrder("star1", {0x30}, at(1'700'000'000), at(1'700'864'000)));
+
+  Order valid = o;
+  valid.status = OrderStatus::kValid;
+  // Period 0 from processing.
+  auto first =
+      store_->insertStarCertificate(makeCert("c0", "a0", o), valid, 0, OrderStatus::kProcessing);
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_TRUE(*first);
+  // Period 0 again (another node, a retry): refused, nothing stored.
+  auto dup =
+      store_->insertStarCertificate(makeCert("c0b", "a0b", o), valid, 0, OrderStatus::kValid);
+  ASSERT_TRUE(dup) << dup.error().detail;
+  EXPECT_FALSE(*dup);
+  // Period 1 decided from `processing` (a stale read): refused.
+  auto stale =
+      store_->insertStarCertificate(makeCert("c1x", "a1x", o), valid, 1, OrderStatus::kProcessing);
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(*stale);
+  // Period 2 (period 1 skipped), then period 1 late: the order never goes back.
+  auto p2 = store_->insertStarCertificate(makeCert("c2", "a2", o), valid, 2, OrderStatus::kValid);
+  ASSERT_TRUE(p2 && *p2);
+  auto p1 = store_->insertStarCertificate(makeCert("c1", "a1", o), valid, 1, OrderStatus::kValid);
+  ASSERT_TRUE(p1);
+  EXPECT_FALSE(*p1);
+
+  auto got = store_->getOrder("star1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->status, OrderStatus::kValid);
+  EXPECT_EQ((*got)->certificate_id, "c2");
+  EXPECT_EQ((*got)->star_period, 2);
+  for (const char* absent : {"c0b", "c1x", "c1"}) {
+    auto cert = store_->getCertificate(absent);
+    ASSERT_TRUE(cert);
+    EXPECT_FALSE(cert->has_value()) << absent;
+  }
+  auto c0 = store_->getCertificate("c0");
+  ASSERT_TRUE(c0 && c0->has_value());
+  EXPECT_EQ((*c0)->order_id, "star1");
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM certificates WHERE order_id = 'star1'", "2");
+  AKAMU_EXPECT_QUERY("SELECT star_period FROM certificates WHERE id = 'c2'", "2");
+}
+
+TEST_P(StoreContract, StarCertificateRefusedForAnInvalidAccountOrACanceledOrder) {
+  Order o = starOrder("star1");
+  ASSERT_TRUE(store_->insertOrder(o, authzsFor(o)));
+  ASSERT_TRUE(store_->beginStarOrder("star1", {0x30}, at(1'700'000'000), at(1'700'864'000)));
+  Order valid = o;
+  valid.status = OrderStatus::kValid;
+  ASSERT_TRUE(
+      store_->insertStarCertificate(makeCert("c0", "a0", o), valid, 0, OrderStatus::kProcessing));
+  // Canceled (the cancellation is an ordinary compare-and-set on `valid`).
+  auto fresh = store_->getOrder("star1");
+  ASSERT_TRUE(fresh && fresh->has_value());
+  Order canceled = **fresh;
+  canceled.status = OrderStatus::kCanceled;
+  auto cancel = store_->updateOrderIfStatus(canceled, OrderStatus::kValid);
+  ASSERT_TRUE(cancel && *cancel);
+  auto after_cancel =
+      store_->insertStarCertificate(makeCert("c1", "a1", o), valid, 1, OrderStatus::kValid);
+  ASSERT_TRUE(after_cancel);
+  EXPECT_FALSE(*after_cancel);
+  fresh = store_->getOrder("star1");
+  ASSERT_TRUE(fresh && fresh->has_value());
+  EXPECT_EQ((*fresh)->status, OrderStatus::kCanceled);
+  EXPECT_TRUE((*fresh)->auto_renewal.has_value());  // the cancellation keeps the parameters
+
+  // A deactivated account's order gets no more certificates.
+  ASSERT_TRUE(store_->insertAccount(makeAccount("acct2", "thumb2")));
+  Order other = starOrder("star2");
+  other.account_id = "acct2";
+  ASSERT_TRUE(store_->insertOrder(other, authzsFor(other)));
+  ASSERT_TRUE(store_->beginStarOrder("star2", {0x30}, at(1'700'000'000), at(1'700'864'000)));
+  Account gone = makeAccount("acct2", "thumb2");
+  gone.status = AccountStatus::kDeactivated;
+  ASSERT_TRUE(store_->updateAccountIf(gone, AccountStatus::kValid, "thumb2"));
+  Order other_valid = other;
+  other_valid.status = OrderStatus::kValid;
+  auto refused = store_->insertStarCertificate(makeCert("d0", "d0", other), other_valid, 0,
+                                               OrderStatus::kProcessing);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(*refused);
+}
+
+TEST_P(StoreContract, ListStarOrdersPagesLiveOrdersUntilTheirEnd) {
+  for (const char* id : {"s1", "s2", "s3"}) {
+    Order o = starOrder(id);
+    ASSERT_TRUE(store_->insertOrder(o, authzsFor(o)));
+    ASSERT_TRUE(store_->beginStarOrder(id, {0x30}, at(1'700'000'000), at(1'700'864'000)));
+  }
+  // Not listed: a STAR order without its CSR yet, and an ordinary order.
+  Order no_csr = starOrder("s0");
+  ASSERT_TRUE(store_->insertOrder(no_csr, authzsFor(no_csr)));
+  seedOrder("plain", OrderStatus::kValid);
+  // Nor a canceled one.
+  auto s3 = store_->getOrder("s3");
+  ASSERT_TRUE(s3 && s3->has_value());
+  Order canceled = **s3;
+  canceled.status = OrderStatus::kCanceled;
+  ASSERT_TRUE(store_->updateOrderIfStatus(canceled, OrderStatus::kProcessing));
+
+  auto page = store_->listStarOrders(at(1'700'100'000), "", 1);
+  ASSERT_TRUE(page) << page.error().detail;
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id, "s1");
+  EXPECT_EQ((*page)[0].star_csr_der, std::vector<std::uint8_t>{0x30});
+  page = store_->listStarOrders(at(1'700'100'000), "s1", 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id, "s2");
+  // From end-date on, none.
+  page = store_->listStarOrders(at(1'700'864'000), "", 10);
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(page->empty());
+}
+
+TEST_P(StoreContract, ConcurrentReissuesOfOnePeriodStoreOneCertificate) {
+  Order o = starOrder("star1");
+  ASSERT_TRUE(store_->insertOrder(o, authzsFor(o)));
+  ASSERT_TRUE(store_->beginStarOrder("star1", {0x30}, at(1'700'000'000), at(1'700'864'000)));
+  Order valid = o;
+  valid.status = OrderStatus::kValid;
+  ASSERT_TRUE(
+      store_->insertStarCertificate(makeCert("c0", "a0", o), valid, 0, OrderStatus::kProcessing));
+  constexpr int kCalls = 8;
+  std::vector<Awaitable<Result<bool>>> calls;
+  for (int t = 0; t < kCalls; ++t) {
+    const std::string id = "p1-" + std::to_string(t);
+    calls.push_back(starIssueCopy(&async(), makeCert(id, "b" + std::to_string(t), o), valid, 1,
+                                  OrderStatus::kValid));
+  }
+  int wins = 0;
+  for (const auto& r : runAll(std::move(calls), 4)) {
+    ASSERT_TRUE(r) << r.error().detail;
+    if (*r) ++wins;
+  }
+  EXPECT_EQ(wins, 1);
+  auto got = store_->getOrder("star1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->star_period, 1);
+  int stored = 0;
+  for (int t = 0; t < kCalls; ++t) {
+    auto cert = store_->getCertificate("p1-" + std::to_string(t));
+    ASSERT_TRUE(cert);
+    if (cert->has_value()) {
+      ++stored;
+      EXPECT_EQ((*got)->certificate_id, (*cert)->id);
+    }
+  }
+  EXPECT_EQ(stored, 1);
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM certificates WHERE order_id = 'star1'", "2");
 }
 
 }  // namespace akamu::store::contract

@@ -92,6 +92,12 @@ inline std::string describe(const Order& o) {
       << "|" << o.certificate_id.value_or("none") << "|" << describe(o.created_at) << "|"
       << o.profile << "|" << o.replaces.value_or("none") << "|"
       << o.replaces_serial.value_or("none");
+  if (const auto& r = o.auto_renewal) {
+    out << "|star:" << describe(r->start_date) << "," << describe(r->end_date) << ","
+        << r->lifetime.count() << "," << r->lifetime_adjust.count() << ","
+        << r->allow_certificate_get << "," << o.star_csr_der.size() << ","
+        << (o.star_period ? std::to_string(*o.star_period) : "none");
+  }
   return out.str();
 }
 inline std::string describe(const acme::Incident& i) {

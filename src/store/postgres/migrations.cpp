@@ -174,6 +174,25 @@ ALTER TABLE accounts ADD COLUMN eab_key_id TEXT REFERENCES eab_credentials(key_i
 CREATE INDEX accounts_eab_key_id ON accounts(eab_key_id) WHERE eab_key_id IS NOT NULL;
 )sql";
 
+// STAR (RFC 8739), as SQLite's migration 7: an order's auto-renewal parameters (NULL for
+// other orders), its CSR (DER, stored at finalize) and the last period issued; each
+// certificate of a STAR order names its period, unique per order, so that no period is ever
+// issued twice. The reissue schedule scans the live STAR orders through a partial index.
+constexpr const char* kStar = R"sql(
+ALTER TABLE orders ADD COLUMN star_start BIGINT,
+  ADD COLUMN star_end BIGINT,
+  ADD COLUMN star_lifetime BIGINT,
+  ADD COLUMN star_lifetime_adjust BIGINT,
+  ADD COLUMN star_allow_get BOOLEAN,
+  ADD COLUMN star_csr BYTEA,
+  ADD COLUMN star_period BIGINT;
+ALTER TABLE certificates ADD COLUMN star_period BIGINT;
+CREATE UNIQUE INDEX certificates_star_period ON certificates(order_id, star_period)
+  WHERE star_period IS NOT NULL;
+CREATE INDEX orders_star_live ON orders(id)
+  WHERE star_csr IS NOT NULL AND status IN ('processing', 'valid');
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
@@ -181,6 +200,7 @@ constexpr Migration kMigrations[] = {
     {4, "ARI replacements, incidents and certificate profiles", kAriAndProfiles},
     {5, "crl shards", kCrlShards},
     {6, "external account binding", kExternalAccountBinding},
+    {7, "STAR auto-renewal orders and certificate periods", kStar},
 };
 
 std::string errorOf(PGconn* conn, const PGresult* result) {

@@ -73,6 +73,9 @@ enum Stmt : std::size_t {
   kListEabAccounts,
   kRevokeEab,
   kInsertAccountWithEab,
+  kBeginStarOrder,
+  kInsertStarCertificate,
+  kListStarOrders,
   kStatementCount
 };
 
@@ -81,9 +84,12 @@ enum Stmt : std::size_t {
 #define AKAMU_EAB_COLUMNS                                                                        \
   "key_id, hmac_key, state, created_at, expires, max_uses, uses, revoked_at, allowed_profiles, " \
   "identifier_patterns"
-#define AKAMU_ORDER_COLUMNS                                                                 \
+// The columns insertOrder writes; an order reads back with its STAR CSR and period too.
+#define AKAMU_ORDER_INSERT_COLUMNS                                                          \
   "id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, error, " \
-  "certificate_id, created_at, profile, replaces, replaces_serial"
+  "certificate_id, created_at, profile, replaces, replaces_serial, star_start, star_end, "  \
+  "star_lifetime, star_lifetime_adjust, star_allow_get"
+#define AKAMU_ORDER_COLUMNS AKAMU_ORDER_INSERT_COLUMNS ", star_csr, star_period"
 #define AKAMU_CERT_COLUMNS                                                            \
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
   "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end, crl_shard"
@@ -104,8 +110,9 @@ constexpr Statement kStatements[] = {
     {"akamu_select_account_by_thumbprint",
      "SELECT " AKAMU_ACCOUNT_COLUMNS " FROM accounts WHERE thumbprint = $1"},
     {"akamu_insert_order",
-     "INSERT INTO orders(" AKAMU_ORDER_COLUMNS
-     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"},
+     "INSERT INTO orders(" AKAMU_ORDER_INSERT_COLUMNS
+     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+     "$18, $19)"},
     // The compare-and-set: $2 is the status the caller last saw. The profile and what the
     // order replaces are fixed at insertion and not written again.
     {"akamu_update_order_if_status",
@@ -280,12 +287,36 @@ constexpr Statement kStatements[] = {
      "INSERT INTO accounts(" AKAMU_ACCOUNT_COLUMNS
      ") SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::bigint, "
      "key_id FROM used"},
+    // STAR (RFC 8739). Finalize records the CSR once, while the order is processing.
+    {"akamu_begin_star_order",
+     "UPDATE orders SET star_csr = $2, star_start = $3, expires = $4 WHERE id = $1 "
+     "AND status = 'processing' AND star_end IS NOT NULL AND star_csr IS NULL"},
+    // One period's certificate in one statement: the order moves on only from the status the
+    // caller saw ($2), to a later period ($5), while its account is valid; the certificate is
+    // inserted only through `won`. Two callers for one period: the second's UPDATE waits for
+    // the first's row lock and then finds star_period = $5, so it writes nothing (and the
+    // unique index on certificates (order_id, star_period) backs this up).
+    {"akamu_insert_star_certificate",
+     "WITH won AS (UPDATE orders o SET status = $3, certificate_id = $4, star_period = $5 "
+     "WHERE o.id = $1 AND o.status = $2 AND o.star_csr IS NOT NULL "
+     "AND (o.star_period IS NULL OR o.star_period < $5::bigint) "
+     "AND EXISTS (SELECT 1 FROM accounts ac WHERE ac.id = o.account_id AND ac.status = 'valid') "
+     "RETURNING o.id) "
+     "INSERT INTO certificates(" AKAMU_CERT_COLUMNS
+     ", star_period) SELECT $4::text, $6::text, $7::text, $8::text, $9::bytea, $10::bigint, "
+     "$11::bigint, false, NULL, NULL, $12::text, $13::bigint, $14::bigint, $15::bigint, "
+     "$16::integer, $5::bigint FROM won"},
+    {"akamu_list_star_orders",
+     "SELECT " AKAMU_ORDER_COLUMNS " FROM orders WHERE star_csr IS NOT NULL "
+     "AND status IN ('processing', 'valid') AND id > $2 AND star_end > $1::bigint "
+     "ORDER BY id LIMIT $3"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
 #undef AKAMU_ACCOUNT_COLUMNS
 #undef AKAMU_EAB_COLUMNS
 #undef AKAMU_ORDER_COLUMNS
+#undef AKAMU_ORDER_INSERT_COLUMNS
 #undef AKAMU_CERT_COLUMNS
 #undef AKAMU_AUTHZ_CHALLENGE_COLUMNS
 #undef AKAMU_INCIDENT_COLUMNS
@@ -447,6 +478,20 @@ core::Result<Order> readOrder(Row r) {
   o.profile = r.text(11);
   o.replaces = r.optText(12);
   o.replaces_serial = r.optText(13);
+  if (auto end = r.optInt64(15)) {
+    acme::AutoRenewal ar;
+    ar.start_date = r.optTime(14);
+    ar.end_date = core::fromUnixSeconds(*end);
+    ar.lifetime = std::chrono::seconds(r.optInt64(16).value_or(0));
+    ar.lifetime_adjust = std::chrono::seconds(r.optInt64(17).value_or(0));
+    ar.allow_certificate_get = !r.null(18) && r.boolean(18);
+    o.auto_renewal = ar;
+  }
+  if (!r.null(19)) {
+    const std::string der = r.bytes(19);
+    o.star_csr_der.assign(der.begin(), der.end());
+  }
+  o.star_period = r.optInt64(20);
   if (!r.ok()) return fail(corrupt("order"));
   return o;
 }
@@ -605,6 +650,20 @@ void appendOrderInsert(std::vector<Command>& cmds, const Order& order,
       .text(order.profile)
       .optText(order.replaces)
       .optText(order.replaces_serial);
+  Params& p = cmds[cmds.size() - 1].params;
+  if (const auto& r = order.auto_renewal) {
+    p.optInt64(seconds(r->start_date))
+        .int64(seconds(r->end_date))
+        .int64(r->lifetime.count())
+        .int64(r->lifetime_adjust.count())
+        .boolean(r->allow_certificate_get);
+  } else {
+    p.optInt64(std::nullopt)
+        .optInt64(std::nullopt)
+        .optInt64(std::nullopt)
+        .optInt64(std::nullopt)
+        .optInt64(std::nullopt);
+  }
   for (const Authorization& a : authorizations) {
     Command& authz = cmds.emplace_back(command(kInsertAuthz));
     authz.params.text(a.id)
@@ -1005,6 +1064,65 @@ class PostgresStore final : public Store {
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return Status{};
+  }
+
+  Awaitable<Result<bool>> beginStarOrder(const std::string& order_id,
+                                         const std::vector<std::uint8_t>& csr_der,
+                                         TimePoint start_date, TimePoint expires) override {
+    std::vector<Command> cmds{command(kBeginStarOrder)};
+    cmds[0]
+        .params.text(order_id)
+        .bytes(std::string_view(reinterpret_cast<const char*>(csr_der.data()), csr_der.size()))
+        .int64(seconds(start_date))
+        .int64(seconds(expires));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<bool>> insertStarCertificate(const Certificate& cert, const Order& order,
+                                                std::int64_t period,
+                                                acme::OrderStatus expected) override {
+    const auto window = storedRenewalWindow(cert);
+    std::vector<Command> cmds{command(kInsertStarCertificate)};
+    cmds[0]
+        .params.text(order.id)
+        .text(acme::toString(expected))
+        .text(acme::toString(order.status))
+        .text(cert.id)
+        .int64(period)
+        .text(cert.serial_hex)
+        .text(cert.account_id)
+        .text(cert.order_id)
+        .bytes(cert.pem_chain)
+        .int64(seconds(cert.not_before))
+        .int64(seconds(cert.not_after))
+        .text(cert.profile)
+        .int64(seconds(cert.issued_at))
+        .optInt64(seconds(window.start))
+        .optInt64(seconds(window.end))
+        .int64(cert.crl_shard);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
+  Awaitable<Result<std::vector<Order>>> listStarOrders(TimePoint now, const std::string& after_id,
+                                                       std::size_t limit) override {
+    std::vector<Order> out;
+    if (limit == 0) co_return out;
+    std::vector<Command> cmds{command(kListStarOrders)};
+    cmds[0].params.int64(seconds(now)).text(after_id).int64(clampToInt64(limit));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    out.reserve(static_cast<std::size_t>(PQntuples(result)));
+    for (int i = 0; i < PQntuples(result); ++i) {
+      auto order = readOrder(Row(result, i));
+      if (!order) co_return fail(order.error());
+      out.push_back(std::move(*order));
+    }
+    co_return out;
   }
 
   Awaitable<Result<std::vector<acme::Incident>>> listIncidents() override {

@@ -156,6 +156,25 @@ ALTER TABLE accounts ADD COLUMN eab_key_id TEXT REFERENCES eab_credentials(key_i
 CREATE INDEX accounts_eab_key_id ON accounts(eab_key_id) WHERE eab_key_id IS NOT NULL;
 )sql";
 
+// STAR (RFC 8739). An order's auto-renewal parameters (NULL for other orders), its CSR
+// (base64url DER, stored at finalize) and the last period issued; each certificate of a STAR
+// order names its period, unique per order, so that no period is ever issued twice. The
+// reissue schedule scans the live STAR orders through a partial index.
+constexpr const char* kStar = R"sql(
+ALTER TABLE orders ADD COLUMN star_start INTEGER;
+ALTER TABLE orders ADD COLUMN star_end INTEGER;
+ALTER TABLE orders ADD COLUMN star_lifetime INTEGER;
+ALTER TABLE orders ADD COLUMN star_lifetime_adjust INTEGER;
+ALTER TABLE orders ADD COLUMN star_allow_get INTEGER;
+ALTER TABLE orders ADD COLUMN star_csr TEXT;
+ALTER TABLE orders ADD COLUMN star_period INTEGER;
+ALTER TABLE certificates ADD COLUMN star_period INTEGER;
+CREATE UNIQUE INDEX certificates_star_period ON certificates(order_id, star_period)
+  WHERE star_period IS NOT NULL;
+CREATE INDEX orders_star_live ON orders(id)
+  WHERE star_csr IS NOT NULL AND status IN ('processing', 'valid');
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
@@ -163,6 +182,7 @@ constexpr Migration kMigrations[] = {
     {4, "ARI replacements, incidents and certificate profiles", kAriAndProfiles},
     {5, "crl shards", kCrlShards},
     {6, "external account binding", kExternalAccountBinding},
+    {7, "STAR auto-renewal orders and certificate periods", kStar},
 };
 
 core::Result<bool> isApplied(Database& db, int version) {

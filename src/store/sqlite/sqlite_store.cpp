@@ -72,18 +72,42 @@ constexpr std::string_view kConsumeEab =
 
 constexpr std::string_view kInsertOrder =
     "INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, not_before, "
-    "not_after, error, certificate_id, created_at, profile, replaces, replaces_serial) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "not_after, error, certificate_id, created_at, profile, replaces, replaces_serial, "
+    "star_start, star_end, star_lifetime, star_lifetime_adjust, star_allow_get) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19)";
 // The compare-and-set: ?2 is the status the caller last saw. The profile and what the order
 // replaces are fixed at insertion and not written again.
 constexpr std::string_view kUpdateOrderIfStatus =
     "UPDATE orders SET status = ?3, expires = ?4, identifiers = ?5, authz_ids = ?6, "
     "not_before = ?7, not_after = ?8, error = ?9, certificate_id = ?10 "
     "WHERE id = ?1 AND status = ?2";
+#define AKAMU_ORDER_COLUMNS                                                                 \
+  "id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, error, " \
+  "certificate_id, created_at, profile, replaces, replaces_serial, star_start, star_end, "  \
+  "star_lifetime, star_lifetime_adjust, star_allow_get, star_csr, star_period"
 constexpr std::string_view kSelectOrder =
-    "SELECT id, account_id, status, expires, identifiers, authz_ids, not_before, not_after, "
-    "error, certificate_id, created_at, profile, replaces, replaces_serial FROM orders "
-    "WHERE id = ?1";
+    "SELECT " AKAMU_ORDER_COLUMNS " FROM orders WHERE id = ?1";
+// STAR (RFC 8739). The finalize of a STAR order records its CSR once, while it is processing.
+constexpr std::string_view kBeginStarOrder =
+    "UPDATE orders SET star_csr = ?2, star_start = ?3, expires = ?4 WHERE id = ?1 "
+    "AND status = 'processing' AND star_end IS NOT NULL AND star_csr IS NULL";
+// One period's certificate, step one: the order moves on only from the status the caller saw,
+// to a later period, while its account is valid. The unique index on (order_id, star_period)
+// of certificates backs this up.
+constexpr std::string_view kAdvanceStarOrder =
+    "UPDATE orders SET status = ?3, certificate_id = ?4, star_period = ?5 WHERE id = ?1 "
+    "AND status = ?2 AND star_csr IS NOT NULL AND (star_period IS NULL OR star_period < ?5) "
+    "AND EXISTS (SELECT 1 FROM accounts ac WHERE ac.id = orders.account_id "
+    "AND ac.status = 'valid')";
+constexpr std::string_view kSetCertificateStarPeriod =
+    "UPDATE certificates SET star_period = ?2 WHERE id = ?1";
+// The reissue schedule's scan (the partial index orders_star_live).
+constexpr std::string_view kListStarOrders =
+    "SELECT " AKAMU_ORDER_COLUMNS
+    " FROM orders WHERE star_csr IS NOT NULL "
+    "AND status IN ('processing', 'valid') AND id > ?2 AND star_end > ?1 ORDER BY id LIMIT ?3";
+#undef AKAMU_ORDER_COLUMNS
 // Finalize's claim: ready -> processing only while every authorization the order lists exists,
 // is valid and expires after ?2 (an order listing none is never claimed). One statement inside
 // the writer's transaction, and SQLite has one writer: nothing can change in between.
@@ -266,6 +290,21 @@ core::Result<Order> readOrder(const Statement& s) {
   o.profile = s.columnText(11);
   o.replaces = s.columnOptText(12);
   o.replaces_serial = s.columnOptText(13);
+  if (auto end = s.columnOptInt(15)) {
+    acme::AutoRenewal r;
+    r.start_date = timeOpt(s.columnOptInt(14));
+    r.end_date = core::fromUnixSeconds(*end);
+    r.lifetime = std::chrono::seconds(s.columnOptInt(16).value_or(0));
+    r.lifetime_adjust = std::chrono::seconds(s.columnOptInt(17).value_or(0));
+    r.allow_certificate_get = s.columnOptInt(18).value_or(0) != 0;
+    o.auto_renewal = r;
+  }
+  if (auto csr = s.columnOptText(19)) {
+    auto der = core::base64urlDecode(*csr);
+    if (!der) return fail(core::serverInternal("sqlite: stored STAR CSR is not base64url"));
+    o.star_csr_der = std::move(*der);
+  }
+  o.star_period = s.columnOptInt(20);
   return o;
 }
 
@@ -489,6 +528,15 @@ core::Status insertOrderRow(Database& db, const Order& o) {
       .bindText(12, o.profile)
       .bindOptText(13, o.replaces)
       .bindOptText(14, o.replaces_serial);
+  if (const auto& r = o.auto_renewal) {
+    s->bindOptInt(15, seconds(r->start_date))
+        .bindInt(16, seconds(r->end_date))
+        .bindInt(17, r->lifetime.count())
+        .bindInt(18, r->lifetime_adjust.count())
+        .bindInt(19, r->allow_certificate_get ? 1 : 0);
+  } else {
+    for (int i = 15; i <= 19; ++i) s->bindNull(i);
+  }
   if (auto rc = s->run(); !rc) return fail(rc.error());
   return {};
 }
@@ -1041,6 +1089,71 @@ class SqliteStore final : public Store {
       auto changed = s->run();
       if (!changed) return fail(changed.error());
       return *changed == 1;
+    });
+  }
+
+  Awaitable<Result<bool>> beginStarOrder(const std::string& order_id,
+                                         const std::vector<std::uint8_t>& csr_der,
+                                         TimePoint start_date, TimePoint expires) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kBeginStarOrder);
+      if (!s) return fail(s.error());
+      s->bindText(1, order_id)
+          .bindText(2, core::base64urlEncode(csr_der))
+          .bindInt(3, seconds(start_date))
+          .bindInt(4, seconds(expires));
+      auto changed = s->run();
+      if (!changed) return fail(changed.error());
+      return *changed == 1;
+    });
+  }
+
+  Awaitable<Result<bool>> insertStarCertificate(const Certificate& cert, const Order& order,
+                                                std::int64_t period,
+                                                acme::OrderStatus expected) override {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      // The order first: when it lost (another node, an earlier attempt) nothing is written.
+      {
+        auto s = db.prepare(kAdvanceStarOrder);
+        if (!s) return fail(s.error());
+        s->bindText(1, order.id)
+            .bindText(2, acme::toString(expected))
+            .bindText(3, acme::toString(order.status))
+            .bindText(4, cert.id)
+            .bindInt(5, period);
+        auto changed = s->run();
+        if (!changed) return fail(changed.error());
+        if (*changed == 0) return false;
+      }
+      if (auto st = insertCertificateRow(db, cert); !st) return fail(st.error());
+      auto s = db.prepare(kSetCertificateStarPeriod);
+      if (!s) return fail(s.error());
+      s->bindText(1, cert.id).bindInt(2, period);
+      if (auto st = runExpectingChange(*s, "certificate", cert.id); !st) return fail(st.error());
+      return true;
+    });
+  }
+
+  Awaitable<Result<std::vector<Order>>> listStarOrders(TimePoint now, const std::string& after_id,
+                                                       std::size_t limit) override {
+    constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    co_return read([&](Database& db) -> Result<std::vector<Order>> {
+      std::vector<Order> orders;
+      if (limit == 0) return orders;
+      auto s = db.prepare(kListStarOrders);
+      if (!s) return fail(s.error());
+      s->bindInt(1, seconds(now))
+          .bindText(2, after_id)
+          .bindInt(3, static_cast<std::int64_t>(std::min(limit, kMax)));
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        auto order = readOrder(*s);
+        if (!order) return fail(order.error());
+        orders.push_back(std::move(*order));
+      }
+      return orders;
     });
   }
 
