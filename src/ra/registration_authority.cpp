@@ -812,6 +812,32 @@ Task<void> RegistrationAuthority::claimForFinalize(const acme::Order& order) {
       "the order is no longer ready: an authorization changed while it was finalized"));
 }
 
+core::Result<acme::Certificate> RegistrationAuthority::signCertificate(
+    const acme::Order& order, const config::ProfileConfig& profile, const crypto::ParsedCsr& csr,
+    std::optional<core::TimePoint> not_before, std::optional<core::TimePoint> not_after) const {
+  const auto signed_at = deps_.clock.now();
+  auto issued = deps_.ca.issue(csr.public_key.get(), order.identifiers,
+                               profile.omit_common_name ? std::nullopt : csr.common_name,
+                               not_before, not_after, csr.spki(), leafProfileFrom(profile));
+  if (!issued) return core::fail(issued.error());
+  acme::Certificate cert;
+  cert.id = core::randomToken(12);
+  cert.serial_hex = issued->serial_hex;
+  cert.crl_shard = issued->crl_shard;
+  cert.account_id = order.account_id;
+  cert.order_id = order.id;
+  cert.pem_chain = std::move(issued->pem_chain);
+  cert.not_before = issued->not_before;
+  cert.not_after = issued->not_after;
+  cert.profile = profile.name;
+  cert.issued_at = signed_at;
+  const auto window =
+      acme::renewalWindowFor(cert.not_before, cert.not_after, renewalRuleFrom(profile));
+  cert.renewal_start = window.start;
+  cert.renewal_end = window.end;
+  return cert;
+}
+
 Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
                                                const config::ProfileConfig& profile,
                                                const crypto::ParsedCsr& csr,
@@ -833,29 +859,11 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
     (void)co_await store.updateOrderIfStatus(back, acme::OrderStatus::kProcessing);
     co_return fail(std::move(why));
   };
-  const auto signed_at = deps_.clock.now();
-  auto issued =
-      deps_.ca.issue(csr.public_key.get(), order.identifiers,
-                     profile.omit_common_name ? std::nullopt : csr.common_name, order.not_before,
-                     order.not_after, csr.spki(), leafProfileFrom(profile));
-  if (!issued) {
-    co_return co_await revert(processing, acme::OrderStatus::kInvalid, issued.error());
+  auto signed_cert = signCertificate(order, profile, csr, order.not_before, order.not_after);
+  if (!signed_cert) {
+    co_return co_await revert(processing, acme::OrderStatus::kInvalid, signed_cert.error());
   }
-  acme::Certificate cert;
-  cert.id = core::randomToken(12);
-  cert.serial_hex = issued->serial_hex;
-  cert.crl_shard = issued->crl_shard;
-  cert.account_id = order.account_id;
-  cert.order_id = order.id;
-  cert.pem_chain = std::move(issued->pem_chain);
-  cert.not_before = issued->not_before;
-  cert.not_after = issued->not_after;
-  cert.profile = profile.name;
-  cert.issued_at = signed_at;
-  const auto window =
-      acme::renewalWindowFor(cert.not_before, cert.not_after, renewalRuleFrom(profile));
-  cert.renewal_start = window.start;
-  cert.renewal_end = window.end;
+  acme::Certificate& cert = *signed_cert;
   acme::Order valid = processing;
   valid.status = acme::OrderStatus::kValid;
   valid.certificate_id = cert.id;
@@ -1270,28 +1278,10 @@ Task<RegistrationAuthority::StarIssue> RegistrationAuthority::issueStarPeriod(
   auto& store = deps_.store;
   auto when = acme::starPeriod(*order.auto_renewal, period);
   if (!when) co_return fail(core::serverInternal("no such STAR period"));
-  const auto signed_at = deps_.clock.now();
   // The profile's template applies to every period; the validity is the period's (§3.5).
-  auto issued =
-      deps_.ca.issue(csr.public_key.get(), order.identifiers,
-                     profile.omit_common_name ? std::nullopt : csr.common_name, when->not_before,
-                     when->not_after, csr.spki(), leafProfileFrom(profile));
-  if (!issued) co_return fail(issued.error());
-  acme::Certificate cert;
-  cert.id = core::randomToken(12);
-  cert.serial_hex = issued->serial_hex;
-  cert.account_id = order.account_id;
-  cert.order_id = order.id;
-  cert.pem_chain = std::move(issued->pem_chain);
-  cert.not_before = issued->not_before;
-  cert.not_after = issued->not_after;
-  cert.crl_shard = issued->crl_shard;
-  cert.profile = profile.name;
-  cert.issued_at = signed_at;
-  const auto window =
-      acme::renewalWindowFor(cert.not_before, cert.not_after, renewalRuleFrom(profile));
-  cert.renewal_start = window.start;
-  cert.renewal_end = window.end;
+  auto signed_cert = signCertificate(order, profile, csr, when->not_before, when->not_after);
+  if (!signed_cert) co_return fail(signed_cert.error());
+  acme::Certificate& cert = *signed_cert;
   acme::Order next = order;
   next.status = acme::OrderStatus::kValid;
   next.certificate_id = cert.id;

@@ -274,6 +274,13 @@ class RegistrationAuthority {
                                                   std::string authz_id, std::string challenge_id,
                                                   std::string principal,
                                                   std::shared_ptr<ValidationSignal> signal);
+  // Signs the order's names for the CSR's key under the profile's template, and the record
+  // to store: serial, CRL shard, profile, issue time and the ARI window of the profile's rule.
+  core::Result<acme::Certificate> signCertificate(const acme::Order& order,
+                                                  const config::ProfileConfig& profile,
+                                                  const crypto::ParsedCsr& csr,
+                                                  std::optional<core::TimePoint> not_before,
+                                                  std::optional<core::TimePoint> not_after) const;
   Task<acme::Order> issue(acme::Order order, const config::ProfileConfig& profile,
                           const crypto::ParsedCsr& csr, const std::string& principal);
   // newAccount with a binding: verified, then the account and one use of the credential in
