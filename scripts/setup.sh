@@ -16,12 +16,12 @@ build_pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libexpected-dev libunbound-dev libpq-dev prometheus-cpp-dev libidn2-dev
-  googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format patchelf
 )
 # What the tests drive: real ACME clients, pebble as a peer, PostgreSQL, tools.
 test_pkgs=(
   certbot lego uacme dehydrated acme-tiny pebble
-  postgresql-15 curl openssl util-linux procps python3 jq gnuplot-nox
+  postgresql-15 curl openssl util-linux procps python3 jq gnuplot-nox logrotate
 )
 
 missing=()

@@ -21,8 +21,9 @@ if grep -q '^OPENSSL_ROOT_DIR:' build/CMakeCache.txt 2>/dev/null && [[ "${AKAMU_
   cmake --build build-system-openssl -j"$(nproc)"
   # ML-DSA cases cannot run on OpenSSL 3.0 (ossl30.mldsa_refusal checks the refusal instead);
   # they are excluded rather than reported as skipped. Style, and the second runs of the suites
-  # on PostgreSQL (storage does not depend on the OpenSSL version), run once, in the main build.
-  ossl30_exclude='^style\.|MlDsa|MLDSA|ml_dsa|Mldsa|^pg\.|^interop_pg\.|^crash\.postgres'
+  # on PostgreSQL (storage does not depend on the OpenSSL version), and the service tests (the
+  # package is built from the main build), run once, in the main build.
+  ossl30_exclude='^style\.|MlDsa|MLDSA|ml_dsa|Mldsa|^pg\.|^interop_pg\.|^crash\.postgres|^service\.'
   (cd build-system-openssl && ctest --output-on-failure --no-tests=error -j"$(nproc)" -E "$ossl30_exclude" "$@")
 fi
 

@@ -1,5 +1,5 @@
-// akamu: the ACME certificate authority. `init` writes a config, `serve` runs it, `eab` manages
-// external account binding keys.
+// akamu: the ACME certificate authority. `init` writes a config, `serve` runs it, `config check`
+// validates one, `eab` manages external account binding keys, `incident` ARI incidents.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -10,12 +10,28 @@
 #include <iostream>
 
 #include "config/config.hpp"
+#include "config/effective_config.hpp"
 #include "crypto/key_type.hpp"
 #include "eab_command.hpp"
 #include "incident_command.hpp"
+#include "server/json_log_formatter.hpp"
 #include "server/server.hpp"
 
 namespace {
+
+// The file with the process environment's overrides (AKAMU_LISTEN).
+akamu::core::Result<akamu::config::Config> loadConfig(const std::string& path) {
+  return akamu::config::loadConfigFile(path, [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  });
+}
+
+void configureLogging(const akamu::config::LogConfig& log) {
+  spdlog::set_level(spdlog::level::from_str(log.level));
+  if (log.format == "json")
+    spdlog::set_formatter(std::make_unique<akamu::server::JsonLogFormatter>());
+}
 
 int runInit(const std::string& output, const std::string& data_dir, const std::string& listen,
             const std::string& base_url, int http_port, bool allow_private, bool force) {
@@ -46,15 +62,12 @@ int runInit(const std::string& output, const std::string& data_dir, const std::s
 }
 
 int runServe(const std::string& config_path) {
-  auto cfg = akamu::config::loadConfigFile(config_path, [](const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  });
+  auto cfg = loadConfig(config_path);
   if (!cfg) {
     std::cerr << "akamu: " << cfg.error().detail << "\n";
     return 1;
   }
-  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  configureLogging(cfg->log);
   auto server = akamu::server::Server::create(*cfg);
   if (!server) {
     std::cerr << "akamu: " << server.error().detail << "\n";
@@ -69,6 +82,7 @@ int runServe(const std::string& config_path) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   if (auto s = (*server)->start(); !s) {
     std::cerr << "akamu: " << s.error().detail << "\n";
@@ -76,11 +90,42 @@ int runServe(const std::string& config_path) {
   }
   spdlog::info("akamu {} listening on {}; directory {}", AKAMU_VERSION, cfg->listen_addr,
                (*server)->directoryUrl());
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("signal {} received, stopping", sig);
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      // logrotate's postrotate: the audit log was renamed; write to a new file at its path.
+      if (auto st = (*server)->reopenLogs(); !st) {
+        spdlog::error("SIGHUP: {}; still writing to the previous audit log file",
+                      st.error().detail);
+      } else {
+        spdlog::info("SIGHUP: reopened the audit log {}", cfg->server.audit_log_file);
+      }
+      continue;
+    }
+    spdlog::info("signal {} received, stopping", sig);
+    break;
+  }
   (*server)->stop();
   (*server)->wait();
+  spdlog::info("stopped");
+  return 0;
+}
+
+// `akamu config check`: the file as the server would read it, every default filled in, secrets
+// masked; non-zero with the reasons when the server would refuse it.
+int runConfigCheck(const std::string& config_path) {
+  auto cfg = loadConfig(config_path);
+  if (!cfg) {
+    std::cerr << "akamu config check: " << cfg.error().detail << "\n";
+    return 1;
+  }
+  if (auto st = akamu::server::Server::checkConfig(*cfg); !st) {
+    std::cerr << "akamu config check: " << config_path << ": " << st.error().detail << "\n";
+    return 1;
+  }
+  std::cout << akamu::config::renderEffectiveConfig(*cfg);
+  std::cerr << config_path << ": configuration OK\n";
   return 0;
 }
 
@@ -110,6 +155,13 @@ int main(int argc, char** argv) {
   std::string config_path = "akamu.toml";
   serve->add_option("-c,--config", config_path, "config file")->capture_default_str();
 
+  auto* config_cmd = app.add_subcommand("config", "inspect a configuration file");
+  config_cmd->require_subcommand(1);
+  auto* config_check = config_cmd->add_subcommand(
+      "check", "validate the file and print the effective configuration, secrets masked");
+  std::string check_path = "akamu.toml";
+  config_check->add_option("-c,--config", check_path, "config file")->capture_default_str();
+
   auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
   auto run_incident = akamu::cli::addIncidentCommand(app);
 
@@ -119,6 +171,7 @@ int main(int argc, char** argv) {
   if (init->parsed())
     return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
   if (serve->parsed()) return runServe(config_path);
+  if (config_check->parsed()) return runConfigCheck(check_path);
   if (int rc = run_incident(); rc >= 0) return rc;
   if (auto rc = eab.run(std::cout, std::cerr)) return *rc;
   if (version->parsed()) {

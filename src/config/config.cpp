@@ -29,6 +29,7 @@ constexpr std::string_view kKeyTypes[] = {"ec:P-256",  "ec:P-384", "ec:P-521", "
                                           "ml-dsa-65", "ml-dsa-87"};
 constexpr std::string_view kHashAlgs[] = {"SHA256", "SHA384", "SHA512"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+constexpr std::string_view kLogFormats[] = {"text", "json"};
 
 constexpr std::string_view kSqliteMemory = "sqlite::memory:";
 constexpr std::string_view kSqlitePrefix = "sqlite://";
@@ -589,7 +590,8 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
                    "dns_persist_issuer_domains",
                    "tls_alpn_validation_port",
                    "default_profile",
-                   "ari_retry_after_secs"});
+                   "ari_retry_after_secs",
+                   "shutdown_grace_secs"});
   s.require("audit_log_file");
   readPath(s, "audit_log_file", base, server.audit_log_file);
   readUrl(s, "terms_of_service_url", server.terms_of_service_url);
@@ -639,6 +641,7 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.integer("tls_alpn_validation_port", server.tls_alpn_validation_port, 1, 65535);
   s.nonEmptyString("default_profile", server.default_profile);
   s.integer("ari_retry_after_secs", server.ari_retry_after_secs, 60, 604800);
+  s.integer("shutdown_grace_secs", server.shutdown_grace_secs, 0, 300);
 }
 
 void readStar(Section& s, StarConfig& star) {
@@ -866,9 +869,10 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Section star(diag, top.table("star"), "star");
   readStar(star, config.star);
   Section log(diag, top.table("log"), "log");
-  log.rejectUnknown({"level", "request_level"});
+  log.rejectUnknown({"level", "request_level", "format"});
   log.oneOf("level", config.log.level, kLogLevels);
   log.oneOf("request_level", config.log.request_level, kLogLevels);
+  log.oneOf("format", config.log.format, kLogFormats);
   readProfiles(top, diag, config);
 
   if (!diag.empty()) return core::fail(core::malformed(diag.joined()));

@@ -35,6 +35,7 @@ struct CaConfig {
   std::optional<std::string> ocsp_url;     // unset = no OCSP responder and no AIA
   std::string ocsp_responder = "ca";       // ca|delegated: who signs OCSP responses
   int ocsp_next_update_secs = 86400;       // OCSP response validity, 3600..864000
+  bool operator==(const CaConfig&) const = default;
 };
 
 // The URL that names CRL shards: crl_url, or base_url + "/crl" when it is not set; nullopt when
@@ -53,6 +54,7 @@ struct DatabaseConfig {
   // challenges that expired more than prune_after_expiry_secs ago (certificates are kept).
   int prune_interval_secs = 3600;       // 0..604800
   int prune_after_expiry_secs = 86400;  // 0..31536000
+  bool operator==(const DatabaseConfig&) const = default;
 };
 
 struct ServerConfig {
@@ -83,6 +85,10 @@ struct ServerConfig {
   // RFC 9773 §4.3: the Retry-After of renewal-info answers; each answer varies it by ±20 % so
   // that clients polling together spread out.
   std::int64_t ari_retry_after_secs = 21600;  // 60..604800
+  // On SIGTERM/SIGINT the listeners close at once; requests already being handled get this
+  // long to finish before the process stops anyway. 0..300.
+  int shutdown_grace_secs = 10;
+  bool operator==(const ServerConfig&) const = default;
 };
 
 // A certificate profile (draft-ietf-acme-profiles): what a certificate issued under it looks
@@ -117,6 +123,7 @@ struct ProfileConfig {
   // lifetimes under 10 days) and its width as a fraction of the validity.
   std::optional<double> renewal_point;
   double renewal_window = 0.02;
+  bool operator==(const ProfileConfig&) const = default;
 };
 
 // RFC 8739 (STAR, short-term automatically renewed certificates), opt-in. The directory's
@@ -129,6 +136,7 @@ struct StarConfig {
   bool allow_certificate_get = false;
   // How often the reissue schedule looks for periods whose certificate is due; 0 disables it.
   std::int64_t check_interval_secs = 60;
+  bool operator==(const StarConfig&) const = default;
 };
 
 struct LogConfig {
@@ -137,6 +145,10 @@ struct LogConfig {
   // logged at info and server errors at error whatever this says. "debug" keeps successful
   // requests out of an info-level log.
   std::string request_level = "debug";
+  // "text": spdlog's human-readable lines; "json": one JSON object per line (time, level,
+  // thread, msg) for log shippers.
+  std::string format = "text";
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct Config {
@@ -151,6 +163,7 @@ struct Config {
   // "default", from the [ca] and [server] settings.
   std::vector<ProfileConfig> profiles;
   std::string config_dir;  // directory of the file it was loaded from ("" for strings)
+  bool operator==(const Config&) const = default;
 };
 
 // Without profiles, the implicit "default" one; then every profile's unset (zero) lifetimes

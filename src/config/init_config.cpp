@@ -189,6 +189,9 @@ default_profile = "default"
 # Retry-After of renewal-info (ARI, RFC 9773) answers, 60..604800; each answer varies it by
 # +-20 % so that clients polling together spread out.
 ari_retry_after_secs = 21600
+# On SIGTERM the listeners close at once and requests being handled get this many seconds
+# (0..300) to finish.
+shutdown_grace_secs = 10
 
 # Short-term automatically renewed certificates (STAR, RFC 8739), opt-in: an order with an
 # "auto-renewal" object gets a new certificate every lifetime from one CSR until its end-date,
@@ -240,6 +243,8 @@ renewal_point = 0.5
 level = "info"
 # Level of the one line per successful request (4xx are logged at info, 5xx at error).
 request_level = "debug"
+# "text" for people, "json" (one object per line: time, level, thread, msg) for log shippers.
+format = "text"
 )";
   return out;
 }

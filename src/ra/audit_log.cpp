@@ -12,9 +12,7 @@
 
 namespace akamu::ra {
 
-core::Result<std::unique_ptr<AuditLog>> AuditLog::open(
-    const std::string& path, const core::Clock& clock,
-    std::uint32_t unauthenticated_lines_per_second) {
+core::Result<std::FILE*> AuditLog::openFile(const std::string& path) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -28,8 +26,29 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(
     ::close(fd);
     return core::fail(core::serverInternal("cannot open audit log " + path));
   }
+  return file;
+}
+
+core::Result<std::unique_ptr<AuditLog>> AuditLog::open(
+    const std::string& path, const core::Clock& clock,
+    std::uint32_t unauthenticated_lines_per_second) {
+  auto file = openFile(path);
+  if (!file) return core::fail(file.error());
   return std::unique_ptr<AuditLog>(
-      new AuditLog(file, path, clock, unauthenticated_lines_per_second));
+      new AuditLog(*file, path, clock, unauthenticated_lines_per_second));
+}
+
+core::Status AuditLog::reopen() {
+  auto file = openFile(path_);
+  if (!file) return core::fail(file.error());
+  std::FILE* old = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    old = file_;
+    file_ = *file;
+  }
+  std::fclose(old);  // every write to it has finished: they hold mutex_
+  return {};
 }
 
 AuditLog::AuditLog(std::FILE* file, std::string path, const core::Clock& clock,

@@ -54,7 +54,15 @@ class AuditLog {
   // a line that cannot be written goes back into the counts and the failure goes to stderr.
   void recordUnauthenticated(const AuditEvent& event);
 
+  // Opens the path again and writes to the new file from then on (SIGHUP after logrotate moved
+  // the old one away). The switch happens under the file lock, so every line goes whole to one
+  // file or the other. On failure the old file stays in use and the error is returned.
+  core::Status reopen();
+
  private:
+  // Opens `path` for appending (created 0600, its directory created), or the errno.
+  static core::Result<std::FILE*> openFile(const std::string& path);
+
   struct Suppressed {
     std::string event_type;
     bool success;

@@ -61,6 +61,60 @@ TEST(AuditLog, UnopenableLogFailsAtStart) {
   EXPECT_FALSE(ra::AuditLog::open("/proc/nonexistent-dir/audit.log", clock).has_value());
 }
 
+// logrotate's default: the file is renamed, SIGHUP makes the server reopen the path. Lines
+// before the reopen stay in the renamed file, later ones go to the new file at the path.
+TEST(AuditLog, ReopenAfterRenameWritesToTheNewFile) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("audit-reopen-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "audit.log").string();
+  core::FakeClock clock(core::fromUnixSeconds(1767225600));
+  auto log = ra::AuditLog::open(path, clock);
+  ASSERT_TRUE(log.has_value()) << log.error().detail;
+  ASSERT_TRUE((*log)->record({"before", true, "", "", ""}));
+  std::filesystem::rename(path, path + ".1");
+  ASSERT_TRUE((*log)->record({"between", true, "", "", ""}));  // still the renamed file
+  ASSERT_TRUE((*log)->reopen());
+  ASSERT_TRUE((*log)->record({"after", true, "", "", ""}));
+  auto types = [](const std::string& file) {
+    std::vector<std::string> out;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+      out.emplace_back(boost::json::parse(line).as_object().at("event_type").as_string());
+    }
+    return out;
+  };
+  EXPECT_EQ(types(path + ".1"), (std::vector<std::string>{"before", "between"}));
+  EXPECT_EQ(types(path), (std::vector<std::string>{"after"}));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AuditLog, FailedReopenKeepsTheOldFile) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("audit-reopen-fail-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sub");
+  const std::string path = (dir / "sub" / "audit.log").string();
+  core::FakeClock clock(core::fromUnixSeconds(1767225600));
+  auto log = ra::AuditLog::open(path, clock);
+  ASSERT_TRUE(log.has_value()) << log.error().detail;
+  // The path now names a directory: open() of it for writing fails.
+  std::filesystem::rename(path, dir / "moved.log");
+  std::filesystem::create_directories(path);
+  auto r = (*log)->reopen();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().detail.find("cannot open audit log"), std::string::npos);
+  ASSERT_TRUE((*log)->record({"still", true, "", "", ""}));
+  std::ifstream in(dir / "moved.log");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find("\"still\""), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -134,6 +134,7 @@ HttpResponse AcmeService::json(int status, const boost::json::object& body) cons
 }
 
 boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
+  const auto in_flight = in_flight_.enter();
   const auto started = std::chrono::steady_clock::now();
   // CRL and OCSP are not ACME resources: no JWS, no nonce, no Link, no problem documents.
   if (deps_.revocation && !request.transport_problem && deps_.revocation->matches(request.path)) {

@@ -25,6 +25,7 @@
 #include "ra/registration_authority.hpp"
 #include "server/acme_urls.hpp"
 #include "server/http_types.hpp"
+#include "server/in_flight.hpp"
 #include "server/nonce_pool.hpp"
 #include "server/revocation_endpoints.hpp"
 #include "store/store.hpp"
@@ -64,6 +65,8 @@ class AcmeService {
   ~AcmeService();
   boost::asio::awaitable<HttpResponse> handleAsync(HttpRequest request);
   const AcmeUrls& urls() const { return urls_; }
+  // The requests handleAsync is running now (graceful shutdown waits for them).
+  InFlightRequests& inFlight() { return in_flight_; }
 
   template <class T>
   using Task = boost::asio::awaitable<core::Result<T>>;
@@ -124,6 +127,7 @@ class AcmeService {
   ServiceDeps deps_;
   const AcmeUrls& urls_;
   NoncePool nonces_;
+  InFlightRequests in_flight_;
   int success_log_level_;  // spdlog::level::level_enum of [log] request_level
   std::string directory_body_;
 

@@ -24,18 +24,12 @@ store::RetentionSettings retentionSettings(const config::DatabaseConfig& db) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
-                                                     std::shared_ptr<core::Clock> clock) {
-  std::unique_ptr<Server> s(new Server());
-  s->config_ = std::move(config);
-  s->clock_ = clock ? std::move(clock) : std::make_shared<core::SystemClock>();
-  config::applyProfileDefaults(s->config_);
-  const auto& cfg = s->config_;
+core::Status Server::checkConfig(config::Config& cfg) {
+  config::applyProfileDefaults(cfg);
   if (config::findProfile(cfg, cfg.server.default_profile) == nullptr) {
     return core::fail(core::malformed("server.default_profile = \"" + cfg.server.default_profile +
                                       "\" names no profile"));
   }
-
   auto key_type = crypto::parseKeyType(cfg.ca.key_type);
   if (!key_type) return core::fail(key_type.error());
   if (key_type->algorithm == crypto::KeyAlgorithm::kMlDsa && !crypto::mlDsaAvailable()) {
@@ -44,6 +38,16 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
                                            "this akamu uses " +
                                            crypto::opensslVersion()));
   }
+  return {};
+}
+
+core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
+                                                     std::shared_ptr<core::Clock> clock) {
+  std::unique_ptr<Server> s(new Server());
+  s->config_ = std::move(config);
+  s->clock_ = clock ? std::move(clock) : std::make_shared<core::SystemClock>();
+  if (auto st = checkConfig(s->config_); !st) return core::fail(st.error());
+  const auto& cfg = s->config_;
   auto audit = ra::AuditLog::open(cfg.server.audit_log_file, *s->clock_);
   if (!audit) return core::fail(audit.error());
   s->audit_ = std::move(*audit);
@@ -258,13 +262,27 @@ core::Result<ra::StarPassCounts> Server::runStarNow() {
 
 ra::StarCounters Server::starCounters() const { return ra_->starCounters(); }
 
+core::Status Server::reopenLogs() { return audit_->reopen(); }
+
 void Server::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // No new connections and no new background passes; then the requests being handled get
+  // [server] shutdown_grace_secs to finish (their threads keep running meanwhile), so that a
+  // client whose finalize was in flight gets its answer rather than a reset connection.
+  if (http_) http_->stop();
   if (star_) star_->stop();
   if (retention_) retention_->stop();
   if (crl_schedule_) crl_schedule_->stop();
-  if (http_) http_->stop();
+  if (service_ && !threads_.empty()) {
+    const auto grace = std::chrono::seconds(config_.server.shutdown_grace_secs);
+    const std::size_t busy = service_->inFlight().count();
+    if (busy > 0) spdlog::info("stopping: waiting up to {} s for {} requests", grace.count(), busy);
+    if (!service_->inFlight().waitIdle(std::chrono::steady_clock::now() + grace)) {
+      spdlog::warn("stopping: {} requests still running after {} s; cutting them off",
+                   service_->inFlight().count(), grace.count());
+    }
+  }
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   for (auto& loop : worker_loops_) loop->stop();
   ioc_.stop();

@@ -32,10 +32,15 @@ class Server {
   static core::Result<std::unique_ptr<Server>> create(config::Config config,
                                                       std::shared_ptr<core::Clock> clock = nullptr);
   ~Server();
+  // What create() checks before it opens anything (profiles filled in and the default one
+  // present, a CA key type this OpenSSL can make); `akamu config check` runs it too.
+  static core::Status checkConfig(config::Config& config);
 
   // Binds listen_addr and starts the worker threads. When base_url is empty it becomes
   // http://<listen host>:<bound port>.
   core::Status start();
+  // Graceful: closes the listener, stops the background schedules, waits up to [server]
+  // shutdown_grace_secs for the requests being handled, then stops the event loops.
   void stop();
   // Blocks until stop() (e.g. from a signal handler thread).
   void wait();
@@ -66,6 +71,11 @@ class Server {
   core::Result<ra::StarPassCounts> runStarNow();
   // What the STAR passes did since start (issued, missed periods, stopped, failed).
   ra::StarCounters starCounters() const;
+  // Reopens the audit log at its configured path (SIGHUP, after logrotate renamed it). On
+  // failure the old file stays in use.
+  core::Status reopenLogs();
+  // Requests being handled now.
+  std::size_t requestsInFlight() const { return service_ ? service_->inFlight().count() : 0; }
 
  private:
   Server() = default;
