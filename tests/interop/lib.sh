@@ -173,6 +173,11 @@ start_akamu() {
       grep -q '"newNonce"' "$WORK/directory.json" ||
         fail "directory has no newNonce: $(cat "$WORK/directory.json")"
       [[ -s $DATA/ca.pem ]] || fail "server up but $DATA/ca.pem missing"
+      # Without akamu's CA the server is not trusted: a client that succeeds below used its
+      # CA option.
+      if [[ -n $TLS ]] && curl -sf --max-time 2 -o /dev/null "$DIR_URL"; then
+        fail "the HTTPS directory verified without akamu's CA: the runs would prove nothing"
+      fi
       log "directory up: $DIR_URL"
       return 0
     fi
@@ -185,20 +190,20 @@ start_akamu() {
 # tls_mode: true in the HTTPS runs.
 tls_mode() { [[ -n $TLS ]]; }
 
-# with_system_trust_of CA_FILE CMD...: run CMD in a private mount namespace in which
-# /etc/ssl/certs also trusts CA_FILE (for clients that have no CA option of their own and only
-# read the system store). Needs root (CAP_SYS_ADMIN); the host's store is untouched.
-with_system_trust_of() {
+# system_trust_of CA_FILE: set TRUST_PREFIX to a command prefix that runs its command in a
+# private mount namespace in which /etc/ssl/certs also trusts CA_FILE (for clients that have no
+# CA option of their own and only read the system store). Needs root (CAP_SYS_ADMIN); the
+# host's store is untouched. A prefix, not a function, so run_client's timeout can run it.
+system_trust_of() {
   local ca=$1 store=$WORK/ssl-certs
-  shift
-  if [[ ! -d $store ]]; then
-    mkdir -p "$store"
-    cp -a /etc/ssl/certs/. "$store/" 2>/dev/null || true
-    cp "$ca" "$store/akamu-interop-ca.pem"
-    cat "$ca" >>"$store/ca-certificates.crt"
-    ln -sf akamu-interop-ca.pem "$store/$(openssl x509 -in "$ca" -noout -hash).0"
-  fi
-  unshare --mount sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' "$store" "$@"
+  mkdir -p "$store"
+  cp -a /etc/ssl/certs/. "$store/" 2>/dev/null || true
+  cp "$ca" "$store/akamu-interop-ca.pem"
+  cat "$ca" >>"$store/ca-certificates.crt"
+  ln -sf akamu-interop-ca.pem "$store/$(openssl x509 -in "$ca" -noout -hash).0"
+  command -v unshare >/dev/null || fail "missing tool: unshare (util-linux)"
+  # shellcheck disable=SC2016
+  TRUST_PREFIX=(unshare --mount sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' "$store")
 }
 
 # serve_webroot DIR: serve DIR over plain http on 127.0.0.1:$HPORT (for

@@ -15,7 +15,10 @@ start_akamu
 # uacme has no CA option (man uacme: -c is its config dir); libcurl-gnutls reads the system
 # store, so the HTTPS run gives it one that also trusts akamu's CA, in its own mount namespace.
 U=(uacme)
-if tls_mode; then U=(with_system_trust_of "$DATA/ca.pem" uacme); fi
+if tls_mode; then
+  system_trust_of "$DATA/ca.pem"
+  U=("${TRUST_PREFIX[@]}" uacme)
+fi
 
 WEBROOT=$WORK/webroot
 serve_webroot "$WEBROOT"
