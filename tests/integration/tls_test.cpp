@@ -3,6 +3,7 @@
 // listeners, and systemd socket activation. Real TLS over loopback, with OpenSSL as the client.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
