@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "config/config.hpp"
 #include "config/effective_config.hpp"
@@ -34,12 +36,13 @@ void configureLogging(const akamu::config::LogConfig& log) {
 }
 
 int runInit(const std::string& output, const std::string& data_dir, const std::string& listen,
-            const std::string& base_url, int http_port, bool allow_private, bool force) {
+            const std::string& base_url, int http_port, bool allow_private, bool force, bool tls) {
   akamu::config::InitOptions opts;
   // Relative to where the operator ran init, not to where the config file lands.
   opts.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
   opts.listen_addr = listen;
-  opts.base_url = base_url.empty() ? "http://" + listen : base_url;
+  opts.base_url = base_url.empty() ? (tls ? "https://" : "http://") + listen : base_url;
+  opts.tls = tls;
   opts.http_validation_port = http_port;
   opts.allow_private_ips = allow_private;
   if (!akamu::config::splitListenAddr(listen)) {
@@ -84,27 +87,41 @@ int runServe(const std::string& config_path) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  if (auto s = (*server)->start(); !s) {
+  const auto getenv = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  if (auto s = (*server)->start(getenv); !s) {
     std::cerr << "akamu: " << s.error().detail << "\n";
     return 1;
   }
-  spdlog::info("akamu {} listening on {}; directory {}", AKAMU_VERSION, cfg->listen_addr,
-               (*server)->directoryUrl());
+  // sd_listen_fds(3) unsets these so that children do not take the sockets for theirs.
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  spdlog::info("akamu {} listening on {}; directory {}", AKAMU_VERSION,
+               (*server)->listeners().front().addr, (*server)->directoryUrl());
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
-    if (sig == SIGHUP) {
-      // logrotate's postrotate: the audit log was renamed; write to a new file at its path.
-      if (auto st = (*server)->reopenLogs(); !st) {
-        spdlog::error("SIGHUP: {}; still writing to the previous audit log file",
-                      st.error().detail);
-      } else {
-        spdlog::info("SIGHUP: reopened the audit log {}", cfg->server.audit_log_file);
-      }
-      continue;
+    if (sig != SIGHUP) {
+      spdlog::info("signal {} received, stopping", sig);
+      break;
     }
-    spdlog::info("signal {} received, stopping", sig);
-    break;
+    // SIGHUP (logrotate's postrotate, `systemctl reload`): the audit log was renamed, so write
+    // to a new file at its path; and read the TLS certificate files again.
+    if (auto st = (*server)->reopenLogs(); !st) {
+      spdlog::error("SIGHUP: {}; still writing to the previous audit log file", st.error().detail);
+    } else {
+      spdlog::info("SIGHUP: reopened the audit log {}", cfg->server.audit_log_file);
+    }
+    if (!cfg->tls) continue;
+    if (auto s = (*server)->reloadTls(); !s) {
+      spdlog::error("SIGHUP: TLS reload failed, keeping the current certificate: {}",
+                    s.error().detail);
+    } else {
+      spdlog::info("SIGHUP: TLS certificate reloaded");
+    }
   }
   (*server)->stop();
   (*server)->wait();
@@ -137,13 +154,16 @@ int main(int argc, char** argv) {
 
   auto* init = app.add_subcommand("init", "write a commented, working configuration file");
   std::string output = "akamu.toml", data_dir = "./akamu-data", listen = "127.0.0.1:8080", base_url;
-  bool force = false, allow_private = false;
+  bool force = false, allow_private = false, init_tls = false;
   int http_port = 80;
   init->add_option("-o,--output", output, "config file to write")->capture_default_str();
   init->add_option("--data-dir", data_dir, "where the CA key, database and audit log live")
       ->capture_default_str();
   init->add_option("--listen", listen, "listen address host:port")->capture_default_str();
-  init->add_option("--base-url", base_url, "public base URL (default http://<listen>)");
+  init->add_option("--base-url", base_url,
+                   "public base URL (default http://<listen>, https://<listen> with --tls)");
+  init->add_flag("--tls", init_tls,
+                 "serve HTTPS with a server certificate the CA issues itself ([tls] auto = true)");
   init->add_option("--http-validation-port", http_port, "port http-01 validation connects to")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
@@ -169,7 +189,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (init->parsed())
-    return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
+    return runInit(output, data_dir, listen, base_url, http_port, allow_private, force, init_tls);
   if (serve->parsed()) return runServe(config_path);
   if (config_check->parsed()) return runConfigCheck(check_path);
   if (int rc = run_incident(); rc >= 0) return rc;

@@ -334,6 +334,15 @@ class Section {
     out = std::move(values);
   }
 
+  // A problem of the table as a whole (keys that conflict), on the table's line.
+  void error(std::string message) {
+    if (table_ != nullptr) {
+      diag_.at(table_->source(), std::move(message));
+    } else {
+      diag_.add(std::move(message));
+    }
+  }
+
   void invalid(const toml::node& node, std::string_view key, std::string_view value,
                const std::string& why) {
     diag_.at(node.source(),
@@ -644,6 +653,79 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.integer("shutdown_grace_secs", server.shutdown_grace_secs, 0, 300);
 }
 
+void readTls(Section& s, const fs::path& base, std::optional<TlsConfig>& out) {
+  s.rejectUnknown({"cert_file", "key_file", "auto", "auto_validity_secs"});
+  TlsConfig tls;
+  std::string cert, key;
+  const toml::node* cert_node = s.nonEmptyString("cert_file", cert);
+  const toml::node* key_node = s.nonEmptyString("key_file", key);
+  s.boolean("auto", tls.auto_issue);
+  s.integer("auto_validity_secs", tls.auto_validity_secs, 3600, 31536000);
+  if (tls.auto_issue && (cert_node != nullptr || key_node != nullptr)) {
+    s.error(
+        "'tls.auto' = true issues the server certificate itself: remove 'tls.cert_file' and "
+        "'tls.key_file', or set auto = false");
+  } else if (!tls.auto_issue && (cert_node == nullptr) != (key_node == nullptr)) {
+    s.error("'tls.cert_file' and 'tls.key_file' go together: set both");
+  } else if (!tls.auto_issue && cert_node == nullptr) {
+    s.error("the [tls] table needs cert_file and key_file, or auto = true");
+  }
+  if (!cert.empty()) tls.cert_file = resolvePath(base, cert);
+  if (!key.empty()) tls.key_file = resolvePath(base, key);
+  out = std::move(tls);
+}
+
+constexpr std::string_view kUnixPrefix = "unix:";
+// sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
+constexpr std::size_t kMaxUnixPath = 107;
+
+void readListeners(Section& top, Diagnostics& diag, const fs::path& base, Config& config) {
+  const toml::node* node = top.find("listeners");
+  if (node == nullptr) return;
+  const auto* arr = node->as_array();
+  if (arr == nullptr || !arr->is_array_of_tables()) {
+    diag.at(node->source(), "'listeners' must be an array of tables ([[listeners]])");
+    return;
+  }
+  std::vector<std::string> seen = {config.listen_addr};
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto* table = arr->get(i)->as_table();
+    Section s(diag, table, "listeners[" + std::to_string(i) + "]");
+    s.rejectUnknown({"addr", "tls"});
+    s.require("addr");
+    ListenerConfig listener;
+    s.boolean("tls", listener.tls);
+    std::string addr;
+    const toml::node* addr_node = s.nonEmptyString("addr", addr);
+    if (addr_node == nullptr) continue;
+    if (addr.starts_with(kUnixPrefix)) {
+      const std::string path = addr.substr(kUnixPrefix.size());
+      if (path.empty() || path.back() == '/') {
+        s.invalid(*addr_node, "addr", addr, "unix: needs a socket file path");
+        continue;
+      }
+      addr = std::string(kUnixPrefix) + resolvePath(base, path);
+      if (addr.size() - kUnixPrefix.size() > kMaxUnixPath) {
+        s.invalid(*addr_node, "addr", addr, "a Unix socket path has at most 107 bytes");
+        continue;
+      }
+    } else if (!splitListenAddr(addr)) {
+      s.invalid(*addr_node, "addr", addr, std::string(kListenHelp) + ", or unix:/path");
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), addr) != seen.end() && !addr.ends_with(":0")) {
+      s.invalid(*addr_node, "addr", addr, "another listener already uses this address");
+      continue;
+    }
+    if (listener.tls && !config.tls) {
+      diag.at(addr_node->source(), "'" + s.path("tls") + "' = true needs a [tls] table");
+    }
+    seen.push_back(addr);
+    listener.addr = std::move(addr);
+    config.listeners.push_back(std::move(listener));
+  }
+}
+
 void readStar(Section& s, StarConfig& star) {
   s.rejectUnknown({"enabled", "min_lifetime_secs", "max_duration_secs", "allow_certificate_get",
                    "check_interval_secs"});
@@ -815,6 +897,11 @@ const ProfileConfig* findProfile(const Config& config, std::string_view name) {
   return nullptr;
 }
 
+std::optional<std::string> unixSocketPath(std::string_view addr) {
+  if (!addr.starts_with(kUnixPrefix)) return std::nullopt;
+  return std::string(addr.substr(kUnixPrefix.size()));
+}
+
 std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string_view addr) {
   auto colon = addr.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;
@@ -854,11 +941,16 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Diagnostics diag(source_name);
 
   Section top(diag, &root, "");
-  top.rejectUnknown(
-      {"listen_addr", "base_url", "database", "ca", "server", "star", "log", "profiles"});
+  top.rejectUnknown({"listen_addr", "base_url", "tls", "listeners", "database", "ca", "server",
+                     "star", "log", "profiles"});
   top.require("base_url");
   readListen(top, config.listen_addr);
   readBaseUrl(top, config.base_url);
+  if (const toml::table* tls = top.table("tls")) {
+    Section tls_section(diag, tls, "tls");
+    readTls(tls_section, base, config.tls);
+  }
+  readListeners(top, diag, base, config);
 
   Section database(diag, top.table("database"), "database");
   readDatabase(database, base, config.database);

@@ -151,8 +151,31 @@ struct LogConfig {
   bool operator==(const LogConfig&) const = default;
 };
 
+// [tls]: the certificate HTTPS listeners present (docs/operations.md, "TLS and listeners").
+// Either cert_file + key_file (PEM, re-read by Server::reloadTls / SIGHUP) or auto_issue: the
+// CA issues its own server certificate for the host of base_url at start and renews it at two
+// thirds of its lifetime.
+struct TlsConfig {
+  std::string cert_file;    // PEM, leaf first then intermediates; absolute after loading
+  std::string key_file;     // PEM private key; must not be group or world readable
+  bool auto_issue = false;  // `auto = true`
+  std::int64_t auto_validity_secs = 604800;  // auto mode's certificate lifetime, 3600..31536000
+  bool operator==(const TlsConfig&) const = default;
+};
+
+// One more listener besides listen_addr ([[listeners]]): "host:port", "[v6]:port" or
+// "unix:/absolute/path" (a Unix stream socket, mode 0660). tls needs a [tls] table.
+struct ListenerConfig {
+  std::string addr;
+  bool tls = false;
+  bool operator==(const ListenerConfig&) const = default;
+};
+
 struct Config {
   std::string listen_addr = "127.0.0.1:8080";  // host:port or [v6]:port; port 0 allowed (tests)
+  // When set, listen_addr serves HTTPS with it; [[listeners]] choose per listener.
+  std::optional<TlsConfig> tls;
+  std::vector<ListenerConfig> listeners;
   std::string base_url;  // required, http(s)://, no query/fragment, trailing slash stripped
   DatabaseConfig database;
   CaConfig ca;
@@ -192,6 +215,7 @@ struct InitOptions {
   std::string base_url;  // default "http://" + listen_addr
   int http_validation_port = 80;
   bool allow_private_ips = false;
+  bool tls = false;  // [tls] auto = true (base_url then defaults to https://)
 };
 
 // A commented, complete TOML config that parseConfig accepts: every key present with its default
@@ -203,6 +227,9 @@ std::string renderInitConfig(const InitOptions& options);
 // `s` as a quoted TOML basic string: quotes, backslashes and control characters escaped, so
 // that paths and database URLs from the command line read back unchanged.
 std::string tomlBasicString(std::string_view s);
+
+// The path of a "unix:/path" listener address, or nullopt when `addr` is not one.
+std::optional<std::string> unixSocketPath(std::string_view addr);
 
 // Splits "host:port" / "[v6]:port" into host (without brackets) and port; nullopt if malformed.
 std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string_view addr);

@@ -680,5 +680,106 @@ TEST(ConfigStar, RefusesUnknownKeysAndOutOfRangeValues) {
   EXPECT_THAT(errorOf(small), HasSubstr("star.min_lifetime_secs"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// [tls] and [[listeners]]
+
+TEST(ConfigTls, AbsentMeansPlainHttp) {
+  auto r = parseConfig(kMinimal, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_FALSE(r->tls.has_value());
+  EXPECT_TRUE(r->listeners.empty());
+}
+
+TEST(ConfigTls, CertAndKeyFilesResolveAgainstTheConfigDir) {
+  auto r = parseConfig(std::string(kMinimal) +
+                           "[tls]\ncert_file = \"tls/cert.pem\"\n"
+                           "key_file = \"/k/tls.key\"\n",
+                       "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_TRUE(r->tls.has_value());
+  EXPECT_EQ(r->tls->cert_file, "/etc/akamu/tls/cert.pem");
+  EXPECT_EQ(r->tls->key_file, "/k/tls.key");
+  EXPECT_FALSE(r->tls->auto_issue);
+  EXPECT_EQ(r->tls->auto_validity_secs, 604800);
+}
+
+TEST(ConfigTls, AutoMode) {
+  auto r = parseConfig(std::string(kMinimal) + "[tls]\nauto = true\nauto_validity_secs = 7200\n",
+                       "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_TRUE(r->tls.has_value());
+  EXPECT_TRUE(r->tls->auto_issue);
+  EXPECT_EQ(r->tls->auto_validity_secs, 7200);
+  EXPECT_TRUE(r->tls->cert_file.empty());
+}
+
+TEST(ConfigTls, Refusals) {
+  const std::string m(kMinimal);
+  EXPECT_EQ(errorOf(m + "[tls]\n"),
+            "akamu.toml:9: the [tls] table needs cert_file and key_file, or auto = true");
+  EXPECT_EQ(errorOf(m + "[tls]\ncert_file = \"c.pem\"\n"),
+            "akamu.toml:9: 'tls.cert_file' and 'tls.key_file' go together: set both");
+  EXPECT_EQ(errorOf(m + "[tls]\nkey_file = \"k.pem\"\n"),
+            "akamu.toml:9: 'tls.cert_file' and 'tls.key_file' go together: set both");
+  EXPECT_THAT(errorOf(m + "[tls]\nauto = true\ncert_file = \"c.pem\"\n"),
+              HasSubstr("'tls.auto' = true issues the server certificate itself"));
+  EXPECT_EQ(errorOf(m + "[tls]\nauto = false\n"),
+            "akamu.toml:9: the [tls] table needs cert_file and key_file, or auto = true");
+  EXPECT_EQ(errorOf(m + "[tls]\nauto = \"yes\"\n"),
+            "akamu.toml:9: the [tls] table needs cert_file and key_file, or auto = true\n"
+            "akamu.toml:10: 'tls.auto' must be a boolean, not string");
+  EXPECT_EQ(errorOf(m + "[tls]\nauto = true\nauto_validity_secs = 60\n"),
+            "akamu.toml:11: 'tls.auto_validity_secs' = 60 is out of range (accepted: "
+            "3600..31536000)");
+  EXPECT_EQ(errorOf(m + "[tls]\nauto = true\nciphers = \"x\"\n"),
+            "akamu.toml:11: unknown key 'tls.ciphers'");
+  EXPECT_EQ(errorOf(m + "[tls]\ncert_file = \"\"\nkey_file = \"k\"\n"),
+            "akamu.toml:9: 'tls.cert_file' and 'tls.key_file' go together: set both\n"
+            "akamu.toml:10: 'tls.cert_file' must not be empty");
+  EXPECT_EQ(errorOf("tls = 1\n" + m), "akamu.toml:1: 'tls' must be a table, not integer");
+}
+
+TEST(ConfigListeners, TcpUnixAndTls) {
+  auto r = parseConfig(std::string(kMinimal) +
+                           "[tls]\nauto = true\n"
+                           "[[listeners]]\naddr = \"127.0.0.1:8081\"\n"
+                           "[[listeners]]\naddr = \"[::1]:8443\"\ntls = true\n"
+                           "[[listeners]]\naddr = \"unix:run/akamu.sock\"\n",
+                       "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_EQ(r->listeners.size(), 3u);
+  EXPECT_EQ(r->listeners[0].addr, "127.0.0.1:8081");
+  EXPECT_FALSE(r->listeners[0].tls);
+  EXPECT_EQ(r->listeners[1].addr, "[::1]:8443");
+  EXPECT_TRUE(r->listeners[1].tls);
+  EXPECT_EQ(r->listeners[2].addr, "unix:/etc/akamu/run/akamu.sock");
+  EXPECT_EQ(unixSocketPath(r->listeners[2].addr), "/etc/akamu/run/akamu.sock");
+  EXPECT_EQ(unixSocketPath("127.0.0.1:1"), std::nullopt);
+}
+
+TEST(ConfigListeners, Refusals) {
+  const std::string m(kMinimal);
+  EXPECT_EQ(errorOf(m + "[[listeners]]\naddr = \"127.0.0.1:9\"\ntls = true\n"),
+            "akamu.toml:10: 'listeners[0].tls' = true needs a [tls] table");
+  EXPECT_EQ(errorOf(m + "[[listeners]]\naddr = \"nowhere\"\n"),
+            "akamu.toml:10: invalid value 'nowhere' for 'listeners[0].addr' (expected host:port "
+            "or [ipv6]:port with port 0..65535, or unix:/path)");
+  EXPECT_EQ(errorOf(m + "[[listeners]]\naddr = \"unix:\"\n"),
+            "akamu.toml:10: invalid value 'unix:' for 'listeners[0].addr' (unix: needs a socket "
+            "file path)");
+  EXPECT_THAT(errorOf(m + "[[listeners]]\naddr = \"unix:/" + std::string(120, 'a') + "\"\n"),
+              HasSubstr("a Unix socket path has at most 107 bytes"));
+  EXPECT_EQ(errorOf(m + "[[listeners]]\naddr = \"127.0.0.1:8080\"\n"),
+            "akamu.toml:10: invalid value '127.0.0.1:8080' for 'listeners[0].addr' (another "
+            "listener already uses this address)");
+  EXPECT_EQ(errorOf(m + "[[listeners]]\n"), "akamu.toml: missing required key 'listeners[0].addr'");
+  EXPECT_EQ(errorOf(m + "[[listeners]]\naddr = \"127.0.0.1:9\"\nport = 1\n"),
+            "akamu.toml:11: unknown key 'listeners[0].port'");
+  EXPECT_EQ(errorOf(m + "[[listeners]]\naddr = \"127.0.0.1:9\"\ntls = \"no\"\n"),
+            "akamu.toml:11: 'listeners[0].tls' must be a boolean, not string");
+  EXPECT_EQ(errorOf("listeners = \"127.0.0.1:9\"\n" + m),
+            "akamu.toml:1: 'listeners' must be an array of tables ([[listeners]])");
+}
+
 }  // namespace
 }  // namespace akamu::config

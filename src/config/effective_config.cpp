@@ -70,6 +70,24 @@ std::string renderEffectiveConfig(const Config& c) {
   toml::table root;
   root.insert("listen_addr", c.listen_addr);
   root.insert("base_url", c.base_url);
+  if (c.tls) {
+    toml::table tls;
+    if (c.tls->auto_issue) {
+      tls.insert("auto", true);
+    } else {
+      tls.insert("cert_file", c.tls->cert_file);
+      tls.insert("key_file", c.tls->key_file);
+    }
+    tls.insert("auto_validity_secs", c.tls->auto_validity_secs);
+    root.insert("tls", std::move(tls));
+  }
+  if (!c.listeners.empty()) {
+    toml::array listeners;
+    for (const ListenerConfig& l : c.listeners) {
+      listeners.push_back(toml::table{{"addr", l.addr}, {"tls", l.tls}});
+    }
+    root.insert("listeners", std::move(listeners));
+  }
 
   toml::table db;
   db.insert("url", maskDatabaseUrl(c.database.url));

@@ -11,6 +11,15 @@ namespace {
 // the rendering leaves out reads back as its default and the comparison fails.
 constexpr std::string_view kEveryKey = R"(listen_addr = "127.0.0.1:9443"
 base_url = "https://ca.example.net"
+[[listeners]]
+addr = "127.0.0.1:8080"
+[[listeners]]
+addr = "unix:/run/akamu/akamu.sock"
+tls = true
+[tls]
+cert_file = "/data/tls.pem"
+key_file = "/data/tls.key"
+auto_validity_secs = 7200
 [database]
 url = "postgresql://akamu:s3cret@db.example.net/akamu?sslmode=require"
 pool_connections = 7

@@ -51,8 +51,9 @@ std::string tomlBasicString(std::string_view s) {
 }
 
 std::string renderInitConfig(const InitOptions& options) {
-  const std::string base_url =
-      options.base_url.empty() ? "http://" + options.listen_addr : options.base_url;
+  const std::string base_url = options.base_url.empty()
+                                   ? (options.tls ? "https://" : "http://") + options.listen_addr
+                                   : options.base_url;
   const std::string& dir = options.data_dir;
   // "sqlite://" + "/abs/x.db" gives the absolute sqlite:///abs/x.db form; a relative data_dir
   // gives sqlite://rel/x.db, which the loader resolves against the config file's directory.
@@ -60,28 +61,59 @@ std::string renderInitConfig(const InitOptions& options) {
 
   std::string out;
   out.reserve(6000);
-  out += R"(# Akāmu configuration, written by `akamu init`.
+  out +=
+      R"(# Akāmu configuration, written by `akamu init`.
 # Every key is shown with its default value. Unknown keys are an error.
 # Relative paths are resolved against the directory of this file.
 # The environment variable AKAMU_LISTEN, when set, replaces listen_addr.
 
 # Address the ACME HTTP server listens on: host:port or [ipv6]:port.
 listen_addr = )" +
-         tomlBasicString(options.listen_addr) +
-         R"(
+      tomlBasicString(options.listen_addr) +
+      R"(
 
 # Public URL clients use to reach this server (http:// or https://, no trailing slash).
 # Every URL in the ACME directory is built from it, so it must match what clients see.
 base_url = )" +
-         tomlBasicString(base_url) +
-         R"(
+      tomlBasicString(base_url) +
+      R"(
+
+)" +
+      std::string(
+          options.tls
+              ? R"(# HTTPS on listen_addr (RFC 8555 §6.1). auto = true: the CA issues the server certificate for
+# the host of base_url at start and renews it at two thirds of its lifetime (kept in memory).
+# Or cert_file + key_file (PEM; the key must not be group/world readable), re-read on SIGHUP.
+[tls]
+auto = true
+# Lifetime of the auto-issued server certificate in seconds (3600..31536000).
+auto_validity_secs = 604800
+# cert_file = "/etc/akamu/tls/fullchain.pem"
+# key_file = "/etc/akamu/tls/privkey.pem"
+)"
+              : R"(# HTTPS on listen_addr (RFC 8555 §6.1; `akamu init --tls` writes auto = true). auto = true:
+# the CA issues the server certificate for the host of base_url at start and renews it at two
+# thirds of its lifetime. Or cert_file + key_file (PEM; key not group/world readable),
+# re-read on SIGHUP.
+# [tls]
+# auto = true
+# auto_validity_secs = 604800
+# cert_file = "/etc/akamu/tls/fullchain.pem"
+# key_file = "/etc/akamu/tls/privkey.pem"
+)") +
+      R"(
+# More listeners (all serve the same ACME API; URLs always come from base_url):
+# "host:port", "[ipv6]:port" or "unix:/path" (socket file mode 0660), tls = true|false.
+# [[listeners]]
+# addr = "127.0.0.1:8081"
+# tls = false
 
 [database]
 # sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory: (lost on exit),
 # or postgresql://user@host/dbname.
 url = )" +
-         tomlBasicString(db_url) +
-         R"(
+      tomlBasicString(db_url) +
+      R"(
 # SQLite file: connections serving lookups (writes go through one batching writer thread).
 # PostgreSQL: the connection pool (1..256).
 pool_connections = 4
@@ -96,11 +128,11 @@ prune_after_expiry_secs = 86400
 [ca]
 # CA private key and certificate (PEM). Both are created on first start if absent.
 key_file = )" +
-         tomlBasicString(join(dir, "ca.key")) +
-         R"(
+      tomlBasicString(join(dir, "ca.key")) +
+      R"(
 cert_file = )" +
-         tomlBasicString(join(dir, "ca.pem")) +
-         R"(
+      tomlBasicString(join(dir, "ca.pem")) +
+      R"(
 # Key type of a newly created CA: ec:P-256, ec:P-384, ec:P-521, rsa:2048, rsa:3072, rsa:4096,
 # ed25519, ml-dsa-44, ml-dsa-65, ml-dsa-87 (ML-DSA needs OpenSSL >= 3.5).
 key_type = "ec:P-256"
@@ -117,8 +149,8 @@ organization = "Akamu"
 # which the server serves (and names in each certificate's CRL Distribution Points).
 # Default: <base_url>/crl; "" turns CRLs off.
 # crl_url = )" +
-         tomlBasicString(base_url + "/crl") +
-         R"(
+      tomlBasicString(base_url + "/crl") +
+      R"(
 # Seconds from a CRL's thisUpdate to its nextUpdate (3600..864000); it is regenerated at half
 # of that, and within seconds of a revocation.
 crl_next_update_secs = 86400
@@ -129,8 +161,8 @@ crl_lookback_secs = 86400
 # OCSP (RFC 6960/5019) is off unless this is set: the URL goes into each certificate's AIA and
 # the server answers GET and POST at its path.
 # ocsp_url = )" +
-         tomlBasicString(base_url + "/ocsp") +
-         R"(
+      tomlBasicString(base_url + "/ocsp") +
+      R"(
 # Who signs OCSP responses: "ca" (the CA key) or "delegated" (a responder certificate the CA
 # issues itself at every start, key in memory only).
 ocsp_responder = "ca"
@@ -140,8 +172,8 @@ ocsp_next_update_secs = 86400
 [server]
 # Audit log of security-relevant events, one JSON object per line.
 audit_log_file = )" +
-         tomlBasicString(join(dir, "audit.log")) +
-         R"(
+      tomlBasicString(join(dir, "audit.log")) +
+      R"(
 # Terms of service; when set, newAccount requires termsOfServiceAgreed.
 # terms_of_service_url = "https://example.com/acme/terms"
 # Informational website shown in the directory metadata.
@@ -157,12 +189,12 @@ authz_expiry_secs = 604800
 max_body_bytes = 65536
 # Port that http-01 validation connects to (1..65535); 80 except in tests.
 http_validation_port = )" +
-         std::to_string(options.http_validation_port) + R"(
+      std::to_string(options.http_validation_port) + R"(
 # Allow http-01 validation to connect to private and loopback addresses. Off by default so
 # that the CA cannot be used to probe the network it sits in (SSRF); turn it on when the
 # machines you issue for live on private addresses.
 http_validation_allow_private_ips = )" +
-         (options.allow_private_ips ? "true" : "false") + R"(
+      (options.allow_private_ips ? "true" : "false") + R"(
 # Timeout of one challenge validation attempt, in seconds (1..120).
 validation_timeout_secs = 10
 # Worker threads; 0 means one per CPU core (0..1024).

@@ -76,6 +76,23 @@ TEST(InitConfig, BaseUrlDefaultsToListenAddr) {
   EXPECT_EQ(r->base_url, "http://0.0.0.0:9000");
 }
 
+TEST(InitConfig, TlsWritesAutoModeAndAnHttpsBaseUrl) {
+  InitOptions options;
+  options.listen_addr = "127.0.0.1:8443";
+  options.tls = true;
+  auto r = parseConfig(renderInitConfig(options), "akamu.toml", "/x");
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(r->base_url, "https://127.0.0.1:8443");
+  ASSERT_TRUE(r->tls.has_value());
+  EXPECT_TRUE(r->tls->auto_issue);
+  EXPECT_TRUE(r->listeners.empty());
+  // Without --tls the [tls] table is only shown, commented out.
+  auto plain = parseConfig(renderInitConfig(InitOptions{}), "akamu.toml", "/x");
+  ASSERT_TRUE(plain) << plain.error().detail;
+  EXPECT_FALSE(plain->tls.has_value());
+  EXPECT_THAT(renderInitConfig(InitOptions{}), HasSubstr("\n# [tls]\n# auto = true\n"));
+}
+
 TEST(InitConfig, QuotesAwkwardPaths) {
   InitOptions options;
   options.data_dir = "/data/a \"quoted\" \\dir";

@@ -1,6 +1,9 @@
 #include "server/http_server.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +11,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <type_traits>
 
+#include "config/config.hpp"
 #include "core/problem.hpp"
 
 namespace akamu::server {
@@ -16,11 +25,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
+using local = asio::local::stream_protocol;
 
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kIdleTimeout{60};
+constexpr std::chrono::seconds kHandshakeTimeout{10};
+constexpr std::chrono::seconds kShutdownTimeout{2};
 
 http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bool keep_alive,
                                           bool head) {
@@ -62,16 +74,17 @@ core::Problem framingProblem(const beast::error_code& ec, const beast::flat_buff
   return p;
 }
 
-// Pass-by-value parameters: the coroutine outlives the caller's frame.
-asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
-                              std::size_t max_body) {
-  beast::tcp_stream stream(std::move(socket));
+// The request loop of one connection, over any stream (plain or TLS, TCP or Unix). Timeouts are
+// on the lowest layer, the socket.
+template <class Stream>
+asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler,
+                                    std::size_t max_body) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(max_body);
     parser.header_limit(16 * 1024);
-    stream.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     (void)n;
     if (ec && !isRefusedFraming(ec)) break;  // closed or timed out: nothing useful to answer
@@ -103,16 +116,50 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     // The handler writes the request log line (it knows the route, account and problem).
     HttpResponse response = co_await (*handler)(std::move(request));
     auto res = toBeast(std::move(response), version, keep_alive, head);
-    stream.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);
     (void)wn;
     if (wec || !keep_alive) break;
   }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor, HttpServer::Handler* handler,
+template <class Protocol>
+using PlainStream =
+    beast::basic_stream<Protocol, asio::any_io_executor, beast::unlimited_rate_policy>;
+
+// Pass-by-value parameters: the coroutine outlives the caller's frame.
+template <class Protocol>
+asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer::Handler* handler,
+                                   std::size_t max_body) {
+  PlainStream<Protocol> stream(std::move(socket));
+  co_await serveRequests(stream, handler, max_body);
+  beast::error_code ignored;
+  stream.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+}
+
+// `context` is held for the connection's life: a reload may replace the slot's context while
+// this connection still uses the old one.
+template <class Protocol>
+asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr context,
+                                 HttpServer::Handler* handler, std::size_t max_body) {
+  beast::ssl_stream<PlainStream<Protocol>> stream(PlainStream<Protocol>(std::move(socket)),
+                                                  *context);
+  beast::get_lowest_layer(stream).expires_after(kHandshakeTimeout);
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  if (hec) {
+    spdlog::debug("tls: handshake failed: {}", hec.message());
+    co_return;
+  }
+  co_await serveRequests(stream, handler, max_body);
+  // close_notify, bounded: a peer that already went away must not hold the coroutine.
+  beast::get_lowest_layer(stream).expires_after(kShutdownTimeout);
+  auto [sec] = co_await stream.async_shutdown(kUseTuple);
+  (void)sec;
+}
+
+template <class Protocol>
+asio::awaitable<void> acceptLoop(asio::basic_socket_acceptor<Protocol>* acceptor,
+                                 const TlsContextSlot* tls, HttpServer::Handler* handler,
                                  std::size_t max_body,
                                  const std::vector<asio::any_io_executor>* session_executors) {
   std::size_t next = 0;
@@ -125,42 +172,170 @@ asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor, HttpServer::Handler* h
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    socket.set_option(tcp::no_delay(true), ec);
+    if constexpr (std::is_same_v<Protocol, tcp>) socket.set_option(tcp::no_delay(true), ec);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, session(std::move(socket), handler, max_body), asio::detached);
+    if (tls == nullptr) {
+      asio::co_spawn(executor, plainSession<Protocol>(std::move(socket), handler, max_body),
+                     asio::detached);
+    } else {
+      asio::co_spawn(executor,
+                     tlsSession<Protocol>(std::move(socket), tls->current(), handler, max_body),
+                     asio::detached);
+    }
   }
+}
+
+std::string formatTcp(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return host + ":" + std::to_string(endpoint.port());
 }
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_body_bytes)
-    : ioc_(ioc), handler_(std::move(handler)), max_body_bytes_(max_body_bytes), acceptor_(ioc) {}
+struct HttpServer::Listener {
+  explicit Listener(asio::io_context& ioc) : tcp_acceptor(ioc), unix_acceptor(ioc) {}
+  tcp::acceptor tcp_acceptor;
+  local::acceptor unix_acceptor;
+  bool is_unix = false;
+  const TlsContextSlot* tls = nullptr;
+  std::string unix_path;  // a socket file this server created, removed at stop
+};
 
-core::Result<std::uint16_t> HttpServer::listen(const std::string& host, std::uint16_t port) {
+HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_body_bytes)
+    : ioc_(ioc), handler_(std::move(handler)), max_body_bytes_(max_body_bytes) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+core::Result<BoundListener> HttpServer::listen(const std::string& addr, const TlsContextSlot* tls) {
+  auto listener = std::make_unique<Listener>(ioc_);
+  listener->tls = tls;
   beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return core::fail(core::serverInternal("invalid listen address " + host));
-  tcp::endpoint endpoint(address, port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return core::fail(core::serverInternal("cannot listen on " + host + ":" + std::to_string(port) +
-                                           ": " + ec.message()));
+  BoundListener bound;
+  bound.tls = tls != nullptr;
+  if (auto path = config::unixSocketPath(addr)) {
+    listener->is_unix = true;
+    std::error_code fs_ec;
+    const auto status = std::filesystem::symlink_status(*path, fs_ec);
+    if (std::filesystem::exists(status)) {
+      if (!std::filesystem::is_socket(status)) {
+        return core::fail(core::serverInternal("cannot listen on " + addr +
+                                               ": the file exists and is not a socket"));
+      }
+      // A socket file someone still accepts on is another server's; one nobody answers is stale.
+      local::socket probe(ioc_);
+      probe.connect(local::endpoint(*path), ec);
+      if (!ec) {
+        return core::fail(core::serverInternal("cannot listen on " + addr +
+                                               ": another process is accepting on it"));
+      }
+      std::filesystem::remove(*path, fs_ec);
+    }
+    local::endpoint endpoint(*path);
+    auto& acceptor = listener->unix_acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) {
+      listener->unix_path = *path;
+      // The owner and its group (a reverse proxy's) may connect; nobody else.
+      if (::chmod(path->c_str(), 0660) != 0) ec.assign(errno, beast::system_category());
+    }
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      if (!listener->unix_path.empty()) std::filesystem::remove(*path, fs_ec);
+      return core::fail(core::serverInternal("cannot listen on " + addr + ": " + ec.message()));
+    }
+    bound.addr = "unix:" + *path;
+  } else {
+    auto split = config::splitListenAddr(addr);
+    if (!split) return core::fail(core::serverInternal("invalid listen address " + addr));
+    auto address = asio::ip::make_address(split->first, ec);
+    if (ec) return core::fail(core::serverInternal("invalid listen address " + split->first));
+    tcp::endpoint endpoint(address, split->second);
+    auto& acceptor = listener->tcp_acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return core::fail(core::serverInternal("cannot listen on " + addr + ": " + ec.message()));
+    bound.port = acceptor.local_endpoint().port();
+    bound.addr = formatTcp(acceptor.local_endpoint());
   }
-  return acceptor_.local_endpoint().port();
+  listeners_.push_back(std::move(listener));
+  bound_.push_back(bound);
+  return bound;
+}
+
+core::Result<BoundListener> HttpServer::adopt(int fd, const TlsContextSlot* tls) {
+  auto listener = std::make_unique<Listener>(ioc_);
+  listener->tls = tls;
+  BoundListener bound;
+  bound.tls = tls != nullptr;
+  const std::string name = "inherited socket fd " + std::to_string(fd);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  int type = 0, listening = 0;
+  socklen_t int_len = sizeof type;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+      ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &int_len) != 0) {
+    return core::fail(core::serverInternal(name + ": not a socket: " + std::strerror(errno)));
+  }
+  int_len = sizeof listening;
+  if (type != SOCK_STREAM ||
+      ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &int_len) != 0 || listening == 0) {
+    return core::fail(core::serverInternal(name + ": not a listening stream socket"));
+  }
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  beast::error_code ec;
+  if (ss.ss_family == AF_UNIX) {
+    listener->is_unix = true;
+    listener->unix_acceptor.assign(local(), fd, ec);
+    if (!ec) bound.addr = "unix:" + listener->unix_acceptor.local_endpoint(ec).path();
+  } else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+    listener->tcp_acceptor.assign(ss.ss_family == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+    if (!ec) {
+      auto endpoint = listener->tcp_acceptor.local_endpoint(ec);
+      bound.port = endpoint.port();
+      bound.addr = formatTcp(endpoint);
+    }
+  } else {
+    return core::fail(core::serverInternal(name + ": neither TCP nor a Unix socket"));
+  }
+  if (ec) return core::fail(core::serverInternal(name + ": " + ec.message()));
+  listeners_.push_back(std::move(listener));
+  bound_.push_back(bound);
+  return bound;
 }
 
 void HttpServer::start(std::vector<asio::any_io_executor> session_executors) {
   session_executors_ = std::move(session_executors);
-  asio::co_spawn(ioc_, acceptLoop(&acceptor_, &handler_, max_body_bytes_, &session_executors_),
-                 asio::detached);
+  for (auto& l : listeners_) {
+    if (l->is_unix) {
+      asio::co_spawn(
+          ioc_,
+          acceptLoop(&l->unix_acceptor, l->tls, &handler_, max_body_bytes_, &session_executors_),
+          asio::detached);
+    } else {
+      asio::co_spawn(
+          ioc_,
+          acceptLoop(&l->tcp_acceptor, l->tls, &handler_, max_body_bytes_, &session_executors_),
+          asio::detached);
+    }
+  }
 }
 
 void HttpServer::stop() {
-  beast::error_code ec;
-  acceptor_.close(ec);
+  for (auto& l : listeners_) {
+    beast::error_code ec;
+    l->tcp_acceptor.close(ec);
+    l->unix_acceptor.close(ec);
+    if (!l->unix_path.empty()) {
+      std::error_code fs_ec;
+      std::filesystem::remove(l->unix_path, fs_ec);
+      l->unix_path.clear();
+    }
+  }
 }
 
 }  // namespace akamu::server

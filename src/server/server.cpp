@@ -1,6 +1,7 @@
 #include "server/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -89,20 +90,87 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   return s;
 }
 
-core::Status Server::start() {
-  auto split = config::splitListenAddr(config_.listen_addr);
-  if (!split) return core::fail(core::malformed("invalid listen_addr " + config_.listen_addr));
+namespace {
+
+// sd_listen_fds(3) without libsystemd: LISTEN_PID names this process, LISTEN_FDS counts the
+// sockets from fd 3. Zero when the variables are absent or meant for another process.
+core::Result<int> inheritedSocketCount(const Server::EnvLookup& getenv) {
+  if (!getenv) return 0;
+  auto pid = getenv("LISTEN_PID");
+  auto fds = getenv("LISTEN_FDS");
+  if (!pid || !fds) return 0;
+  if (*pid != std::to_string(::getpid())) return 0;
+  int n = 0;
+  for (char c : *fds) {
+    if (c < '0' || c > '9' || n > 1000) {
+      return core::fail(core::serverInternal("LISTEN_FDS=" + *fds + " is not a socket count"));
+    }
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+core::Status Server::bindListeners(const EnvLookup& getenv, int first_inherited_fd) {
+  struct Spec {
+    std::string addr;
+    bool tls;
+  };
+  std::vector<Spec> specs{{config_.listen_addr, config_.tls.has_value()}};
+  for (const auto& l : config_.listeners) specs.push_back({l.addr, l.tls});
+  for (const auto& spec : specs) {
+    if (spec.tls && !config_.tls) {
+      return core::fail(
+          core::malformed("listener " + spec.addr + " wants TLS but there is no [tls]"));
+    }
+  }
+  auto inherited = inheritedSocketCount(getenv);
+  if (!inherited) return core::fail(inherited.error());
+  if (*inherited > 0) {
+    if (static_cast<std::size_t>(*inherited) > specs.size()) {
+      return core::fail(core::serverInternal(
+          "systemd passed " + std::to_string(*inherited) + " sockets (LISTEN_FDS) but " +
+          std::to_string(specs.size()) +
+          " listeners are configured (listen_addr and [[listeners]]): each inherited socket takes "
+          "the TLS setting of the configured listener at its position"));
+    }
+    for (int i = 0; i < *inherited; ++i) {
+      const int fd = first_inherited_fd + i;
+      auto bound = http_->adopt(fd, specs[i].tls ? &tls_slot_ : nullptr);
+      if (!bound) return core::fail(bound.error());
+      spdlog::info("listening on {} ({}, inherited fd {})", bound->addr,
+                   bound->tls ? "https" : "http", fd);
+    }
+    return {};
+  }
+  for (const auto& spec : specs) {
+    auto bound = http_->listen(spec.addr, spec.tls ? &tls_slot_ : nullptr);
+    if (!bound) return core::fail(bound.error());
+    spdlog::info("listening on {} ({})", bound->addr, bound->tls ? "https" : "http");
+  }
+  return {};
+}
+
+core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
   http_ = std::make_unique<HttpServer>(
       ioc_, [this](HttpRequest r) { return service_->handleAsync(std::move(r)); },
       config_.server.max_body_bytes);
-  auto port = http_->listen(split->first, split->second);
-  if (!port) return core::fail(port.error());
-  port_ = *port;
+  if (auto s = bindListeners(getenv, first_inherited_fd); !s) return s;
+  const BoundListener& first = http_->listeners().front();
+  port_ = first.port;
   base_url_ = config_.base_url;
   if (base_url_.empty()) {
-    const bool v6 = split->first.find(':') != std::string::npos;
-    base_url_ =
-        "http://" + (v6 ? "[" + split->first + "]" : split->first) + ":" + std::to_string(port_);
+    if (first.port == 0) {
+      return core::fail(
+          core::malformed("base_url is required when the first listener is " + first.addr));
+    }
+    base_url_ = (first.tls ? "https://" : "http://") + first.addr;
+  }
+  if (config_.tls) {
+    auto tls = ServerTls::create(*config_.tls, *ca_, *clock_, *audit_, base_url_, tls_slot_);
+    if (!tls) return core::fail(tls.error());
+    tls_ = std::move(*tls);
   }
   const auto& cfg = config_.server;
   validation::ValidationSettings checks;
@@ -152,6 +220,7 @@ core::Status Server::start() {
     }
   }
   http_->start(std::move(session_executors));
+  if (tls_) tls_->startRenewal(ioc_.get_executor());
   retention_ = std::make_unique<store::RetentionSchedule>(
       ioc_.get_executor(), *store_, *clock_, retentionSettings(config_.database),
       [](const core::Result<store::PruneCounts>& r) {
@@ -260,6 +329,16 @@ core::Result<ra::StarPassCounts> Server::runStarNow() {
   return done.get();
 }
 
+core::Status Server::reloadTls() {
+  if (!tls_) return core::fail(core::malformed("no [tls] configured: nothing to reload"));
+  return tls_->reload();
+}
+
+core::Result<bool> Server::renewTlsNow() {
+  if (!tls_) return core::fail(core::malformed("no [tls] configured"));
+  return tls_->renewIfDue();
+}
+
 ra::StarCounters Server::starCounters() const { return ra_->starCounters(); }
 
 core::Status Server::reopenLogs() { return audit_->reopen(); }
@@ -274,6 +353,7 @@ void Server::stop() {
   if (star_) star_->stop();
   if (retention_) retention_->stop();
   if (crl_schedule_) crl_schedule_->stop();
+  if (tls_) tls_->stop();  // the auto-renewal timer
   if (service_ && !threads_.empty()) {
     const auto grace = std::chrono::seconds(config_.server.shutdown_grace_secs);
     const std::size_t busy = service_->inFlight().count();

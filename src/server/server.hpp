@@ -2,7 +2,10 @@
 // One running Akāmu: configuration in, a listening ACME server out. Used by `akamu serve`,
 // by the integration tests (port 0, in-process) and by acme-bench --spawn inprocess.
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,6 +21,8 @@
 #include "server/acme_service.hpp"
 #include "server/http_server.hpp"
 #include "server/revocation_endpoints.hpp"
+#include "server/server_tls.hpp"
+#include "server/tls_context.hpp"
 #include "store/retention.hpp"
 #include "store/store.hpp"
 #include "validation/engine.hpp"
@@ -36,16 +41,33 @@ class Server {
   // present, a CA key type this OpenSSL can make); `akamu config check` runs it too.
   static core::Status checkConfig(config::Config& config);
 
-  // Binds listen_addr and starts the worker threads. When base_url is empty it becomes
-  // http://<listen host>:<bound port>.
-  core::Status start();
-  // Graceful: closes the listener, stops the background schedules, waits up to [server]
+  using EnvLookup = std::function<std::optional<std::string>(const char*)>;
+  // Binds listen_addr and the [[listeners]] (or, when `getenv` reports systemd socket
+  // activation — LISTEN_PID is this process, LISTEN_FDS = n — serves fds 3..3+n-1 instead, the
+  // i-th with the TLS setting of the i-th configured listener, listen_addr first), sets up
+  // [tls], and starts the worker threads. When base_url is empty it becomes
+  // http(s)://<listen host>:<bound port>. The lookup is injected so tests need not touch the
+  // process environment; `first_inherited_fd` is 3 (sd_listen_fds) except in tests, whose
+  // process may already use fd 3.
+  core::Status start(const EnvLookup& getenv = {}, int first_inherited_fd = 3);
+  // Graceful: closes the listeners, stops the background schedules, waits up to [server]
   // shutdown_grace_secs for the requests being handled, then stops the event loops.
   void stop();
   // Blocks until stop() (e.g. from a signal handler thread).
   void wait();
 
+  // The port of the first listener (listen_addr, or the first inherited socket).
   std::uint16_t port() const { return port_; }
+  // Every listener, in configuration order, with what it is bound to.
+  const std::vector<BoundListener>& listeners() const { return http_->listeners(); }
+  // [tls] with cert_file/key_file: reads both files again and serves them to new handshakes;
+  // on any error the current certificate stays and the error is returned. Auto mode: issues a
+  // new certificate now. Without [tls]: an error. SIGHUP calls this.
+  core::Status reloadTls();
+  // Auto mode: renews the server certificate when two thirds of its lifetime have passed on
+  // the server clock (what the renewal timer does when it fires); true when it renewed. For
+  // tests that move a fake clock, like pokeCrlSchedule.
+  core::Result<bool> renewTlsNow();
   const std::string& baseUrl() const { return base_url_; }
   std::string directoryUrl() const { return base_url_ + "/acme/directory"; }
   const ca::CertificateAuthority& ca() const { return *ca_; }
@@ -82,6 +104,8 @@ class Server {
   // CA revocation URLs, the CRL generator and schedule, the OCSP responder, their endpoints.
   core::Status startRevocation();
   void startThreadsOnce(unsigned n, bool loop_per_thread);
+  // listen_addr and [[listeners]], or the sockets systemd handed over.
+  core::Status bindListeners(const EnvLookup& getenv, int first_inherited_fd);
 
   config::Config config_;
   std::shared_ptr<core::Clock> clock_;
@@ -114,6 +138,9 @@ class Server {
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;
   std::unique_ptr<ra::StarSchedule> star_;
+  // The server certificate: the slot every TLS listener reads per handshake, and what fills it.
+  TlsContextSlot tls_slot_;
+  std::unique_ptr<ServerTls> tls_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

@@ -20,6 +20,9 @@ openssl req -new -key "$WORK/domain.key" -subj "/CN=${NAMES[0]}" \
   fail "cannot create CSR"
 
 log "acme-tiny"
+# acme-tiny has no CA option (--ca is the deprecated directory URL); Python's ssl reads
+# SSL_CERT_FILE.
+if tls_mode; then export SSL_CERT_FILE=$DATA/ca.pem; fi
 CLIENT_STDOUT=$WORK/signed_chain.crt run_client acme-tiny acme-tiny \
   --account-key "$WORK/account.key" --csr "$WORK/domain.csr" \
   --acme-dir "$WEBROOT/.well-known/acme-challenge" --disable-check \

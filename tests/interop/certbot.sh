@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 interop_init certbot "$@"
 command -v certbot >/dev/null || fail "certbot not installed"
 start_akamu
+# certbot has no CA option: requests reads REQUESTS_CA_BUNDLE.
+if tls_mode; then export REQUESTS_CA_BUNDLE=$DATA/ca.pem; fi
 
 CB=(--config-dir "$WORK/certbot/config" --work-dir "$WORK/certbot/work"
     --logs-dir "$WORK/certbot/logs")

@@ -20,6 +20,8 @@ CHALLENGETYPE="http-01"
 CONTACT_EMAIL="interop@example.com"
 RENEW_DAYS="30"
 CONF
+# dehydrated passes CURL_OPTS to every curl call.
+if tls_mode; then printf 'CURL_OPTS="--cacert %s"\n' "$DATA/ca.pem" >>"$BASE/config"; fi
 D=(dehydrated --config "$BASE/config")
 
 log "dehydrated --register --accept-terms"

@@ -9,7 +9,11 @@ interop_init lego "$@"
 command -v lego >/dev/null || fail "lego not installed"
 start_akamu
 
-unset LEGO_CA_CERTIFICATES   # plain http: no TLS trust needed
+if tls_mode; then
+  export LEGO_CA_CERTIFICATES=$DATA/ca.pem   # lego's own CA option
+else
+  unset LEGO_CA_CERTIFICATES   # plain http: no TLS trust needed
+fi
 LP=$WORK/lego
 L=(lego --server "$DIR_URL" --accept-tos --email interop@example.com
    --path "$LP" --http --http.port "127.0.0.1:$HPORT")

@@ -19,11 +19,14 @@
 #   DIR_URL   ACME directory URL
 #   NAMES     the two names requested in every certificate
 #   PY        a python3 interpreter
+#   TLS       non-empty for the HTTPS runs (INTEROP_TLS=1, set by the *_https.sh wrappers):
+#             akamu serves HTTPS with [tls] auto = true and DIR_URL is https://; each client
+#             script then points its own CA-bundle option at $DATA/ca.pem (see tls_mode)
 #   DNSPORT, MPORT  pebble-challtestsrv's DNS and management ports (after
 #             start_challtestsrv; set TXT records with write_txt_tool)
 
 # The machine exports these for its own proxy; they would make clients trust
-# the wrong bundle (and our server speaks plain http anyway).
+# the wrong bundle (the HTTPS runs set each client's own option to akamu's CA).
 unset REQUESTS_CA_BUNDLE SSL_CERT_FILE CURL_CA_BUNDLE
 # Only loopback is reachable; never route requests through a proxy.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
@@ -87,7 +90,8 @@ s.close()'
 
 # interop_init NAME AKAMU_BINARY
 interop_init() {
-  CLIENT=$1
+  TLS=${INTEROP_TLS:-}
+  CLIENT=$1${TLS:+_https}
   AKAMU=${2:-}
   [[ -n $AKAMU ]] || fail "usage: $0 /path/to/akamu"
   [[ $AKAMU == /* ]] || AKAMU=$PWD/$AKAMU
@@ -105,7 +109,7 @@ interop_init() {
   PORT=$(free_port)
   HPORT=$(free_port)
   while [[ $HPORT == "$PORT" ]]; do HPORT=$(free_port); done
-  DIR_URL=http://127.0.0.1:$PORT/acme/directory
+  DIR_URL=http${TLS:+s}://127.0.0.1:$PORT/acme/directory
   log "work dir $WORK, ACME port $PORT, http-01 port $HPORT"
 }
 
@@ -148,7 +152,7 @@ start_akamu() {
   log "akamu init"
   "$AKAMU" init -o "$WORK/akamu.toml" --data-dir "$DATA" \
     --listen "127.0.0.1:$PORT" --http-validation-port "$HPORT" \
-    --allow-private-ips >"$WORK/akamu-init.log" 2>&1 ||
+    --allow-private-ips ${TLS:+--tls} >"$WORK/akamu-init.log" 2>&1 ||
     { cat "$WORK/akamu-init.log" >&2; fail "akamu init failed"; }
   # A script that needs more settings defines akamu_configure (see akamu_set).
   if declare -F akamu_configure >/dev/null; then akamu_configure "$WORK/akamu.toml"; fi
@@ -158,11 +162,22 @@ start_akamu() {
   bg akamu "$AKAMU" serve -c "$WORK/akamu.toml"
   AKAMU_PID=$BG_PID
   local i
+  local trust=()
   for ((i = 0; i < 80; i++)); do
-    if curl -sf --max-time 2 -o "$WORK/directory.json" "$DIR_URL"; then
+    # HTTPS: the server's certificate (auto mode) must verify against the CA file it wrote, for
+    # the IP address of base_url; curl checks both.
+    if [[ -n $TLS ]]; then
+      [[ -s $DATA/ca.pem ]] && trust=(--cacert "$DATA/ca.pem") || trust=(--cacert /dev/null)
+    fi
+    if curl -sf --max-time 2 "${trust[@]}" -o "$WORK/directory.json" "$DIR_URL"; then
       grep -q '"newNonce"' "$WORK/directory.json" ||
         fail "directory has no newNonce: $(cat "$WORK/directory.json")"
       [[ -s $DATA/ca.pem ]] || fail "server up but $DATA/ca.pem missing"
+      # Without akamu's CA the server is not trusted: a client that succeeds below used its
+      # CA option.
+      if [[ -n $TLS ]] && curl -sf --max-time 2 -o /dev/null "$DIR_URL"; then
+        fail "the HTTPS directory verified without akamu's CA: the runs would prove nothing"
+      fi
       log "directory up: $DIR_URL"
       return 0
     fi
@@ -170,6 +185,25 @@ start_akamu() {
     sleep 0.25
   done
   fail "directory $DIR_URL not reachable after ~20s"
+}
+
+# tls_mode: true in the HTTPS runs.
+tls_mode() { [[ -n $TLS ]]; }
+
+# system_trust_of CA_FILE: set TRUST_PREFIX to a command prefix that runs its command in a
+# private mount namespace in which /etc/ssl/certs also trusts CA_FILE (for clients that have no
+# CA option of their own and only read the system store). Needs root (CAP_SYS_ADMIN); the
+# host's store is untouched. A prefix, not a function, so run_client's timeout can run it.
+system_trust_of() {
+  local ca=$1 store=$WORK/ssl-certs
+  mkdir -p "$store"
+  cp -a /etc/ssl/certs/. "$store/" 2>/dev/null || true
+  cp "$ca" "$store/akamu-interop-ca.pem"
+  cat "$ca" >>"$store/ca-certificates.crt"
+  ln -sf akamu-interop-ca.pem "$store/$(openssl x509 -in "$ca" -noout -hash).0"
+  command -v unshare >/dev/null || fail "missing tool: unshare (util-linux)"
+  # shellcheck disable=SC2016
+  TRUST_PREFIX=(unshare --mount sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' "$store")
 }
 
 # serve_webroot DIR: serve DIR over plain http on 127.0.0.1:$HPORT (for
