@@ -6,17 +6,7 @@
 # with a deadline, never a fixed sleep.
 set -euo pipefail
 AKAMU=${1:?usage: tls_reload.sh path/to/akamu}
-# The machine's proxy and CA-bundle settings must not reach curl or openssl.
-unset REQUESTS_CA_BUNDLE SSL_CERT_FILE CURL_CA_BUNDLE http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [[ -f "$work/serve.log" ]] && tail -20 "$work/serve.log" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # poll SECONDS CMD...: true once CMD succeeds, false when the deadline passes.
 poll() {
   local deadline=$((SECONDS + $1))
