@@ -24,7 +24,9 @@
 #include "jose/jws.hpp"
 #include "ra/registration_authority.hpp"
 #include "server/acme_urls.hpp"
+#include "server/health.hpp"
 #include "server/http_types.hpp"
+#include "server/metrics.hpp"
 #include "server/nonce_pool.hpp"
 #include "server/revocation_endpoints.hpp"
 #include "store/store.hpp"
@@ -38,6 +40,10 @@ struct ServiceDeps {
   ra::AuditLog& audit;
   // CRL and OCSP paths, answered before ACME routing; null = neither is served.
   RevocationEndpoints* revocation = nullptr;
+  // /health/live and /health/ready; null = they answer 404.
+  Health* health = nullptr;
+  // Request counts and latencies; null = not recorded.
+  ServerMetrics* metrics = nullptr;
 };
 
 // What a route accepts (RFC 8555 §6.2, §6.3).
@@ -64,6 +70,7 @@ class AcmeService {
   ~AcmeService();
   boost::asio::awaitable<HttpResponse> handleAsync(HttpRequest request);
   const AcmeUrls& urls() const { return urls_; }
+  NoncePool& nonces() { return nonces_; }
 
   template <class T>
   using Task = boost::asio::awaitable<core::Result<T>>;
@@ -98,6 +105,8 @@ class AcmeService {
   Task<HttpResponse> getCertificate(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> renewalInfo(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> getStarCertificate(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> healthLive(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> healthReady(const HttpRequest&, std::array<std::string_view, 2>);
   // POST routes (account_handlers.cpp, order_handlers.cpp, certificate_handlers.cpp).
   Task<HttpResponse> newAccount(AcmeRequest& request);
   Task<HttpResponse> account(AcmeRequest& request);
