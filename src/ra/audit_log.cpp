@@ -125,8 +125,8 @@ int AuditLog::writeLocked(const std::string& text) {
 core::Status AuditLog::check() {
   std::lock_guard lock(mutex_);
   if (last_error_ != 0) {
-    return core::fail(core::serverInternal(std::string("the last write failed: ") +
-                                           std::strerror(last_error_)));
+    return core::fail(
+        core::serverInternal(std::string("the last write failed: ") + std::strerror(last_error_)));
   }
   // The descriptor we append to must still be the file at the configured path: after a
   // rotation that moved or removed it without telling us, every event would go to a file

@@ -44,8 +44,8 @@ std::optional<std::string> Health::caKeyProblem() {
   if (ca_checked_once_ && now - ca_checked_ < kCaKeyCacheFor) return ca_problem_;
   // A fixed 32-byte message: what matters is that the key signs and the CA certificate's
   // public key verifies it (the key in memory is the certificate's).
-  static constexpr std::array<std::uint8_t, 32> kProbe{'a', 'k', 'a', 'm', 'u', '-', 'h', 'e',
-                                                       'a', 'l', 't', 'h'};
+  static constexpr std::array<std::uint8_t, 32> kProbe{'a', 'k', 'a', 'm', 'u', '-',
+                                                       'h', 'e', 'a', 'l', 't', 'h'};
   const auto scheme = schemeFor(deps_.ca.keyType());
   auto signature = crypto::signMessage(deps_.ca.key(), scheme, kProbe);
   if (!signature) {

@@ -25,10 +25,9 @@ using prometheus::Histogram;
 // Request and store latencies: from a fraction of a millisecond (an in-memory lookup) to the
 // seconds of a slow validation or a finalize that re-checks CAA.
 const Histogram::BucketBoundaries& latencyBuckets() {
-  static const Histogram::BucketBoundaries buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                   0.005,  0.01,    0.025,  0.05,  0.1,
-                                                   0.25,   0.5,     1,      2.5,   5,
-                                                   10,     30};
+  static const Histogram::BucketBoundaries buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                   0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                   1,      2.5,     5,      10,    30};
   return buckets;
 }
 
@@ -55,9 +54,9 @@ std::string_view routeLabel(std::size_t slot) {
 // RFC 5280 §5.3.1 CRLReason names; 7 is not used.
 std::string_view reasonLabel(std::size_t code) {
   static constexpr std::array<std::string_view, 11> kNames{
-      "unspecified",          "keyCompromise",  "cACompromise",   "affiliationChanged",
-      "superseded",           "cessationOfOperation", "certificateHold", "",
-      "removeFromCRL",        "privilegeWithdrawn",   "aACompromise"};
+      "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+      "superseded",    "cessationOfOperation", "certificateHold", "",
+      "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
   return code < kNames.size() ? kNames[code] : "";
 }
 
@@ -134,13 +133,14 @@ std::string_view problemLabel(core::ProblemType type) {
 
 ServerMetrics::ServerMetrics()
     : registry_(std::make_unique<prometheus::Registry>()),
-      request_series_(std::make_unique<
-                      LazySeries<Histogram, kRouteSlots * kMethods * kStatusSlots>>()) {
+      request_series_(
+          std::make_unique<LazySeries<Histogram, kRouteSlots * kMethods * kStatusSlots>>()) {
   auto& r = *registry_;
   response_time_ = &prometheus::BuildHistogram()
                         .Name("response_time")
-                        .Help("Time to answer a request in seconds, by route (endpoint), method "
-                              "and HTTP status code")
+                        .Help(
+                            "Time to answer a request in seconds, by route (endpoint), method "
+                            "and HTTP status code")
                         .Register(r);
   in_flight_ = &prometheus::BuildGauge()
                     .Name("in_flight_requests")
@@ -153,13 +153,15 @@ ServerMetrics::ServerMetrics()
                       .Register(r);
   jose_errors_ = &prometheus::BuildCounter()
                       .Name("jose_errors_total")
-                      .Help("Requests refused by the JWS, nonce and account checks before any "
-                            "handler ran, by problem type")
+                      .Help(
+                          "Requests refused by the JWS, nonce and account checks before any "
+                          "handler ran, by problem type")
                       .Register(r);
   store_latency_ = &prometheus::BuildHistogram()
                         .Name("store_call_latency_seconds")
-                        .Help("Time of one storage call in seconds (one transaction), by "
-                              "operation")
+                        .Help(
+                            "Time of one storage call in seconds (one transaction), by "
+                            "operation")
                         .Register(r);
   store_overflow_ = &store_latency_->Add({{"operation", "other"}}, latencyBuckets());
   new_certificates_ = &prometheus::BuildCounter()
@@ -169,8 +171,9 @@ ServerMetrics::ServerMetrics()
                            .Add({});
   issuance_latency_ = &prometheus::BuildHistogram()
                            .Name("issuance_latency_seconds")
-                           .Help("From a finalize request reaching the RA to its certificate "
-                                 "being stored, in seconds")
+                           .Help(
+                               "From a finalize request reaching the RA to its certificate "
+                               "being stored, in seconds")
                            .Register(r)
                            .Add({}, latencyBuckets());
   revocation_reason_ = &prometheus::BuildCounter()
@@ -189,8 +192,9 @@ ServerMetrics::ServerMetrics()
                            .Add({});
   validation_latency_ = &prometheus::BuildHistogram()
                              .Name("validation_latency")
-                             .Help("Time of one challenge validation in seconds, by challenge "
-                                   "type, problem type and result")
+                             .Help(
+                                 "Time of one challenge validation in seconds, by challenge "
+                                 "type, problem type and result")
                              .Register(r);
   validations_in_flight_ = &prometheus::BuildGauge()
                                 .Name("validations_in_flight")
@@ -204,14 +208,16 @@ ServerMetrics::ServerMetrics()
                           .Add({});
   nonce_capacity_ = &prometheus::BuildGauge()
                          .Name("nonce_pool_capacity")
-                         .Help("Redeemed nonces the pool remembers at most ([server] "
-                               "nonce_capacity)")
+                         .Help(
+                             "Redeemed nonces the pool remembers at most ([server] "
+                             "nonce_capacity)")
                          .Register(r)
                          .Add({});
   auto& queues = prometheus::BuildGauge()
                      .Name("store_queue_depth")
-                     .Help("Storage work waiting: SQLite writes queued for the writer thread, "
-                           "PostgreSQL calls waiting for a connection")
+                     .Help(
+                         "Storage work waiting: SQLite writes queued for the writer thread, "
+                         "PostgreSQL calls waiting for a connection")
                      .Register(r);
   writes_queued_ = &queues.Add({{"queue", "sqlite_writes"}});
   connection_waiters_ = &queues.Add({{"queue", "postgres_connection_waiters"}});
@@ -340,9 +346,9 @@ void ServerMetrics::requestDone(std::size_t route_slot, std::string_view method,
   h->Observe(seconds(took));
 }
 
-prometheus::Counter& ServerMetrics::problemCounter(
-    prometheus::Family<prometheus::Counter>& family, LazySeries<Counter, kProblemSlots>& cache,
-    core::ProblemType type) {
+prometheus::Counter& ServerMetrics::problemCounter(prometheus::Family<prometheus::Counter>& family,
+                                                   LazySeries<Counter, kProblemSlots>& cache,
+                                                   core::ProblemType type) {
   auto index = static_cast<std::size_t>(type);
   if (index >= kProblemSlots) index = static_cast<std::size_t>(core::ProblemType::kServerInternal);
   auto& slot = cache.slots[index];

@@ -37,9 +37,9 @@ namespace akamu::server {
 
 // What a scrape reads from the running server.
 struct MetricsSnapshot {
-  std::size_t nonces_redeemed = 0;   // redeemed nonces remembered by the pool
-  std::size_t nonce_capacity = 0;    // how many it remembers at most
-  std::size_t writes_queued = 0;     // SQLite writer: jobs queued or running
+  std::size_t nonces_redeemed = 0;     // redeemed nonces remembered by the pool
+  std::size_t nonce_capacity = 0;      // how many it remembers at most
+  std::size_t writes_queued = 0;       // SQLite writer: jobs queued or running
   std::size_t connection_waiters = 0;  // PostgreSQL: calls waiting for a connection
   double ca_expiry_seconds = 0;        // CA certificate notAfter minus now
 };
@@ -78,7 +78,7 @@ class ServerMetrics final : public core::Metrics {
   std::string render(const MetricsSnapshot& snapshot);
 
  private:
-  static constexpr std::size_t kMethods = 4;      // GET, HEAD, POST, other
+  static constexpr std::size_t kMethods = 4;        // GET, HEAD, POST, other
   static constexpr std::size_t kStatusSlots = 500;  // 100..599
   static constexpr std::size_t kStoreSlots = 256;   // call sites, open addressing
   static constexpr std::size_t kProblemSlots = 64;  // > number of core::ProblemType values

@@ -38,11 +38,10 @@ TEST(ServerMetrics, RequestsAreCountedByRouteMethodAndStatus) {
       has(text, R"(response_time_count{code="405",endpoint="revocation",method="other"} 1)"));
   // 2 ms falls in the 2.5 ms bucket, not in the 1 ms one.
   EXPECT_TRUE(has(
-      text,
-      R"(response_time_bucket{code="201",endpoint="new-order",method="POST",le="0.001"} 0)"));
-  EXPECT_TRUE(has(
-      text,
-      R"(response_time_bucket{code="201",endpoint="new-order",method="POST",le="0.0025"} 3)"));
+      text, R"(response_time_bucket{code="201",endpoint="new-order",method="POST",le="0.001"} 0)"));
+  EXPECT_TRUE(
+      has(text,
+          R"(response_time_bucket{code="201",endpoint="new-order",method="POST",le="0.0025"} 3)"));
   EXPECT_TRUE(has(text, "in_flight_requests 1"));
 }
 
@@ -65,8 +64,7 @@ TEST(ServerMetrics, StoreCallsByOperationOfTheirCallSite) {
   roles.storeCall(getOrderSite(), 1ms);
   roles.storeCall(insertOrderSite(), 1ms);
   const std::string text = m.render({});
-  EXPECT_TRUE(has(text, R"(store_call_latency_seconds_count{operation="getOrderSite"} 2)"))
-      << text;
+  EXPECT_TRUE(has(text, R"(store_call_latency_seconds_count{operation="getOrderSite"} 2)")) << text;
   EXPECT_TRUE(has(text, R"(store_call_latency_seconds_count{operation="insertOrderSite"} 1)"));
   EXPECT_TRUE(has(text, R"(store_call_latency_seconds_count{operation="other"} 0)"));
 }

@@ -131,10 +131,10 @@ core::Status Server::start() {
   };
   ra_ = std::make_unique<ra::RegistrationAuthority>(std::move(ra_deps));
   health_ = std::make_unique<Health>(HealthDeps{*store_, *ca_, *audit_});
-  service_ = std::make_unique<AcmeService>(
-      ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get(), health_.get(),
-                  metrics_.get()},
-      *urls_);
+  service_ =
+      std::make_unique<AcmeService>(ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get(),
+                                                health_.get(), metrics_.get()},
+                                    *urls_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -237,8 +237,8 @@ core::Status Server::startMetricsListener() {
       ioc_, [this](HttpRequest r) { return serveMetricsListener(std::move(r)); }, 4096);
   auto port = metrics_http_->listen(split->first, split->second);
   if (!port) {
-    return core::fail(core::serverInternal("server.metrics_listen_addr " + addr + ": " +
-                                           port.error().detail));
+    return core::fail(
+        core::serverInternal("server.metrics_listen_addr " + addr + ": " + port.error().detail));
   }
   metrics_port_ = *port;
   metrics_http_->start();
@@ -256,8 +256,8 @@ boost::asio::awaitable<HttpResponse> Server::serveMetricsListener(HttpRequest re
     snapshot.connection_waiters = depths.connection_waiters;
     snapshot.ca_expiry_seconds =
         std::chrono::duration<double>(ca_not_after_ - clock_->now()).count();
-    co_return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
-                           metrics_->render(snapshot)};
+    co_return HttpResponse{
+        200, "text/plain; version=0.0.4; charset=utf-8", {}, metrics_->render(snapshot)};
   }
   if (get && request.path == routePath(RouteId::kHealthLive).pattern) co_return Health::live();
   if (get && request.path == routePath(RouteId::kHealthReady).pattern) {

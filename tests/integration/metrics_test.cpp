@@ -81,8 +81,8 @@ TEST_F(Metrics, NotFoundAndBadNonceAreCountedUnderTheirRouteAndStatus) {
   o.nonce = "AAAAAAAAAAAAAAAAAAAAAA";  // never issued
   auto body = jose::signJws(c.accountKey(), o, R"({"termsOfServiceAgreed":true})");
   ASSERT_TRUE(body);
-  ASSERT_TRUE(isProblem(c.postRaw(ts->url("/acme/new-account"), *body), 400,
-                        ProblemType::kBadNonce));
+  ASSERT_TRUE(
+      isProblem(c.postRaw(ts->url("/acme/new-account"), *body), 400, ProblemType::kBadNonce));
 
   const std::string text = scrape();
   EXPECT_EQ(sample(text, "response_time_count",
@@ -122,13 +122,13 @@ TEST_F(Metrics, IssuanceValidationRevocationAndStoreCallsAreRecorded) {
                    {{"endpoint", "finalize"}, {"method", "POST"}, {"code", "200"}}),
             1.0);
   // The store call that committed the certificate, under its operation's name.
-  EXPECT_GE(sample(text, "store_call_latency_seconds_count",
-                   {{"operation", "insertCertificateForOrder"}})
-                .value_or(0),
-            1.0);
-  EXPECT_GE(sample(text, "store_call_latency_seconds_count", {{"operation", "getAccount"}})
-                .value_or(0),
-            1.0);
+  EXPECT_GE(
+      sample(text, "store_call_latency_seconds_count", {{"operation", "insertCertificateForOrder"}})
+          .value_or(0),
+      1.0);
+  EXPECT_GE(
+      sample(text, "store_call_latency_seconds_count", {{"operation", "getAccount"}}).value_or(0),
+      1.0);
   EXPECT_EQ(sample(text, "store_call_latency_seconds_count", {{"operation", "other"}}), 0.0);
   // State read at scrape time.
   EXPECT_EQ(sample(text, "nonce_pool_capacity"),

@@ -718,7 +718,7 @@ using Results = std::vector<PgResultPtr>;
 struct Backend {
   std::chrono::seconds query_timeout;
   std::shared_ptr<Pool> main;
-  std::shared_ptr<Pool> read_only;  // null without ro_connections
+  std::shared_ptr<Pool> read_only;   // null without ro_connections
   core::Metrics* metrics = nullptr;  // times every execute(); may be null
 };
 
@@ -1222,9 +1222,8 @@ class PostgresStore final : public Store {
 
   // One call: a connection from `pool`, the commands as one pipeline, the connection back
   // (or dropped when it is not clean). Bounded by the query timeout from start to end.
-  Awaitable<Result<Results>> execute(
-      Pool& pool, std::vector<Command> commands,
-      std::source_location where = std::source_location::current()) {
+  Awaitable<Result<Results>> execute(Pool& pool, std::vector<Command> commands,
+                                     std::source_location where = std::source_location::current()) {
     const CallTimer timer(backend_->metrics, where);
     try {
       const Deadline deadline = Clock::now() + backend_->query_timeout;

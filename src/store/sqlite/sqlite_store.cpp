@@ -747,8 +747,8 @@ class HandlerJob final : public WriteJob {
 struct Shared {
   std::mutex writer_mutex;  // held by the writer for a batch, and by readers of ":memory:"
   std::unique_ptr<Database> writer;
-  ReadPool pool;     // `[database] pool_connections`
-  ReadPool ro_pool;  // `[database] ro_connections`, opened SQLITE_OPEN_READONLY
+  ReadPool pool;                     // `[database] pool_connections`
+  ReadPool ro_pool;                  // `[database] ro_connections`, opened SQLITE_OPEN_READONLY
   core::Metrics* metrics = nullptr;  // times every read() and write(); may be null
   // File databases only (see write()); last, so it stops before the connections close.
   std::unique_ptr<WriteBatcher> batcher;
