@@ -38,7 +38,7 @@ run() {  # $1 = off|on
   [[ $mode == on ]] && curl -fsS "http://127.0.0.1:$mport/metrics" >"$dir/metrics.txt"
   kill "$pid"; wait "$pid" || true; pid=""
   local ok
-  ok=$(jq '.summary.successes // .summary.ok // .summary.completed // empty' "$dir/bench.json")
+  ok=$(jq '.summary.ok' "$dir/bench.json")
   [[ -n $ok ]] || ok=$REQUESTS
   awk -v b="$before" -v a="$after" -v n="$ok" -v t="$tck" -v m="$mode" \
     'BEGIN { printf "%s %d issuances %.3f ms CPU/issuance\n", m, n, (a - b) / t * 1000 / n }'
