@@ -20,6 +20,7 @@ tck=$(getconf CLK_TCK)
 run() {  # $1 = off|on
   local mode=$1 port hport mport dir=$work/$1-$RANDOM
   port=$(free_port); hport=$(free_port); mport=$(free_port)
+  mkdir -p "$dir"
   "$AKAMU" init -o "$dir/akamu.toml" --data-dir "$dir/data" --listen "127.0.0.1:$port" \
     --http-validation-port "$hport" --allow-private-ips >/dev/null
   sed -i 's/^level = .*/level = "warn"/' "$dir/akamu.toml"
