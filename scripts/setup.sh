@@ -21,7 +21,7 @@ build_pkgs=(
 # What the tests drive: real ACME clients, pebble as a peer, PostgreSQL, tools.
 test_pkgs=(
   certbot lego uacme dehydrated acme-tiny pebble
-  postgresql-15 curl openssl util-linux procps python3 jq gnuplot-nox logrotate
+  postgresql-15 curl openssl util-linux procps python3 jq gnuplot-nox logrotate prometheus
 )
 
 missing=()

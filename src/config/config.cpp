@@ -425,12 +425,12 @@ void readDatabaseUrl(Section& s, const fs::path& base, std::string& out) {
   out = std::string(kSqlitePrefix) + resolvePath(base, file);
 }
 
-void readListen(Section& s, std::string& out) {
+void readListen(Section& s, std::string& out, const char* key = "listen_addr") {
   std::string value;
-  const toml::node* node = s.string("listen_addr", value);
+  const toml::node* node = s.string(key, value);
   if (node == nullptr) return;
   if (!splitListenAddr(value)) {
-    s.invalid(*node, "listen_addr", value, std::string(kListenHelp));
+    s.invalid(*node, key, value, std::string(kListenHelp));
     return;
   }
   out = std::move(value);
@@ -600,7 +600,8 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
                    "tls_alpn_validation_port",
                    "default_profile",
                    "ari_retry_after_secs",
-                   "shutdown_grace_secs"});
+                   "shutdown_grace_secs",
+                   "metrics_listen_addr"});
   s.require("audit_log_file");
   readPath(s, "audit_log_file", base, server.audit_log_file);
   readUrl(s, "terms_of_service_url", server.terms_of_service_url);
@@ -628,6 +629,7 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.integer("validation_timeout_secs", server.validation_timeout_secs, 1, 120);
   s.integer("threads", server.threads, 0, 1024);
   s.integer("nonce_capacity", server.nonce_capacity, 1, 10000000);
+  readListen(s, server.metrics_listen_addr, "metrics_listen_addr");
   readResolverAddr(s, "dns_resolver_addr", server.dns_resolver_addr);
   readResolverAddr(s, "dns_persist01_resolver_addr", server.dns_persist01_resolver_addr);
   readPath(s, "dns_trust_anchor_file", base, server.dns_trust_anchor_file);

@@ -71,6 +71,9 @@ struct ServerConfig {
   int validation_timeout_secs = 10;     // 1..120
   int threads = 0;                      // worker threads, 0 = one per core; 0..1024
   std::size_t nonce_capacity = 100000;  // redeemed nonces remembered, 1..10000000
+  // host:port of the Prometheus /metrics (and /health/*) listener; empty = none. Port 0 lets
+  // the OS choose (tests; Server::metricsPort() tells which).
+  std::string metrics_listen_addr;
   // DNS for every validation lookup: "ip" or "ip:port" of a resolver to forward to;
   // empty = the nameservers of /etc/resolv.conf and the entries of /etc/hosts.
   std::string dns_resolver_addr;

@@ -134,6 +134,7 @@ std::string renderEffectiveConfig(const Config& c) {
   server.insert("validation_timeout_secs", s.validation_timeout_secs);
   server.insert("threads", s.threads);
   server.insert("nonce_capacity", static_cast<std::int64_t>(s.nonce_capacity));
+  if (!s.metrics_listen_addr.empty()) server.insert("metrics_listen_addr", s.metrics_listen_addr);
   if (!s.dns_resolver_addr.empty()) server.insert("dns_resolver_addr", s.dns_resolver_addr);
   if (!s.dns_persist01_resolver_addr.empty())
     server.insert("dns_persist01_resolver_addr", s.dns_persist01_resolver_addr);

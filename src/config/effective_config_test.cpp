@@ -57,6 +57,7 @@ http_validation_allow_private_ips = true
 validation_timeout_secs = 5
 threads = 3
 nonce_capacity = 42
+metrics_listen_addr = "127.0.0.1:9102"
 dns_resolver_addr = "127.0.0.1:5353"
 dns_persist01_resolver_addr = "127.0.0.1:5354"
 dns_trust_anchor_file = "/data/root.key"

@@ -137,7 +137,32 @@ int AuditLog::writeLocked(const std::string& text) {
       (void)::ftruncate(fd, st.st_size - static_cast<off_t>(done));
     }
   }
+  last_error_ = err;
   return err;
+}
+
+core::Status AuditLog::check() {
+  std::lock_guard lock(mutex_);
+  if (last_error_ != 0) {
+    return core::fail(
+        core::serverInternal(std::string("the last write failed: ") + std::strerror(last_error_)));
+  }
+  // The descriptor we append to must still be the file at the configured path: after a
+  // rotation that moved or removed it without telling us, every event would go to a file
+  // nobody reads. (Permission bits prove nothing for a process running as root.)
+  struct stat open_file {};
+  struct stat at_path {};
+  if (::fstat(::fileno(file_), &open_file) != 0) {
+    return core::fail(core::serverInternal("the audit log descriptor is unusable"));
+  }
+  if (::stat(path_.c_str(), &at_path) != 0 || !S_ISREG(at_path.st_mode) ||
+      at_path.st_dev != open_file.st_dev || at_path.st_ino != open_file.st_ino) {
+    return core::fail(core::serverInternal("the audit log file was moved, removed or replaced"));
+  }
+  if (::access(path_.c_str(), W_OK) != 0) {
+    return core::fail(core::serverInternal("the audit log file is not writable"));
+  }
+  return {};
 }
 
 int AuditLog::writeSummariesLocked(std::vector<Suppressed>& summaries, core::TimePoint at) {

@@ -43,6 +43,11 @@ class AuditLog {
 
   core::Status record(const AuditEvent& event);
 
+  // For the readiness probe: fails (with a short reason) when the last write failed, or when
+  // the configured path no longer names the file this log appends to (moved, removed or
+  // replaced) or is not writable. Writes nothing.
+  core::Status check();
+
   // For events an unauthenticated client can cause at will; `event_type` must be one of a few
   // constants, never client input. Within one clock second the first
   // `unauthenticated_lines_per_second` events are written as record() writes them; later ones
@@ -94,6 +99,7 @@ class AuditLog {
   std::mutex mutex_;  // the file
   std::FILE* file_;
   std::string path_;
+  int last_error_ = 0;  // under mutex_: errno of the last write, 0 when it succeeded
   const core::Clock& clock_;
 
   std::mutex limit_mutex_;  // the rate limit and the counts; never held during I/O

@@ -594,6 +594,7 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
       co_return fail(makeProblem(ProblemType::kAlreadyReplaced,
                                  "another order already replaces this certificate"));
     }
+    if (deps_.metrics) deps_.metrics->ariReplacement();
   } else {
     auto inserted = co_await deps_.store.insertOrder(order, authzs);
     if (!inserted) co_return fail(inserted.error());
@@ -694,6 +695,7 @@ Task<acme::Order> RegistrationAuthority::ownedOrder(const Requester& requester,
 
 Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, std::string order_id,
                                                   std::vector<std::uint8_t> csr_der) {
+  const auto started = std::chrono::steady_clock::now();
   auto& store = deps_.store;
   // Every authorization, as it is now (read by the refresh, which also records any change of
   // the order's status). The claim below repeats the valid-and-unexpired check inside its
@@ -789,7 +791,7 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
     co_return co_await finalizeStar(std::move(*order), **profile, *csr, csr_der,
                                     requester.principal());
   }
-  co_return co_await issue(std::move(*order), **profile, *csr, requester.principal());
+  co_return co_await issue(std::move(*order), **profile, *csr, requester.principal(), started);
 }
 
 Task<void> RegistrationAuthority::claimForFinalize(const acme::Order& order) {
@@ -841,7 +843,8 @@ core::Result<acme::Certificate> RegistrationAuthority::signCertificate(
 Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
                                                const config::ProfileConfig& profile,
                                                const crypto::ParsedCsr& csr,
-                                               const std::string& principal) {
+                                               const std::string& principal,
+                                               std::chrono::steady_clock::time_point started) {
   auto& store = deps_.store;
   // Nothing is signed unaudited: the intent is recorded before the claim.
   if (auto s = audit("order.finalize", true, deps_.urls.order(order.id), principal, ""); !s) {
@@ -875,6 +878,7 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
         core::serverInternal("storing the certificate failed: " + stored.error().detail));
   }
   if (!*stored) co_return fail(core::serverInternal("the order changed during issuance"));
+  if (deps_.metrics) deps_.metrics->certificateIssued(std::chrono::steady_clock::now() - started);
   auditOutcome("cert.issue", true, deps_.urls.certificate(cert.id), principal,
                "serial " + cert.serial_hex);
   co_return valid;
@@ -1029,12 +1033,20 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
     std::string principal, std::shared_ptr<ValidationSignal> signal) {
   core::Status outcome;
   bool threw = false;
+  const auto started = std::chrono::steady_clock::now();
+  if (deps_.metrics) deps_.metrics->validationStarted();
   try {
     outcome = co_await deps_.validation.validate(request);
   } catch (...) {
     threw = true;  // recorded below: no co_await inside a handler
   }
   if (threw) outcome = fail(core::serverInternal("validation failed unexpectedly"));
+  if (deps_.metrics) {
+    deps_.metrics->validationDone(
+        acme::toString(request.type),
+        outcome ? std::nullopt : std::optional<core::ProblemType>(outcome.error().type),
+        std::chrono::steady_clock::now() - started);
+  }
   auto& store = deps_.store;
   const bool ok = static_cast<bool>(outcome);
   const std::string subject = deps_.urls.challenge(authz_id, challenge_id);
@@ -1162,6 +1174,7 @@ Task<void> RegistrationAuthority::revoke(const Requester& requester, RevocationR
   if (!*done) {
     co_return fail(makeProblem(ProblemType::kAlreadyRevoked, "the certificate is already revoked"));
   }
+  if (deps_.metrics) deps_.metrics->certificateRevoked(reason);
   auditOutcome("cert.revoke", true, deps_.urls.certificate(c.id), requester.principal(),
                "serial " + c.serial_hex + " reason " + std::to_string(reason));
   if (deps_.on_revoked) deps_.on_revoked(c);
@@ -1276,6 +1289,7 @@ Task<RegistrationAuthority::StarIssue> RegistrationAuthority::issueStarPeriod(
     const acme::Order& order, const config::ProfileConfig& profile, const crypto::ParsedCsr& csr,
     std::int64_t period, acme::OrderStatus expected, const std::string& principal) {
   auto& store = deps_.store;
+  const auto started = std::chrono::steady_clock::now();
   auto when = acme::starPeriod(*order.auto_renewal, period);
   if (!when) co_return fail(core::serverInternal("no such STAR period"));
   // The profile's template applies to every period; the validity is the period's (§3.5).
@@ -1289,6 +1303,7 @@ Task<RegistrationAuthority::StarIssue> RegistrationAuthority::issueStarPeriod(
   auto stored = co_await store.insertStarCertificate(cert, next, period, expected);
   if (!stored) co_return fail(stored.error());
   if (*stored) {
+    if (deps_.metrics) deps_.metrics->certificateIssued(std::chrono::steady_clock::now() - started);
     auditOutcome("cert.issue", true, deps_.urls.certificate(cert.id), principal,
                  "serial " + cert.serial_hex + ", STAR order " + order.id + " period " +
                      std::to_string(period));

@@ -32,6 +32,7 @@
 #include "ca/certificate_authority.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "crypto/csr.hpp"
 #include "ra/audit_log.hpp"
@@ -56,6 +57,8 @@ struct RaDeps {
   // Told, after a revocation has committed, which certificate it was: the CRL generator and
   // the OCSP cache act on it. Null = nobody listens. Must not block (it runs on the request).
   std::function<void(const acme::Certificate&)> on_revoked = nullptr;
+  // Told of issuance, revocation, validation and ARI replacement outcomes; null = not recorded.
+  core::Metrics* metrics = nullptr;
 };
 
 // Who signed the request, as the front end verified it.
@@ -281,8 +284,10 @@ class RegistrationAuthority {
                                                   const crypto::ParsedCsr& csr,
                                                   std::optional<core::TimePoint> not_before,
                                                   std::optional<core::TimePoint> not_after) const;
+  // `started`: when the finalize request reached the RA (for the issuance latency metric).
   Task<acme::Order> issue(acme::Order order, const config::ProfileConfig& profile,
-                          const crypto::ParsedCsr& csr, const std::string& principal);
+                          const crypto::ParsedCsr& csr, const std::string& principal,
+                          std::chrono::steady_clock::time_point started);
   // newAccount with a binding: verified, then the account and one use of the credential in
   // one transaction.
   Task<AccountResult> newAccountWithEab(NewAccountRequest request, acme::Account account);

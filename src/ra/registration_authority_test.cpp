@@ -113,6 +113,26 @@ class TestUrls final : public ResourceUrls {
   static std::string s(std::string_view v) { return std::string(v); }
 };
 
+// Counts what the RA reports through the metrics seam.
+class CountingMetrics final : public core::Metrics {
+ public:
+  void storeCall(const char*, Duration) override {}
+  void certificateIssued(Duration) override { ++issued; }
+  void certificateRevoked(int reason) override { revoked_reasons.push_back(reason); }
+  void validationStarted() override { ++validations_started; }
+  void validationDone(std::string_view type, std::optional<core::ProblemType> problem,
+                      Duration) override {
+    validations.emplace_back(std::string(type), problem);
+  }
+  void ariReplacement() override { ++replacements; }
+
+  int issued = 0;
+  std::vector<int> revoked_reasons;
+  int validations_started = 0;
+  std::vector<std::pair<std::string, std::optional<core::ProblemType>>> validations;
+  int replacements = 0;
+};
+
 crypto::PKey newKey() { return std::move(*crypto::generateKey(*crypto::parseKeyType("ec:P-256"))); }
 
 class RaTest : public ::testing::Test {
@@ -136,8 +156,9 @@ class RaTest : public ::testing::Test {
     ca.cert_file = (dir_ / "ca.pem").string();
     ca_ = std::move(*ca::CertificateAuthority::loadOrCreate(ca, clock_));
     audit_ = std::move(*AuditLog::open((dir_ / "audit.log").string(), clock_));
-    ra_ = std::make_unique<RegistrationAuthority>(
-        RaDeps{config_, *store_, *ca_, *audit_, clock_, validation_, urls_});
+    RaDeps deps{config_, *store_, *ca_, *audit_, clock_, validation_, urls_};
+    deps.metrics = &metrics_;
+    ra_ = std::make_unique<RegistrationAuthority>(std::move(deps));
   }
   ~RaTest() override {
     ra_.reset();
@@ -227,6 +248,7 @@ class RaTest : public ::testing::Test {
   ScriptedValidation validation_;
   config::Config config_;
   TestUrls urls_;
+  CountingMetrics metrics_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
   std::unique_ptr<AuditLog> audit_;
@@ -292,6 +314,26 @@ TEST_F(RaTest, FinalizeOfReadyOrderIssuesOnceAndAnswersWithValidOrder) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().type, ProblemType::kOrderNotReady);
   EXPECT_EQ(certificatesIssued(), 1u);
+}
+
+TEST_F(RaTest, MetricsSeeEachValidationOneIssuanceAndTheRevocationReason) {
+  auto who = newAccount();
+  auto order = makeReady(who, newOrder(who, {dns("a.example"), dns("b.example")}));
+  ASSERT_EQ(metrics_.validations_started, 2);
+  ASSERT_EQ(metrics_.validations.size(), 2u);
+  EXPECT_EQ(metrics_.validations[0].first, "http-01");
+  EXPECT_FALSE(metrics_.validations[0].second);
+  auto csr = csrFor(order.identifiers);
+  auto fin = run(ra_->finalize(who, order.id, csr));
+  ASSERT_TRUE(fin) << fin.error().detail;
+  EXPECT_FALSE(run(ra_->finalize(who, order.id, csr)));  // refused: nothing issued
+  EXPECT_EQ(metrics_.issued, 1);
+  auto cert = **run(store_->getCertificate(*fin->certificate_id));
+  auto chain = crypto::certChainFromPem(cert.pem_chain);
+  ASSERT_TRUE(chain);
+  ASSERT_TRUE(run(ra_->revoke(who, RevocationRequest{crypto::certToDer((*chain)[0].get()), 4})));
+  EXPECT_EQ(metrics_.revoked_reasons, std::vector<int>{4});
+  EXPECT_EQ(metrics_.replacements, 0);
 }
 
 TEST_F(RaTest, ConcurrentFinalizeOfOneOrderSignsOnce) {

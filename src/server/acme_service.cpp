@@ -70,6 +70,8 @@ const std::array<AcmeService::Route, kRouteCount>& AcmeService::routeTable() {
       {RouteId::kRenewalInfo, &S::renewalInfo, nullptr},
       {RouteId::kStarCertificate, &S::getStarCertificate, &S::starCertificate, KeyMode::kKid,
        PayloadRule::kPostAsGet},
+      {RouteId::kHealthLive, &S::healthLive, nullptr},
+      {RouteId::kHealthReady, &S::healthReady, nullptr},
   }};
   return table;
 }
@@ -136,6 +138,7 @@ HttpResponse AcmeService::json(int status, const boost::json::object& body) cons
 boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest request) {
   const auto in_flight = in_flight_.enter();
   const auto started = std::chrono::steady_clock::now();
+  if (deps_.metrics) deps_.metrics->requestStarted();
   // CRL and OCSP are not ACME resources: no JWS, no nonce, no Link, no problem documents.
   if (deps_.revocation && !request.transport_problem && deps_.revocation->matches(request.path)) {
     int status = 500;
@@ -152,6 +155,10 @@ boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest reques
                         .count();
     spdlog::log(levelFor(status, static_cast<spdlog::level::level_enum>(success_log_level_)),
                 "request method={} route=revocation status={} us={}", request.method, status, us);
+    if (deps_.metrics) {
+      deps_.metrics->requestDone(ServerMetrics::kRevocation, request.method, status,
+                                 std::chrono::steady_clock::now() - started);
+    }
     co_return response;
   }
   const Route* route = nullptr;
@@ -192,7 +199,10 @@ AcmeService::Task<HttpResponse> AcmeService::dispatch(const HttpRequest& request
     co_return core::fail(methodNotAllowed(allowedMethods(*route)));
   }
   auto authenticated = co_await authenticate(request, *route, ids);
-  if (!authenticated) co_return core::fail(authenticated.error());
+  if (!authenticated) {
+    if (deps_.metrics) deps_.metrics->joseError(authenticated.error().type);
+    co_return core::fail(authenticated.error());
+  }
   if (authenticated->requester.account) *account_id = authenticated->requester.account->id;
   co_return co_await (this->*(route->post))(*authenticated);
 }
@@ -223,6 +233,7 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
       problem.identifier.reset();
     }
     problem_name = core::problemTypeUri(problem.type);
+    if (deps_.metrics) deps_.metrics->problemAnswered(problem.type);
     response = problemResponse(problem);
   }
   // Every POST response carries a fresh nonce (so a client can always retry after badNonce),
@@ -245,6 +256,11 @@ HttpResponse AcmeService::finish(const HttpRequest& request, const Route* route,
                 requestId(), request.method, route ? routePath(route->id).name : "-",
                 response.status, problem_name.empty() ? "-" : problem_name, account, us);
   }
+  if (deps_.metrics) {
+    deps_.metrics->requestDone(
+        route ? static_cast<std::size_t>(route->id) : ServerMetrics::kUnmatched, request.method,
+        response.status, std::chrono::steady_clock::now() - started);
+  }
   return response;
 }
 
@@ -263,6 +279,18 @@ AcmeService::Task<HttpResponse> AcmeService::newNonce(const HttpRequest& request
   r.status = request.method == "HEAD" ? 200 : 204;
   r.addHeader("Cache-Control", "no-store");
   co_return r;
+}
+
+AcmeService::Task<HttpResponse> AcmeService::healthLive(const HttpRequest&,
+                                                        std::array<std::string_view, 2>) {
+  if (!deps_.health) co_return core::fail(core::notFound("no such resource"));
+  co_return Health::live();
+}
+
+AcmeService::Task<HttpResponse> AcmeService::healthReady(const HttpRequest&,
+                                                         std::array<std::string_view, 2>) {
+  if (!deps_.health) co_return core::fail(core::notFound("no such resource"));
+  co_return co_await deps_.health->ready();
 }
 
 core::Result<std::shared_ptr<EVP_PKEY>> AcmeService::accountKey(const acme::Account& account) {

@@ -24,8 +24,10 @@
 #include "jose/jws.hpp"
 #include "ra/registration_authority.hpp"
 #include "server/acme_urls.hpp"
+#include "server/health.hpp"
 #include "server/http_types.hpp"
 #include "server/in_flight.hpp"
+#include "server/metrics.hpp"
 #include "server/nonce_pool.hpp"
 #include "server/revocation_endpoints.hpp"
 #include "store/store.hpp"
@@ -39,6 +41,10 @@ struct ServiceDeps {
   ra::AuditLog& audit;
   // CRL and OCSP paths, answered before ACME routing; null = neither is served.
   RevocationEndpoints* revocation = nullptr;
+  // /health/live and /health/ready; null = they answer 404.
+  Health* health = nullptr;
+  // Request counts and latencies; null = not recorded.
+  ServerMetrics* metrics = nullptr;
 };
 
 // What a route accepts (RFC 8555 §6.2, §6.3).
@@ -67,6 +73,7 @@ class AcmeService {
   const AcmeUrls& urls() const { return urls_; }
   // The requests handleAsync is running now (graceful shutdown waits for them).
   InFlightRequests& inFlight() { return in_flight_; }
+  NoncePool& nonces() { return nonces_; }
 
   template <class T>
   using Task = boost::asio::awaitable<core::Result<T>>;
@@ -101,6 +108,8 @@ class AcmeService {
   Task<HttpResponse> getCertificate(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> renewalInfo(const HttpRequest&, std::array<std::string_view, 2>);
   Task<HttpResponse> getStarCertificate(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> healthLive(const HttpRequest&, std::array<std::string_view, 2>);
+  Task<HttpResponse> healthReady(const HttpRequest&, std::array<std::string_view, 2>);
   // POST routes (account_handlers.cpp, order_handlers.cpp, certificate_handlers.cpp).
   Task<HttpResponse> newAccount(AcmeRequest& request);
   Task<HttpResponse> account(AcmeRequest& request);

@@ -143,4 +143,9 @@ bool NoncePool::consume(std::string_view nonce) {
   return true;
 }
 
+std::size_t NoncePool::redeemed() {
+  std::lock_guard lock(used_mutex_);
+  return used_.size();
+}
+
 }  // namespace akamu::server

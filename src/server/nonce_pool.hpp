@@ -36,6 +36,9 @@ class NoncePool {
   // Anything else (another pool's nonce, tampered, truncated, overlong, garbage) is false.
   // Thread-safe.
   bool consume(std::string_view nonce);
+  // For metrics: redeemed nonces remembered now, and at most.
+  std::size_t redeemed();
+  std::size_t capacity() const { return max_used_; }
 
  private:
   struct Cipher;  // an OpenSSL cipher context pair under its own mutex

@@ -26,8 +26,10 @@ enum class RouteId {
   kCertificate,
   kRenewalInfo,
   kStarCertificate,
+  kHealthLive,
+  kHealthReady,
 };
-inline constexpr std::size_t kRouteCount = 15;
+inline constexpr std::size_t kRouteCount = 17;
 
 struct RoutePath {
   RouteId id;
@@ -56,6 +58,10 @@ inline constexpr std::array<RoutePath, kRouteCount> kRoutePaths{{
     {RouteId::kRenewalInfo, "renewal-info", "/acme/renewal-info/{*}"},
     // RFC 8739 §3.3: the rolling certificate of a STAR order, named by the order's id.
     {RouteId::kStarCertificate, "star-certificate", "/acme/star-cert/{}"},
+    // Probes for load balancers and orchestrators (also on the metrics listener): plain GETs,
+    // no JWS, no nonce.
+    {RouteId::kHealthLive, "health-live", "/health/live"},
+    {RouteId::kHealthReady, "health-ready", "/health/ready"},
 }};
 
 inline const RoutePath& routePath(RouteId id) { return kRoutePaths[static_cast<std::size_t>(id)]; }

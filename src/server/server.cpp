@@ -1,11 +1,14 @@
 #include "server/server.hpp"
 
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_future.hpp>
+#include <ctime>
 
 #include "core/database_url.hpp"
 #include "crypto/key_type.hpp"
@@ -57,6 +60,11 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   store_options.pool_connections = static_cast<std::size_t>(cfg.database.pool_connections);
   store_options.ro_connections = static_cast<std::size_t>(cfg.database.ro_connections);
   store_options.require_tls = cfg.database.require_tls;
+  // Metrics are recorded only when someone can read them: off, the hot path pays nothing.
+  if (!cfg.server.metrics_listen_addr.empty()) {
+    s->metrics_ = std::make_unique<ServerMetrics>();
+    store_options.metrics = s->metrics_.get();
+  }
   auto store = store::openStore(cfg.database.url, store_options, s->ioc_.get_executor());
   if (!store) return core::fail(store.error());
   s->store_ = std::move(*store);
@@ -188,13 +196,17 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
   urls_ = std::make_unique<AcmeUrls>(base_url_);
   if (auto s = startRevocation(); !s) return s;
   ra::RaDeps ra_deps{config_, *store_, *ca_, *audit_, *clock_, *validation_, *urls_};
+  ra_deps.metrics = metrics_.get();
   ra_deps.on_revoked = [this](const acme::Certificate& cert) {
     if (crl_schedule_) crl_schedule_->shardChanged(cert.crl_shard);
     if (ocsp_) ocsp_->invalidate(cert.serial_hex);
   };
   ra_ = std::make_unique<ra::RegistrationAuthority>(std::move(ra_deps));
-  service_ = std::make_unique<AcmeService>(
-      ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get()}, *urls_);
+  health_ = std::make_unique<Health>(HealthDeps{*store_, *ca_, *audit_});
+  service_ =
+      std::make_unique<AcmeService>(ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get(),
+                                                health_.get(), metrics_.get()},
+                                    *urls_);
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -221,6 +233,7 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
   }
   http_->start(std::move(session_executors));
   if (tls_) tls_->startRenewal(ioc_.get_executor());
+  if (auto st = startMetricsListener(); !st) return st;
   retention_ = std::make_unique<store::RetentionSchedule>(
       ioc_.get_executor(), *store_, *clock_, retentionSettings(config_.database),
       [](const core::Result<store::PruneCounts>& r) {
@@ -278,6 +291,52 @@ void Server::startThreadsOnce(unsigned n, bool loop_per_thread) {
       loop->run();
     });
   }
+}
+
+core::Status Server::startMetricsListener() {
+  const std::string& addr = config_.server.metrics_listen_addr;
+  if (addr.empty()) return {};
+  auto split = config::splitListenAddr(addr);
+  if (!split) return core::fail(core::malformed("invalid server.metrics_listen_addr " + addr));
+  // The CA certificate does not change while the server runs: its notAfter is read once.
+  if (const ASN1_TIME* t = X509_get0_notAfter(ca_->certificate())) {
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(t, &tm) == 1) {
+      ca_not_after_ = core::TimePoint(std::chrono::seconds(timegm(&tm)));
+    }
+  }
+  // Requests here are a scraper's GETs: no body worth more than a few KiB.
+  metrics_http_ = std::make_unique<HttpServer>(
+      ioc_, [this](HttpRequest r) { return serveMetricsListener(std::move(r)); }, 4096);
+  auto bound = metrics_http_->listen(addr, nullptr);  // plain HTTP, whatever [tls] says
+  if (!bound) {
+    return core::fail(
+        core::serverInternal("server.metrics_listen_addr " + addr + ": " + bound.error().detail));
+  }
+  metrics_port_ = bound->port;
+  metrics_http_->start();
+  return {};
+}
+
+boost::asio::awaitable<HttpResponse> Server::serveMetricsListener(HttpRequest request) {
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (get && request.path == "/metrics") {
+    MetricsSnapshot snapshot;
+    snapshot.nonces_redeemed = service_->nonces().redeemed();
+    snapshot.nonce_capacity = service_->nonces().capacity();
+    const auto depths = store_->queueDepths();
+    snapshot.writes_queued = depths.writes_queued;
+    snapshot.connection_waiters = depths.connection_waiters;
+    snapshot.ca_expiry_seconds =
+        std::chrono::duration<double>(ca_not_after_ - clock_->now()).count();
+    co_return HttpResponse{
+        200, "text/plain; version=0.0.4; charset=utf-8", {}, metrics_->render(snapshot)};
+  }
+  if (get && request.path == routePath(RouteId::kHealthLive).pattern) co_return Health::live();
+  if (get && request.path == routePath(RouteId::kHealthReady).pattern) {
+    co_return co_await health_->ready();
+  }
+  co_return HttpResponse{404, "text/plain; charset=utf-8", {}, "not found\n"};
 }
 
 core::Status Server::startRevocation() {
@@ -363,6 +422,8 @@ void Server::stop() {
                    service_->inFlight().count(), grace.count());
     }
   }
+  // The metrics listener last, so that the drain can be watched.
+  if (metrics_http_) metrics_http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   for (auto& loop : worker_loops_) loop->stop();
   ioc_.stop();
@@ -380,6 +441,7 @@ Server::~Server() {
   retention_.reset();
   star_.reset();
   service_.reset();
+  health_.reset();
   ra_.reset();
   revocation_.reset();
   crl_schedule_.reset();

@@ -19,7 +19,9 @@
 #include "ra/registration_authority.hpp"
 #include "ra/star_schedule.hpp"
 #include "server/acme_service.hpp"
+#include "server/health.hpp"
 #include "server/http_server.hpp"
+#include "server/metrics.hpp"
 #include "server/revocation_endpoints.hpp"
 #include "server/server_tls.hpp"
 #include "server/tls_context.hpp"
@@ -68,6 +70,8 @@ class Server {
   // the server clock (what the renewal timer does when it fires); true when it renewed. For
   // tests that move a fake clock, like pokeCrlSchedule.
   core::Result<bool> renewTlsNow();
+  // The bound port of [server] metrics_listen_addr after start(); 0 when it is off.
+  std::uint16_t metricsPort() const { return metrics_port_; }
   const std::string& baseUrl() const { return base_url_; }
   std::string directoryUrl() const { return base_url_ + "/acme/directory"; }
   const ca::CertificateAuthority& ca() const { return *ca_; }
@@ -106,9 +110,15 @@ class Server {
   void startThreadsOnce(unsigned n, bool loop_per_thread);
   // listen_addr and [[listeners]], or the sockets systemd handed over.
   core::Status bindListeners(const EnvLookup& getenv, int first_inherited_fd);
+  // Binds [server] metrics_listen_addr (when set) and serves /metrics and /health/* there.
+  core::Status startMetricsListener();
+  boost::asio::awaitable<HttpResponse> serveMetricsListener(HttpRequest request);
 
   config::Config config_;
   std::shared_ptr<core::Clock> clock_;
+  // Before everything that records into it (the store above all, which may still complete
+  // calls while it is torn down); null when [server] metrics_listen_addr is off.
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<ra::AuditLog> audit_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
@@ -135,6 +145,7 @@ class Server {
   std::unique_ptr<ra::OcspResponder> ocsp_;
   std::unique_ptr<RevocationEndpoints> revocation_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
+  std::unique_ptr<Health> health_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;
   std::unique_ptr<ra::StarSchedule> star_;
@@ -142,6 +153,9 @@ class Server {
   TlsContextSlot tls_slot_;
   std::unique_ptr<ServerTls> tls_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<HttpServer> metrics_http_;
+  std::uint16_t metrics_port_ = 0;
+  core::TimePoint ca_not_after_{};
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
   std::string base_url_;

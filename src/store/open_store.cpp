@@ -33,6 +33,7 @@ core::Result<std::unique_ptr<Store>> openStore(const std::string& url, const Sto
     pg.pool_connections = options.pool_connections;
     pg.ro_connections = options.ro_connections;
     pg.require_tls = options.require_tls;
+    pg.metrics = options.metrics;
     return postgres::openPostgresStore(std::move(executor), url, pg);
   }
   std::string_view rest(url);
@@ -49,6 +50,7 @@ core::Result<std::unique_ptr<Store>> openStore(const std::string& url, const Sto
   sqlite::SqliteOptions sqlite_options;
   sqlite_options.pool_connections = options.pool_connections;
   sqlite_options.ro_connections = options.ro_connections;
+  sqlite_options.metrics = options.metrics;
   return sqlite::openSqliteStore(std::string(rest), sqlite_options);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -19,6 +20,8 @@ struct StoreOptions {
   std::size_t ro_connections = 0;
   // PostgreSQL: refuse connections that do not use TLS.
   bool require_tls = false;
+  // Told how long each call took (null: nothing is recorded). Outlives the store.
+  core::Metrics* metrics = nullptr;
 };
 
 // url: "sqlite:///abs/path/file.db", "sqlite://relative/path.db", "sqlite:path.db",

@@ -213,6 +213,14 @@ class Store {
   // lookups through the returned reference use the read-only pool when one is configured
   // (`[database] ro_connections`); writes through it go to the main store as usual.
   virtual Store& readOnly() { return *this; }
+
+  // Work waiting inside the backend, for the metrics scrape: SQLite writes queued for (or in)
+  // the writer thread, PostgreSQL calls waiting for a pooled connection. Cheap; any thread.
+  struct QueueDepths {
+    std::size_t writes_queued = 0;
+    std::size_t connection_waiters = 0;
+  };
+  virtual QueueDepths queueDepths() const { return {}; }
 };
 
 }  // namespace akamu::store

@@ -51,6 +51,11 @@ void complete(Handler handler, std::optional<std::size_t> slot,
 
 }  // namespace
 
+std::size_t Pool::waiters() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
+}
+
 void Pool::release(std::size_t slot, bool keep) {
   if (!keep) slots_[slot].reset();
   std::shared_ptr<Waiter> waiter;

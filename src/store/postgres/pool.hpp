@@ -59,6 +59,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   boost::asio::awaitable<core::Result<Lease>> acquire(Deadline deadline);
 
   std::size_t size() const { return slots_.size(); }
+  // Calls waiting for a free connection now, for metrics.
+  std::size_t waiters() const;
 
  private:
   using Handler = boost::asio::any_completion_handler<void(std::optional<std::size_t>)>;
@@ -80,7 +82,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::vector<std::unique_ptr<Connection>> slots_;
 
   // Guards the free list and the waiters; never held across an await or a completion.
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<std::size_t> free_;
   // Calls waiting for a slot, first come first served; a released slot goes straight to the
   // oldest one.

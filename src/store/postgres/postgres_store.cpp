@@ -4,10 +4,12 @@
 #include <charconv>
 #include <exception>
 #include <limits>
+#include <source_location>
 #include <utility>
 #include <vector>
 
 #include "core/base64url.hpp"
+#include "store/call_timer.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/pool.hpp"
@@ -716,7 +718,8 @@ using Results = std::vector<PgResultPtr>;
 struct Backend {
   std::chrono::seconds query_timeout;
   std::shared_ptr<Pool> main;
-  std::shared_ptr<Pool> read_only;  // null without ro_connections
+  std::shared_ptr<Pool> read_only;   // null without ro_connections
+  core::Metrics* metrics = nullptr;  // times every execute(); may be null
 };
 
 class PostgresStore final : public Store {
@@ -730,6 +733,13 @@ class PostgresStore final : public Store {
   }
 
   Store& readOnly() override { return view_ ? *view_ : *this; }
+
+  QueueDepths queueDepths() const override {
+    QueueDepths depths;
+    depths.connection_waiters = backend_->main->waiters();
+    if (backend_->read_only) depths.connection_waiters += backend_->read_only->waiters();
+    return depths;
+  }
 
   Awaitable<Status> insertAccount(const Account& account) override {
     std::vector<Command> cmds{command(kInsertAccount)};
@@ -1212,7 +1222,9 @@ class PostgresStore final : public Store {
 
   // One call: a connection from `pool`, the commands as one pipeline, the connection back
   // (or dropped when it is not clean). Bounded by the query timeout from start to end.
-  Awaitable<Result<Results>> execute(Pool& pool, std::vector<Command> commands) {
+  Awaitable<Result<Results>> execute(Pool& pool, std::vector<Command> commands,
+                                     std::source_location where = std::source_location::current()) {
+    const CallTimer timer(backend_->metrics, where);
     try {
       const Deadline deadline = Clock::now() + backend_->query_timeout;
       auto lease = co_await pool.acquire(deadline);
@@ -1276,6 +1288,7 @@ core::Result<std::unique_ptr<Store>> openPostgresStore(boost::asio::any_io_execu
 
     auto backend = std::make_unique<Backend>();
     backend->query_timeout = options.query_timeout;
+    backend->metrics = options.metrics;
     backend->main = std::make_shared<Pool>(executor, shared, kInitReadWrite, kStatements,
                                            options.pool_connections);
     backend->main->open(std::move(main));

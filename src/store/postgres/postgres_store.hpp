@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -30,6 +31,8 @@ struct PostgresOptions {
   // Bound on every call: waiting for a free connection, sending, and waiting for the answer.
   // Past it the call fails and its connection is dropped. Also the server's statement_timeout.
   std::chrono::seconds query_timeout{30};
+  // Told how long each call took; null records nothing. Outlives the store.
+  core::Metrics* metrics = nullptr;
 };
 
 // `conninfo`: anything libpq accepts ("postgres://user:pass@host:port/db?...",

@@ -10,11 +10,13 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/base64url.hpp"
+#include "store/call_timer.hpp"
 #include "store/renewal_columns.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/json_columns.hpp"
@@ -745,8 +747,9 @@ class HandlerJob final : public WriteJob {
 struct Shared {
   std::mutex writer_mutex;  // held by the writer for a batch, and by readers of ":memory:"
   std::unique_ptr<Database> writer;
-  ReadPool pool;     // `[database] pool_connections`
-  ReadPool ro_pool;  // `[database] ro_connections`, opened SQLITE_OPEN_READONLY
+  ReadPool pool;                     // `[database] pool_connections`
+  ReadPool ro_pool;                  // `[database] ro_connections`, opened SQLITE_OPEN_READONLY
+  core::Metrics* metrics = nullptr;  // times every read() and write(); may be null
   // File databases only (see write()); last, so it stops before the connections close.
   std::unique_ptr<WriteBatcher> batcher;
 };
@@ -760,6 +763,12 @@ class SqliteStore final : public Store {
 
   void setReadOnlyView(std::unique_ptr<SqliteStore> view) { ro_view_ = std::move(view); }
   Store& readOnly() override { return ro_view_ ? static_cast<Store&>(*ro_view_) : *this; }
+
+  QueueDepths queueDepths() const override {
+    QueueDepths depths;
+    if (shared_->batcher) depths.writes_queued = shared_->batcher->pending();
+    return depths;
+  }
 
   Awaitable<Status> insertAccount(const Account& account) override {
     co_return co_await write<Status>(
@@ -1237,7 +1246,8 @@ class SqliteStore final : public Store {
   // is microseconds of CPU like a lookup, and two thread hops would cost more than it does, so
   // it runs here in its own transaction.
   template <class R, class Body>
-  Awaitable<R> write(Body body) {
+  Awaitable<R> write(Body body, std::source_location where = std::source_location::current()) {
+    const CallTimer timer(shared_->metrics, where);
     if (!shared_->batcher) {
       std::unique_lock lock(shared_->writer_mutex);
       co_return writeInline<R>(body);
@@ -1290,7 +1300,9 @@ class SqliteStore final : public Store {
   // Lookups run on the calling thread, on this instance's pool; without one (":memory:") they
   // share the writer connection between batches.
   template <class Body>
-  std::invoke_result_t<Body&, Database&> read(Body&& body) {
+  std::invoke_result_t<Body&, Database&> read(
+      Body&& body, std::source_location where = std::source_location::current()) {
+    const CallTimer timer(shared_->metrics, where);
     try {
       if (reads_ == nullptr || reads_->empty()) {
         std::lock_guard lock(shared_->writer_mutex);
@@ -1356,6 +1368,7 @@ core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
 
     auto shared = std::make_shared<Shared>();
     shared->writer = std::move(*writer);
+    shared->metrics = options.metrics;
     if (!memory) {
       for (std::size_t i = 0; i < options.pool_connections; ++i) {
         auto reader = openReader(path, SQLITE_OPEN_READWRITE, options);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -24,6 +25,8 @@ struct SqliteOptions {
   std::size_t max_write_batch = 256;
   // How long a connection waits for a lock held by another process before failing.
   int busy_timeout_ms = 5000;
+  // Told how long each read() and write() took; null records nothing. Outlives the store.
+  core::Metrics* metrics = nullptr;
 };
 
 // `path` is a file name for sqlite3_open_v2 or ":memory:". Creates the file if needed and

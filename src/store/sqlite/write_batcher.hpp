@@ -43,6 +43,8 @@ class WriteBatcher {
   // Nothing queued and no batch running: a caller may write directly under the connection's
   // mutex instead (see SqliteStore::write).
   bool idle() const { return pending_.load(std::memory_order_acquire) == 0; }
+  // Jobs submitted and not yet completed (the queue and the batch running), for metrics.
+  std::size_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
   // Counters for tests and metrics: transactions committed and jobs run.
   std::size_t batches() const;
