@@ -76,6 +76,9 @@ enum Stmt : std::size_t {
   kBeginStarOrder,
   kInsertStarCertificate,
   kListStarOrders,
+  kInsertOrderAuthz,
+  kSelectReusableAuthz,
+  kSelectOrderIdsForAuthz,
   kStatementCount
 };
 
@@ -94,10 +97,12 @@ enum Stmt : std::size_t {
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
   "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end, crl_shard"
 #define AKAMU_INCIDENT_COLUMNS "id, scope, value, explanation_url, created_at"
-// An authorization (8 columns) then one of its challenges (6 columns, NULL when it has none).
+// An authorization (8 columns), one of its challenges (6 columns, NULL when it has none), then
+// the authorization's subdomainAuthAllowed (column 14, added by migration 8).
 #define AKAMU_AUTHZ_CHALLENGE_COLUMNS                                                 \
   "a.id, a.account_id, a.order_id, a.identifier_type, a.identifier_value, a.status, " \
-  "a.expires, a.wildcard, c.id, c.type, c.token, c.status, c.validated, c.error"
+  "a.expires, a.wildcard, c.id, c.type, c.token, c.status, c.validated, c.error, "    \
+  "a.subdomain_auth_allowed"
 
 constexpr Statement kStatements[] = {
     {"akamu_insert_account",
@@ -124,7 +129,8 @@ constexpr Statement kStatements[] = {
      "SELECT id FROM orders WHERE account_id = $1 ORDER BY created_at, seq LIMIT $2 OFFSET $3"},
     {"akamu_insert_authz",
      "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
-     "status, expires, wildcard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+     "status, expires, wildcard, subdomain_auth_allowed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+     "$9)"},
     {"akamu_insert_challenge",
      "INSERT INTO challenges(id, authz_id, position, type, token, status, validated, error) "
      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
@@ -149,7 +155,7 @@ constexpr Statement kStatements[] = {
     {"akamu_select_authz", "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS
                            " FROM authorizations a LEFT JOIN challenges c ON c.authz_id = a.id "
                            "WHERE a.id = $1 ORDER BY c.position"},
-    // Column 14 numbers the requested ids, so that results follow the request (duplicates too).
+    // Column 15 numbers the requested ids, so that results follow the request (duplicates too).
     {"akamu_select_authzs",
      "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS
      ", r.ord FROM unnest($1::text[]) WITH ORDINALITY AS r(id, ord) "
@@ -215,13 +221,18 @@ constexpr Statement kStatements[] = {
      "  SELECT o.id FROM orders o WHERE o.expires < $1 AND o.certificate_id IS NULL"
      "  AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.order_id = o.id)"
      "  ORDER BY o.expires LIMIT $2 FOR UPDATE OF o SKIP LOCKED),"
-     " kept_authzs AS ("
-     "  SELECT a.id FROM authorizations a JOIN orders o ON o.id = a.order_id"
-     "  WHERE a.expires < $1 AND o.certificate_id IS NOT NULL"
-     "  ORDER BY a.expires LIMIT $2 FOR UPDATE OF a SKIP LOCKED),"
+     // Expired authorizations that no uncertified order lists once the doomed orders are
+     // gone: those of certified orders, unused pre-authorizations, those of the doomed
+     // orders. One a kept uncertified order still lists stays. (An expired authorization is
+     // never reused, so no newOrder can link to one of these meanwhile.)
      " doomed_authzs AS ("
-     "  SELECT a.id FROM authorizations a WHERE a.order_id IN (SELECT id FROM doomed_orders)"
-     "  UNION ALL SELECT id FROM kept_authzs),"
+     "  SELECT a.id FROM authorizations a WHERE a.expires < $1 AND NOT EXISTS (SELECT 1 FROM"
+     "  order_authorizations l JOIN orders o ON o.id = l.order_id WHERE l.authz_id = a.id"
+     "  AND o.certificate_id IS NULL AND o.id NOT IN (SELECT id FROM doomed_orders))"
+     "  ORDER BY a.expires LIMIT $2 FOR UPDATE OF a SKIP LOCKED),"
+     " deleted_links AS (DELETE FROM order_authorizations"
+     "  WHERE order_id IN (SELECT id FROM doomed_orders)"
+     "  OR authz_id IN (SELECT id FROM doomed_authzs)),"
      " deleted_challenges AS (DELETE FROM challenges"
      "  WHERE authz_id IN (SELECT id FROM doomed_authzs) RETURNING 1),"
      " deleted_authzs AS (DELETE FROM authorizations"
@@ -232,7 +243,7 @@ constexpr Statement kStatements[] = {
      " deleted_replacements AS (DELETE FROM replacements"
      "  WHERE order_id IN (SELECT id FROM doomed_orders))"
      " SELECT (SELECT count(*) FROM deleted_orders), (SELECT count(*) FROM deleted_authzs),"
-     " (SELECT count(*) FROM deleted_challenges), (SELECT count(*) FROM kept_authzs)"},
+     " (SELECT count(*) FROM deleted_challenges), (SELECT count(*) FROM doomed_authzs)"},
     // insertReplacementOrder, the first two statements of its pipeline (one transaction, READ
     // COMMITTED). First the dead claim on serial $1 goes: its order gone (pruned), invalid, or
     // pending/ready and expired at $2. Then the new claim is inserted, and the primary key
@@ -310,6 +321,26 @@ constexpr Statement kStatements[] = {
      "SELECT " AKAMU_ORDER_COLUMNS " FROM orders WHERE star_csr IS NOT NULL "
      "AND status IN ('processing', 'valid') AND id > $2 AND star_end > $1::bigint "
      "ORDER BY id LIMIT $3"},
+    // The link of an order to one of its authorizations (insertOrder); an id that names no
+    // authorization fails the foreign key, and with it the whole insert.
+    {"akamu_insert_order_authz",
+     "INSERT INTO order_authorizations(order_id, authz_id, position) VALUES ($1, $2, $3)"},
+    // newOrder's reuse in one statement: $2/$3/$4 the identifier as stored, $5 the earliest
+    // expiry, $6 pending ones too, $7 the ancestors whose valid subdomainAuthAllowed
+    // authorization covers it. Rank: the identifier valid, an ancestor, the identifier pending;
+    // then the latest expiry.
+    {"akamu_select_reusable_authz",
+     "WITH pick AS (SELECT a.id FROM authorizations a WHERE a.account_id = $1 "
+     "AND a.expires > $5::bigint AND ((a.identifier_type = $2 AND a.identifier_value = $3 "
+     "AND a.wildcard = $4::boolean AND (a.status = 'valid' OR ($6::boolean AND a.status = "
+     "'pending'))) OR (a.identifier_type = 'dns' AND a.identifier_value = ANY($7::text[]) "
+     "AND NOT a.wildcard AND a.subdomain_auth_allowed AND a.status = 'valid')) "
+     "ORDER BY CASE WHEN a.status <> 'valid' THEN 2 WHEN a.identifier_value = $3 "
+     "AND a.identifier_type = $2 THEN 0 ELSE 1 END, a.expires DESC LIMIT 1) "
+     "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS " FROM pick JOIN authorizations a ON a.id = pick.id "
+     "LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY c.position"},
+    {"akamu_select_order_ids_for_authz",
+     "SELECT order_id FROM order_authorizations WHERE authz_id = $1 ORDER BY order_id LIMIT $2"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
@@ -535,13 +566,14 @@ core::Result<Authorization> readAuthorization(Row r) {
   Authorization a;
   a.id = r.text(0);
   a.account_id = r.text(1);
-  a.order_id = r.text(2);
+  a.order_id = r.optText(2).value_or("");
   a.identifier = core::Identifier{r.text(3), r.text(4)};
   auto status = acme::authzStatusFrom(r.text(5));
   if (!status) return fail(corruptStatus("authorization", r.text(5)));
   a.status = *status;
   a.expires = r.time(6);
   a.wildcard = r.boolean(7);
+  a.subdomain_auth_allowed = r.boolean(14);
   if (!r.ok()) return fail(corrupt("authorization"));
   return a;
 }
@@ -632,7 +664,36 @@ Params& orderUpdateParams(Params& p, const Order& o, acme::OrderStatus expected)
       .optText(o.certificate_id);
 }
 
-// The statements of insertOrder: the order, then each authorization with its challenges.
+// The statements that insert one authorization with its challenges.
+void appendAuthzInsert(std::vector<Command>& cmds, const Authorization& a) {
+  Command& authz = cmds.emplace_back(command(kInsertAuthz));
+  authz.params.text(a.id)
+      .text(a.account_id)
+      .optText(a.order_id.empty() ? std::nullopt : std::optional<std::string>(a.order_id))
+      .text(a.identifier.type)
+      .text(a.identifier.value)
+      .text(acme::toString(a.status))
+      .int64(seconds(a.expires))
+      .boolean(a.wildcard)
+      .boolean(a.subdomain_auth_allowed);
+  for (std::size_t i = 0; i < a.challenges.size(); ++i) {
+    const Challenge& c = a.challenges[i];
+    Command& ch = cmds.emplace_back(command(kInsertChallenge));
+    // The parent's id, not the challenge's copy, so that the authorization always reads
+    // back with exactly the challenges it was inserted with.
+    ch.params.text(c.id)
+        .text(a.id)
+        .int64(static_cast<std::int64_t>(i))
+        .text(c.type)
+        .text(c.token)
+        .text(acme::toString(c.status))
+        .optInt64(seconds(c.validated))
+        .optText(problemJson(c.error));
+  }
+}
+
+// The statements of insertOrder: the order, each new authorization with its challenges, and
+// the links to every authorization it lists.
 void appendOrderInsert(std::vector<Command>& cmds, const Order& order,
                        const std::vector<Authorization>& authorizations) {
   cmds.emplace_back(command(kInsertOrder))
@@ -664,30 +725,13 @@ void appendOrderInsert(std::vector<Command>& cmds, const Order& order,
         .optInt64(std::nullopt)
         .optInt64(std::nullopt);
   }
-  for (const Authorization& a : authorizations) {
-    Command& authz = cmds.emplace_back(command(kInsertAuthz));
-    authz.params.text(a.id)
-        .text(a.account_id)
-        .text(a.order_id)
-        .text(a.identifier.type)
-        .text(a.identifier.value)
-        .text(acme::toString(a.status))
-        .int64(seconds(a.expires))
-        .boolean(a.wildcard);
-    for (std::size_t i = 0; i < a.challenges.size(); ++i) {
-      const Challenge& c = a.challenges[i];
-      Command& ch = cmds.emplace_back(command(kInsertChallenge));
-      // The parent's id, not the challenge's copy, so that the authorization always reads
-      // back with exactly the challenges it was inserted with.
-      ch.params.text(c.id)
-          .text(a.id)
-          .int64(static_cast<std::int64_t>(i))
-          .text(c.type)
-          .text(c.token)
-          .text(acme::toString(c.status))
-          .optInt64(seconds(c.validated))
-          .optText(problemJson(c.error));
-    }
+  for (const Authorization& a : authorizations) appendAuthzInsert(cmds, a);
+  // Every authorization the order lists, new or reused, linked in the order's own order.
+  for (std::size_t i = 0; i < order.authz_ids.size(); ++i) {
+    cmds.emplace_back(command(kInsertOrderAuthz))
+        .params.text(order.id)
+        .text(order.authz_ids[i])
+        .int64(static_cast<std::int64_t>(i));
   }
 }
 
@@ -924,7 +968,46 @@ class PostgresStore final : public Store {
     cmds[0].params.textArray(ids);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    co_return readAuthorizations((*r)[0].get(), 14);
+    co_return readAuthorizations((*r)[0].get(), 15);
+  }
+
+  Awaitable<Status> insertAuthorization(const Authorization& authz) override {
+    std::vector<Command> cmds;
+    appendAuthzInsert(cmds, authz);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::optional<Authorization>>> findReusableAuthorization(
+      const AuthzReuseQuery& q) override {
+    std::vector<Command> cmds{command(kSelectReusableAuthz)};
+    cmds[0]
+        .params.text(q.account_id)
+        .text(q.identifier.type)
+        .text(q.identifier.value)
+        .boolean(q.wildcard)
+        .int64(seconds(q.expires_after))
+        .boolean(q.include_pending)
+        .textArray(q.ancestors);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    auto authzs = readAuthorizations((*r)[0].get(), -1);
+    if (!authzs) co_return fail(authzs.error());
+    if (authzs->empty()) co_return std::optional<Authorization>();
+    co_return std::optional<Authorization>(std::move(authzs->front()));
+  }
+
+  Awaitable<Result<std::vector<std::string>>> listOrderIdsForAuthorization(
+      const std::string& authz_id, std::size_t limit) override {
+    std::vector<Command> cmds{command(kSelectOrderIdsForAuthz)};
+    cmds[0].params.text(authz_id).int64(clampToInt64(limit));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<std::string> ids;
+    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
+    co_return ids;
   }
 
   Awaitable<Result<bool>> updateAuthorizationIfStatus(const Authorization& authz,
