@@ -83,6 +83,17 @@ struct ServerConfig {
   // RFC 9773 §4.3: the Retry-After of renewal-info answers; each answer varies it by ±20 % so
   // that clients polling together spread out.
   std::int64_t ari_retry_after_secs = 21600;  // 60..604800
+  // newOrder reuses a valid authorization of the same account for an identifier (Boulder
+  // does the same), when it is still valid for at least reuse_min_remaining_secs.
+  bool reuse_valid_authz = true;
+  std::int64_t reuse_min_remaining_secs = 86400;  // 0..31536000
+  // Also reuse a pending one (off: one failed validation would invalidate every order that
+  // shares it, and a client expects a fresh challenge for a fresh order).
+  bool reuse_pending_authz = false;
+  // RFC 8555 §7.4.1: the directory's newAuthz (pre-authorization).
+  bool allow_pre_authorization = false;
+  // RFC 9444: subdomainAuthAllowed authorizations (via newAuthz or ancestorDomain in newOrder).
+  bool allow_subdomain_authorizations = false;
 };
 
 // A certificate profile (draft-ietf-acme-profiles): what a certificate issued under it looks

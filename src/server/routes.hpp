@@ -26,8 +26,9 @@ enum class RouteId {
   kCertificate,
   kRenewalInfo,
   kStarCertificate,
+  kNewAuthz,
 };
-inline constexpr std::size_t kRouteCount = 15;
+inline constexpr std::size_t kRouteCount = 16;
 
 struct RoutePath {
   RouteId id;
@@ -56,6 +57,8 @@ inline constexpr std::array<RoutePath, kRouteCount> kRoutePaths{{
     {RouteId::kRenewalInfo, "renewal-info", "/acme/renewal-info/{*}"},
     // RFC 8739 §3.3: the rolling certificate of a STAR order, named by the order's id.
     {RouteId::kStarCertificate, "star-certificate", "/acme/star-cert/{}"},
+    // RFC 8555 §7.4.1: routed only when [server] allow_pre_authorization is on.
+    {RouteId::kNewAuthz, "new-authz", "/acme/new-authz"},
 }};
 
 inline const RoutePath& routePath(RouteId id) { return kRoutePaths[static_cast<std::size_t>(id)]; }

@@ -62,6 +62,9 @@ struct AuthzReuseQuery {
   bool wildcard = false;
   core::TimePoint expires_after{};
   bool include_pending = false;
+  // Only authorizations of the identifier itself with subdomainAuthAllowed (a newOrder
+  // identifier's RFC 9444 "ancestorDomain" names the identifier asked for here).
+  bool require_subdomain_auth = false;
   // DNS names (ancestors of the identifier) whose valid subdomainAuthAllowed authorization
   // covers it; empty when subdomain authorizations are off.
   std::vector<std::string> ancestors;

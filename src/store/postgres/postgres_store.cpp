@@ -326,14 +326,15 @@ constexpr Statement kStatements[] = {
     {"akamu_insert_order_authz",
      "INSERT INTO order_authorizations(order_id, authz_id, position) VALUES ($1, $2, $3)"},
     // newOrder's reuse in one statement: $2/$3/$4 the identifier as stored, $5 the earliest
-    // expiry, $6 pending ones too, $7 the ancestors whose valid subdomainAuthAllowed
-    // authorization covers it. Rank: the identifier valid, an ancestor, the identifier pending;
-    // then the latest expiry.
+    // expiry, $6 pending ones too, $8 only subdomainAuthAllowed ones of it, $7 the ancestors whose
+    // valid subdomainAuthAllowed authorization covers it. Rank: the identifier valid, an ancestor,
+    // the identifier pending; then the latest expiry.
     {"akamu_select_reusable_authz",
      "WITH pick AS (SELECT a.id FROM authorizations a WHERE a.account_id = $1 "
      "AND a.expires > $5::bigint AND ((a.identifier_type = $2 AND a.identifier_value = $3 "
-     "AND a.wildcard = $4::boolean AND (a.status = 'valid' OR ($6::boolean AND a.status = "
-     "'pending'))) OR (a.identifier_type = 'dns' AND a.identifier_value = ANY($7::text[]) "
+     "AND a.wildcard = $4::boolean AND (a.subdomain_auth_allowed OR NOT $8::boolean) "
+     "AND (a.status = 'valid' OR ($6::boolean AND a.status = 'pending'))) OR (a.identifier_type = "
+     "'dns' AND a.identifier_value = ANY($7::text[]) "
      "AND NOT a.wildcard AND a.subdomain_auth_allowed AND a.status = 'valid')) "
      "ORDER BY CASE WHEN a.status <> 'valid' THEN 2 WHEN a.identifier_value = $3 "
      "AND a.identifier_type = $2 THEN 0 ELSE 1 END, a.expires DESC LIMIT 1) "
@@ -989,7 +990,8 @@ class PostgresStore final : public Store {
         .boolean(q.wildcard)
         .int64(seconds(q.expires_after))
         .boolean(q.include_pending)
-        .textArray(q.ancestors);
+        .textArray(q.ancestors)
+        .boolean(q.require_subdomain_auth);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
     auto authzs = readAuthorizations((*r)[0].get(), -1);

@@ -1041,14 +1041,18 @@ class SqliteStore final : public Store {
           bool subdomain_only;
           bool pending;
         };
-        std::vector<Step> steps{{&q.identifier.value, q.wildcard, false, false}};
+        const bool own_subdomain = q.require_subdomain_auth;
+        std::vector<Step> steps{{&q.identifier.value, q.wildcard, own_subdomain, false}};
         for (const auto& a : q.ancestors) steps.push_back({&a, false, true, false});
-        if (q.include_pending) steps.push_back({&q.identifier.value, q.wildcard, false, true});
+        if (q.include_pending) {
+          steps.push_back({&q.identifier.value, q.wildcard, own_subdomain, true});
+        }
         for (const auto& step : steps) {
           auto s = db.prepare(kSelectReusableAuthz);
           if (!s) return fail(s.error());
           s->bindText(1, q.account_id)
-              .bindText(2, step.subdomain_only ? std::string("dns") : q.identifier.type)
+              .bindText(2,
+                        step.name != &q.identifier.value ? std::string("dns") : q.identifier.type)
               .bindText(3, *step.name)
               .bindInt(4, step.wildcard ? 1 : 0)
               .bindInt(5, seconds(q.expires_after))
