@@ -220,6 +220,36 @@ TEST(SqliteFileStore, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
   contract::expectVersion3RowsWithAriDefaults(**store);
 }
 
+// Migration 8 on a database written by migrations 1..7: every order keeps its authorizations,
+// now through the link table, and the upgraded database takes pre-authorizations.
+TEST(SqliteFileStore, RowsFromSchemaVersion7GetTheirOrderAuthorizationLinks) {
+  TempDatabase file;
+  {
+    auto db = sqlite::Database::open(file.path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db) << db.error().detail;
+    ASSERT_TRUE((*db)->exec(
+        "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at TEXT)"));
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 7) break;
+      ASSERT_TRUE((*db)->exec(m.sql)) << m.version;
+      ASSERT_TRUE((*db)->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                              ", 'then')"));
+    }
+    auto st = (*db)->exec(contract::kRowsBeforeMigration8);
+    ASSERT_TRUE(st) << st.error().detail;
+  }
+  auto store = openBlocking(file.url());
+  ASSERT_TRUE(store) << store.error().detail;
+  EXPECT_EQ(queryRaw(file.path(), "SELECT max(version) FROM schema_migrations"), "8");
+  EXPECT_EQ(queryRaw(file.path(),
+                     "SELECT group_concat(authz_id || ':' || position, ',') FROM (SELECT * FROM "
+                     "order_authorizations ORDER BY position)"),
+            "old-az2:0,old-az1:1");
+  contract::expectRowsFromBeforeMigration8(**store);
+  // The rebuilt table left no reference dangling (the migration ran with foreign keys off).
+  EXPECT_EQ(queryRaw(file.path(), "SELECT count(*) FROM pragma_foreign_key_check"), "0");
+}
+
 TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {
   TempDatabase file;
   ASSERT_TRUE(openBlocking(file.url()));

@@ -234,14 +234,14 @@ class Store {
       const acme::Certificate& cert) = 0;
 
   // Retention. Deletes, in one transaction, at most `max_orders` orders that expired before
-  // `cutoff` and never got a certificate, with their links to authorizations; then the
-  // authorizations (at most `max_orders` of them, with their challenges and links) that
-  // expired before `cutoff` and that no remaining order without a certificate lists (linked
-  // only to certified orders, or to none: a pre-authorization, or one whose orders were just
-  // deleted). An authorization that another kept, uncertified order still lists is never
-  // deleted. Accounts, certificates, revocation records and orders with a certificate are
-  // never deleted. Callers repeat while `more` is set, so a backlog drains in bounded
-  // transactions.
+  // `cutoff` and never got a certificate, with their links to authorizations and those of
+  // their authorizations (with challenges) that expired before `cutoff` and that no other
+  // order lists; then at most `max_orders` authorizations (with challenges and links) that
+  // expired before `cutoff` and that no remaining order without a certificate lists (those
+  // of certified orders, unused pre-authorizations). An authorization that a kept order
+  // without a certificate still lists is never deleted. Accounts, certificates, revocation
+  // records and orders with a certificate are never deleted. Callers repeat while `more` is
+  // set, so a backlog drains in bounded transactions.
   virtual Awaitable<Result<PruneCounts>> pruneExpired(core::TimePoint cutoff,
                                                       std::size_t max_orders) = 0;
 

@@ -221,15 +221,25 @@ constexpr Statement kStatements[] = {
      "  SELECT o.id FROM orders o WHERE o.expires < $1 AND o.certificate_id IS NULL"
      "  AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.order_id = o.id)"
      "  ORDER BY o.expires LIMIT $2 FOR UPDATE OF o SKIP LOCKED),"
-     // Expired authorizations that no uncertified order lists once the doomed orders are
-     // gone: those of certified orders, unused pre-authorizations, those of the doomed
-     // orders. One a kept uncertified order still lists stays. (An expired authorization is
-     // never reused, so no newOrder can link to one of these meanwhile.)
-     " doomed_authzs AS ("
-     "  SELECT a.id FROM authorizations a WHERE a.expires < $1 AND NOT EXISTS (SELECT 1 FROM"
+     // The authorizations that go with the doomed orders: expired and listed by no other
+     // order (a shared one stays for the orders that still list it; an unexpired one stays,
+     // unlisted, until it expires).
+     " freed_authzs AS ("
+     "  SELECT DISTINCT l.authz_id AS id FROM order_authorizations l"
+     "  JOIN authorizations a ON a.id = l.authz_id"
+     "  WHERE l.order_id IN (SELECT id FROM doomed_orders) AND a.expires < $1"
+     "  AND NOT EXISTS (SELECT 1 FROM order_authorizations m WHERE m.authz_id = l.authz_id"
+     "  AND m.order_id NOT IN (SELECT id FROM doomed_orders))),"
+     // Then expired ones that no uncertified order lists once the doomed orders are gone:
+     // those of certified orders, unused pre-authorizations. (An expired authorization is
+     // never reused, so no newOrder links to one of these meanwhile.)
+     " kept_authzs AS ("
+     "  SELECT a.id FROM authorizations a WHERE a.expires < $1"
+     "  AND a.id NOT IN (SELECT id FROM freed_authzs) AND NOT EXISTS (SELECT 1 FROM"
      "  order_authorizations l JOIN orders o ON o.id = l.order_id WHERE l.authz_id = a.id"
      "  AND o.certificate_id IS NULL AND o.id NOT IN (SELECT id FROM doomed_orders))"
      "  ORDER BY a.expires LIMIT $2 FOR UPDATE OF a SKIP LOCKED),"
+     " doomed_authzs AS (SELECT id FROM freed_authzs UNION ALL SELECT id FROM kept_authzs),"
      " deleted_links AS (DELETE FROM order_authorizations"
      "  WHERE order_id IN (SELECT id FROM doomed_orders)"
      "  OR authz_id IN (SELECT id FROM doomed_authzs)),"
@@ -243,7 +253,7 @@ constexpr Statement kStatements[] = {
      " deleted_replacements AS (DELETE FROM replacements"
      "  WHERE order_id IN (SELECT id FROM doomed_orders))"
      " SELECT (SELECT count(*) FROM deleted_orders), (SELECT count(*) FROM deleted_authzs),"
-     " (SELECT count(*) FROM deleted_challenges), (SELECT count(*) FROM doomed_authzs)"},
+     " (SELECT count(*) FROM deleted_challenges), (SELECT count(*) FROM kept_authzs)"},
     // insertReplacementOrder, the first two statements of its pipeline (one transaction, READ
     // COMMITTED). First the dead claim on serial $1 goes: its order gone (pruned), invalid, or
     // pending/ready and expired at $2. Then the new claim is inserted, and the primary key

@@ -603,6 +603,13 @@ core::Status insertOrderWithAuthorizations(Database& db, const Order& order,
 
 constexpr std::string_view kSelectPrunableOrders =
     "SELECT id FROM orders WHERE expires < ?1 AND certificate_id IS NULL LIMIT ?2";
+// The authorizations that go with a pruned order (?1): expired before the cutoff (?2) and
+// listed by no other order. (Shared ones stay for the orders that still list them; an
+// unexpired one stays, unlisted, until it expires.)
+constexpr std::string_view kSelectAuthzsFreedByOrder =
+    "SELECT l.authz_id FROM order_authorizations l JOIN authorizations a ON a.id = l.authz_id "
+    "WHERE l.order_id = ?1 AND a.expires < ?2 AND NOT EXISTS (SELECT 1 FROM "
+    "order_authorizations m WHERE m.authz_id = l.authz_id AND m.order_id <> ?1)";
 constexpr std::string_view kDeleteLinksOfOrder =
     "DELETE FROM order_authorizations WHERE order_id = ?1";
 constexpr std::string_view kDeleteLinksOfAuthz =
@@ -612,8 +619,8 @@ constexpr std::string_view kDeleteOrder = "DELETE FROM orders WHERE id = ?1";
 constexpr std::string_view kDeleteReplacementsOfOrder =
     "DELETE FROM replacements WHERE order_id = ?1";
 // Expired authorizations that no remaining uncertified order lists (runs after the orders
-// above are deleted): those of certified orders, unused pre-authorizations, and those whose
-// orders just went. One still listed by a kept order without a certificate stays.
+// above are deleted): those of certified orders and unused pre-authorizations. One still
+// listed by a kept order without a certificate stays.
 constexpr std::string_view kSelectPrunableAuthzs =
     "SELECT a.id FROM authorizations a WHERE a.expires < ?1 AND NOT EXISTS (SELECT 1 FROM "
     "order_authorizations l JOIN orders o ON o.id = l.order_id WHERE l.authz_id = a.id "
@@ -643,6 +650,17 @@ core::Result<int> deleteById(Database& db, std::string_view sql, const std::stri
   return s->run();
 }
 
+// One authorization with its challenges and links: (challenges, authorizations) deleted.
+core::Result<std::pair<std::size_t, std::size_t>> deleteAuthorizationRows(Database& db,
+                                                                          const std::string& id) {
+  if (auto l = deleteById(db, kDeleteLinksOfAuthz, id); !l) return fail(l.error());
+  auto c = deleteById(db, kDeleteChallengesOfAuthz, id);
+  if (!c) return fail(c.error());
+  auto a = deleteById(db, kDeleteAuthz, id);
+  if (!a) return fail(a.error());
+  return std::pair{static_cast<std::size_t>(*c), static_cast<std::size_t>(*a)};
+}
+
 core::Result<PruneCounts> pruneRows(Database& db, TimePoint cutoff, std::size_t max_orders) {
   PruneCounts counts;
   if (max_orders == 0) return counts;
@@ -651,6 +669,22 @@ core::Result<PruneCounts> pruneRows(Database& db, TimePoint cutoff, std::size_t 
   auto orders = selectIds(db, kSelectPrunableOrders, seconds(cutoff), limit);
   if (!orders) return fail(orders.error());
   for (const auto& id : *orders) {
+    std::vector<std::string> freed;
+    {
+      auto s = db.prepare(kSelectAuthzsFreedByOrder);
+      if (!s) return fail(s.error());
+      s->bindText(1, id).bindInt(2, seconds(cutoff));
+      auto ids =
+          readAll(s, [](const Statement& row) -> Result<std::string> { return row.columnText(0); });
+      if (!ids) return fail(ids.error());
+      freed = std::move(*ids);
+    }
+    for (const auto& authz_id : freed) {
+      auto removed = deleteAuthorizationRows(db, authz_id);
+      if (!removed) return fail(removed.error());
+      counts.challenges += removed->first;
+      counts.authorizations += removed->second;
+    }
     if (auto l = deleteById(db, kDeleteLinksOfOrder, id); !l) return fail(l.error());
     if (auto r = deleteById(db, kDeleteReplacementsOfOrder, id); !r) return fail(r.error());
     auto o = deleteById(db, kDeleteOrder, id);
@@ -660,13 +694,10 @@ core::Result<PruneCounts> pruneRows(Database& db, TimePoint cutoff, std::size_t 
   auto authzs = selectIds(db, kSelectPrunableAuthzs, seconds(cutoff), limit);
   if (!authzs) return fail(authzs.error());
   for (const auto& id : *authzs) {
-    if (auto l = deleteById(db, kDeleteLinksOfAuthz, id); !l) return fail(l.error());
-    auto c = deleteById(db, kDeleteChallengesOfAuthz, id);
-    if (!c) return fail(c.error());
-    auto a = deleteById(db, kDeleteAuthz, id);
-    if (!a) return fail(a.error());
-    counts.challenges += static_cast<std::size_t>(*c);
-    counts.authorizations += static_cast<std::size_t>(*a);
+    auto removed = deleteAuthorizationRows(db, id);
+    if (!removed) return fail(removed.error());
+    counts.challenges += removed->first;
+    counts.authorizations += removed->second;
   }
   counts.more = orders->size() == static_cast<std::size_t>(limit) ||
                 authzs->size() == static_cast<std::size_t>(limit);
