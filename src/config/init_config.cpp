@@ -189,6 +189,16 @@ default_profile = "default"
 # Retry-After of renewal-info (ARI, RFC 9773) answers, 60..604800; each answer varies it by
 # +-20 % so that clients polling together spread out.
 ari_retry_after_secs = 21600
+# Authorization reuse: a new order uses a valid authorization the account already holds for an
+# identifier (still valid for at least reuse_min_remaining_secs) instead of a new one; with
+# reuse_pending_authz also a pending one. docs/lifecycle.md explains it.
+reuse_valid_authz = true
+reuse_min_remaining_secs = 86400
+reuse_pending_authz = false
+# Pre-authorization (RFC 8555 section 7.4.1): newAuthz in the directory.
+allow_pre_authorization = false
+# Subdomain authorizations (RFC 9444): subdomainAuthAllowed and ancestorDomain.
+allow_subdomain_authorizations = false
 
 # Short-term automatically renewed certificates (STAR, RFC 8739), opt-in: an order with an
 # "auto-renewal" object gets a new certificate every lifetime from one CSR until its end-date,
