@@ -114,8 +114,9 @@ class Store {
   // `order.authz_ids` lists every authorization of the order, in its order: the new ones in
   // `authorizations` and ones already stored that the order reuses (of the same account).
   // Each is linked to the order (the order-authorization link table), which is how an
-  // authorization's change finds every order that lists it. An id that names neither a new
-  // nor a stored authorization fails the call (kServerInternal) with nothing written.
+  // authorization's change finds every order that lists it. An id that names no stored
+  // authorization (one pruned since the RA found it) gets no link: the order lists it, never
+  // becomes ready through it, and is never claimed (claimOrderForFinalize).
   virtual Awaitable<Status> insertOrder(const acme::Order& order,
                                         const std::vector<acme::Authorization>& authorizations) = 0;
   // RFC 9773 §5: `order.replaces_serial` must be set. Inserts like insertOrder and, in the

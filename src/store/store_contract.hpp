@@ -1324,18 +1324,24 @@ TEST_P(StoreContract, AnOrderLinksItsNewAndItsReusedAuthorizations) {
   EXPECT_TRUE(none->empty());
   AKAMU_EXPECT_QUERY("SELECT count(*) FROM order_authorizations", "4");
 
-  // An order that lists an authorization nobody stored fails whole: no order, no new rows.
+  // An order that lists an authorization nobody stored (one pruned meanwhile) is stored as it
+  // is, but links only what exists; it is never claimed.
   Order broken = makeOrder("o3", "acct1", 1'700'000'600);
+  broken.status = OrderStatus::kReady;
   broken.authz_ids = {"o3-new", "ghost"};
-  auto st = store_->insertOrder(broken, {makeAuthz("o3-new", "acct1", "o3", "d.o3.example")});
-  ASSERT_FALSE(st);
+  Authorization valid_new = makeAuthz("o3-new", "acct1", "o3", "d.o3.example");
+  valid_new.status = AuthzStatus::kValid;
+  ASSERT_TRUE(store_->insertOrder(broken, {valid_new}));
   auto o3 = store_->getOrder("o3");
-  ASSERT_TRUE(o3);
-  EXPECT_FALSE(o3->has_value());
-  auto o3_authz = store_->getAuthorization("o3-new");
-  ASSERT_TRUE(o3_authz);
-  EXPECT_FALSE(o3_authz->has_value());
-  AKAMU_EXPECT_QUERY("SELECT count(*) FROM order_authorizations", "4");
+  ASSERT_TRUE(o3 && o3->has_value());
+  EXPECT_EQ((*o3)->authz_ids, broken.authz_ids);
+  auto ghost = store_->listOrderIdsForAuthorization("ghost", 10);
+  ASSERT_TRUE(ghost);
+  EXPECT_TRUE(ghost->empty());
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM order_authorizations", "5");
+  auto claimed = store_->claimOrderForFinalize("o3", at(1'700'000'700));
+  ASSERT_TRUE(claimed);
+  EXPECT_FALSE(*claimed);
 }
 
 TEST_P(StoreContract, APreAuthorizationBelongsToNoOrder) {

@@ -331,10 +331,10 @@ constexpr Statement kStatements[] = {
      "SELECT " AKAMU_ORDER_COLUMNS " FROM orders WHERE star_csr IS NOT NULL "
      "AND status IN ('processing', 'valid') AND id > $2 AND star_end > $1::bigint "
      "ORDER BY id LIMIT $3"},
-    // The link of an order to one of its authorizations (insertOrder); an id that names no
-    // authorization fails the foreign key, and with it the whole insert.
+    // The link of an order to one of its authorizations (insertOrder), when it exists.
     {"akamu_insert_order_authz",
-     "INSERT INTO order_authorizations(order_id, authz_id, position) VALUES ($1, $2, $3)"},
+     "INSERT INTO order_authorizations(order_id, authz_id, position) SELECT $1::text, $2::text, "
+     "$3::integer WHERE EXISTS (SELECT 1 FROM authorizations WHERE id = $2)"},
     // newOrder's reuse in one statement: $2/$3/$4 the identifier as stored, $5 the earliest
     // expiry, $6 pending ones too, $8 only subdomainAuthAllowed ones of it, $7 the ancestors whose
     // valid subdomainAuthAllowed authorization covers it. Rank: the identifier valid, an ancestor,

@@ -126,10 +126,10 @@ constexpr std::string_view kInsertAuthz =
     "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
     "status, expires, wildcard, subdomain_auth_allowed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
     "?9)";
-// The link of an order to one of its authorizations; an id that names no authorization fails
-// the foreign key, and with it the order's insert.
+// The link of an order to one of its authorizations, when that authorization exists.
 constexpr std::string_view kInsertOrderAuthz =
-    "INSERT INTO order_authorizations(order_id, authz_id, position) VALUES (?1, ?2, ?3)";
+    "INSERT INTO order_authorizations(order_id, authz_id, position) SELECT ?1, ?2, ?3 "
+    "WHERE EXISTS (SELECT 1 FROM authorizations WHERE id = ?2)";
 constexpr std::string_view kSelectOrderIdsForAuthz =
     "SELECT order_id FROM order_authorizations WHERE authz_id = ?1 ORDER BY order_id LIMIT ?2";
 // newOrder's reuse, one candidate name at a time (the index authorizations_account_identifier):
