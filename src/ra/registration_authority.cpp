@@ -967,6 +967,20 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
         if (!caa) co_return fail(caa.error());
       }
     }
+    // RFC 9444: a name authorized through an ancestor's subdomain authorization had no CAA
+    // check of its own (the validation checked the ancestor): every certificate name is
+    // checked, so check it now (dns-01, the method of every subdomain authorization).
+    for (const auto& id : order->identifiers) {
+      if (id.type != "dns") continue;
+      const bool own = std::any_of(authzs->begin(), authzs->end(), [&](const auto& a) {
+        return asOrdered(a) == id;
+      });
+      if (own) continue;
+      rechecked_caa = true;
+      auto caa =
+          co_await deps_.validation.recheckCaa(id, account_url, acme::ChallengeType::kDns01);
+      if (!caa) co_return fail(caa.error());
+    }
   }
   // The account as it is now, when CAA lookups above may have taken seconds: a deactivation
   // or key rollover in between must win. (Without them the account was read by this request

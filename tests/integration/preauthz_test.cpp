@@ -108,6 +108,7 @@ struct Env {
   std::unique_ptr<TestServer> full;
   std::unique_ptr<TestServer> pre_only;
   std::unique_ptr<TestServer> pending_reuse;
+  std::unique_ptr<TestServer> caa;  // as `full`, checking CAA for ca.example.test
 };
 
 Env& env() {
@@ -126,11 +127,18 @@ Env& env() {
       cfg.server.allow_pre_authorization = true;
       cfg.server.allow_subdomain_authorizations = true;
     }});
+    out->caa = TestServer::start({.configure = [resolver](config::Config& cfg) {
+      cfg.server.dns_resolver_addr = resolver;
+      cfg.server.dns_timeout_secs = 3;
+      cfg.server.allow_pre_authorization = true;
+      cfg.server.allow_subdomain_authorizations = true;
+      cfg.server.caa_identities = {"ca.example.test"};
+    }});
     out->pre_only = TestServer::start(
         {.configure = [](config::Config& cfg) { cfg.server.allow_pre_authorization = true; }});
     out->pending_reuse = TestServer::start(
         {.configure = [](config::Config& cfg) { cfg.server.reuse_pending_authz = true; }});
-    if (!out->full || !out->pre_only || !out->pending_reuse) std::abort();
+    if (!out->full || !out->caa || !out->pre_only || !out->pending_reuse) std::abort();
     return out;
   }();
   return *e;
@@ -443,6 +451,33 @@ TEST(SubdomainAuthorizations, AncestorDomainMustBeAnAncestor) {
   auto ip = c.newAuthz(Identifier{"ip", "127.0.0.1"}, true);
   ASSERT_FALSE(ip);
   EXPECT_EQ(ip.error().type, ProblemType::kMalformed);
+}
+
+// Every certificate name gets its CAA check: one authorized through its ancestor's subdomain
+// authorization is checked at finalize (its own validation never ran).
+TEST(SubdomainAuthorizations, CaaOfASubdomainIsCheckedAtFinalize) {
+  auto& e = env();
+  auto& ts = *e.caa;
+  AcmeClient c = ts.account();
+  const std::string base = testName("caa");
+  auto pre = c.newAuthz(dns(base), true);
+  ASSERT_TRUE(pre) << pre.error().detail;
+  EXPECT_EQ(str(validateDns01(c, *e.dns, pre->url), "status"), "valid");
+  e.dns->setCaa("deny." + base, {validation::CaaRecord{0, "issue", "other-ca.example"}});
+  const std::vector<Identifier> denied{dns("deny." + base)};
+  auto order = c.newOrder(denied);
+  ASSERT_TRUE(order) << order.error().detail;
+  ASSERT_EQ(order->status(), "ready");
+  auto fin = finalizeRaw(c, *order, csrFor(denied));
+  ASSERT_TRUE(fin);
+  EXPECT_GE(fin->status, 400) << describe(*fin);
+  EXPECT_EQ(str(jsonBody(*fin), "type"), problemName(ProblemType::kCaa)) << describe(*fin);
+  // A name without a CAA record of its own issues.
+  const std::vector<Identifier> allowed{dns("ok." + base)};
+  auto fine = c.newOrder(allowed);
+  ASSERT_TRUE(fine) << fine.error().detail;
+  ASSERT_EQ(fine->status(), "ready");
+  expectIssues(c, *fine, allowed);
 }
 
 TEST(SubdomainAuthorizations, AnOrdinaryAuthorizationDoesNotCoverSubdomains) {

@@ -631,6 +631,14 @@ core::Result<std::vector<Authorization>> readAuthorizations(const PGresult* resu
   return out;
 }
 
+// At most one authorization (with its challenges) from rows of one.
+core::Result<std::optional<Authorization>> readOneAuthorization(const PGresult* result) {
+  auto authzs = readAuthorizations(result, -1);
+  if (!authzs) return fail(authzs.error());
+  if (authzs->empty()) return std::optional<Authorization>();
+  return std::optional<Authorization>(std::move(authzs->front()));
+}
+
 template <class T, class Reader>
 core::Result<std::optional<T>> readOne(const PGresult* result, Reader reader) {
   if (PQntuples(result) == 0) return std::optional<T>();
@@ -966,10 +974,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(id);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    auto authzs = readAuthorizations((*r)[0].get(), -1);
-    if (!authzs) co_return fail(authzs.error());
-    if (authzs->empty()) co_return std::optional<Authorization>();
-    co_return std::optional<Authorization>(std::move(authzs->front()));
+    co_return readOneAuthorization((*r)[0].get());
   }
 
   Awaitable<Result<std::vector<Authorization>>> getAuthorizations(
@@ -1004,10 +1009,7 @@ class PostgresStore final : public Store {
         .boolean(q.require_subdomain_auth);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    auto authzs = readAuthorizations((*r)[0].get(), -1);
-    if (!authzs) co_return fail(authzs.error());
-    if (authzs->empty()) co_return std::optional<Authorization>();
-    co_return std::optional<Authorization>(std::move(authzs->front()));
+    co_return readOneAuthorization((*r)[0].get());
   }
 
   Awaitable<Result<std::vector<std::string>>> listOrderIdsForAuthorization(
