@@ -262,6 +262,7 @@ TEST_F(RaTest, ValidationFinishingAfterDeactivationLeavesItDeactivated) {
 // The stored status of every order that lists a changed authorization moves on at once (not
 // only when the order is next read through the RA).
 TEST_F(RaTest, DeactivationMovesEveryOrderListingTheAuthorizationOn) {
+  config_.server.reuse_min_remaining_secs = 60;  // the fixture's authorizations live an hour
   auto who = newAccount();
   auto first = makeReady(who, newOrder(who, {dns("a.example")}));
   auto second = newOrder(who, {dns("a.example")});
@@ -277,6 +278,7 @@ TEST_F(RaTest, DeactivationMovesEveryOrderListingTheAuthorizationOn) {
 
 TEST_F(RaTest, ValidationMovesEveryOrderListingTheAuthorizationOn) {
   config_.server.reuse_pending_authz = true;
+  config_.server.reuse_min_remaining_secs = 60;
   auto who = newAccount();
   auto first = newOrder(who, {dns("a.example")});
   auto second = newOrder(who, {dns("a.example")});
@@ -291,7 +293,12 @@ TEST_F(RaTest, ValidationMovesEveryOrderListingTheAuthorizationOn) {
 }
 
 TEST_F(RaTest, NoReuseWhenTurnedOffOrForAnotherAccount) {
+  config_.server.reuse_min_remaining_secs = 60;
   auto who = newAccount();
+  {
+    auto first = makeReady(who, newOrder(who, {dns("z.example")}));
+    EXPECT_EQ(newOrder(who, {dns("z.example")}).authz_ids, first.authz_ids);  // reused when on
+  }
   auto first = makeReady(who, newOrder(who, {dns("a.example")}));
   auto other = newAccount();
   auto theirs = newOrder(other, {dns("a.example")});

@@ -189,8 +189,9 @@ TEST(AuthzReuse, SecondOrderOfTheAccountReusesTheValidAuthorization) {
   auto theirs = other.newOrder(ids);
   ASSERT_TRUE(theirs) << theirs.error().detail;
   EXPECT_EQ(theirs->status(), "pending");
+  const auto mine = authzUrls(*first);
   for (const auto& u : authzUrls(*theirs)) {
-    EXPECT_EQ(std::count(authzUrls(*first).begin(), authzUrls(*first).end(), u), 0);
+    EXPECT_EQ(std::count(mine.begin(), mine.end(), u), 0) << u;
   }
 }
 
