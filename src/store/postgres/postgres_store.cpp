@@ -631,6 +631,14 @@ core::Result<std::vector<Authorization>> readAuthorizations(const PGresult* resu
   return out;
 }
 
+// Column 0 of every row, as text.
+std::vector<std::string> firstColumn(const PGresult* result) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(result)));
+  for (int i = 0; i < PQntuples(result); ++i) out.push_back(Row(result, i).text(0));
+  return out;
+}
+
 // At most one authorization (with its challenges) from rows of one.
 core::Result<std::optional<Authorization>> readOneAuthorization(const PGresult* result) {
   auto authzs = readAuthorizations(result, -1);
@@ -851,10 +859,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(key_id);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    const PGresult* result = (*r)[0].get();
-    std::vector<std::string> ids;
-    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
-    co_return ids;
+    co_return firstColumn((*r)[0].get());
   }
 
   Awaitable<Result<bool>> revokeEabCredential(const std::string& key_id, TimePoint at) override {
@@ -953,11 +958,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(account_id).int64(clampToInt64(limit)).int64(clampToInt64(offset));
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    const PGresult* result = (*r)[0].get();
-    std::vector<std::string> ids;
-    ids.reserve(static_cast<std::size_t>(PQntuples(result)));
-    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
-    co_return ids;
+    co_return firstColumn((*r)[0].get());
   }
 
   Awaitable<Result<bool>> updateOrderIfStatus(const Order& order,
@@ -1018,10 +1019,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(authz_id).int64(clampToInt64(limit));
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    const PGresult* result = (*r)[0].get();
-    std::vector<std::string> ids;
-    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
-    co_return ids;
+    co_return firstColumn((*r)[0].get());
   }
 
   Awaitable<Result<bool>> updateAuthorizationIfStatus(const Authorization& authz,
