@@ -972,13 +972,11 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
     // checked, so check it now (dns-01, the method of every subdomain authorization).
     for (const auto& id : order->identifiers) {
       if (id.type != "dns") continue;
-      const bool own = std::any_of(authzs->begin(), authzs->end(), [&](const auto& a) {
-        return asOrdered(a) == id;
-      });
+      const bool own = std::any_of(authzs->begin(), authzs->end(),
+                                   [&](const auto& a) { return asOrdered(a) == id; });
       if (own) continue;
       rechecked_caa = true;
-      auto caa =
-          co_await deps_.validation.recheckCaa(id, account_url, acme::ChallengeType::kDns01);
+      auto caa = co_await deps_.validation.recheckCaa(id, account_url, acme::ChallengeType::kDns01);
       if (!caa) co_return fail(caa.error());
     }
   }
