@@ -1063,22 +1063,24 @@ class SqliteStore final : public Store {
   Awaitable<Result<std::optional<Authorization>>> findReusableAuthorization(
       const AuthzReuseQuery& q) override {
     co_return read([&](Database& db) -> Result<std::optional<Authorization>> {
-      return inSnapshot(db, [&]() -> Result<std::optional<Authorization>> {
-        // In preference order: the name itself (valid), each ancestor (valid and
-        // subdomainAuthAllowed), the name itself (pending too).
-        struct Step {
-          const std::string* name;
-          bool wildcard;
-          bool subdomain_only;
-          bool pending;
-        };
-        const bool own_subdomain = q.require_subdomain_auth;
-        std::vector<Step> steps{{&q.identifier.value, q.wildcard, own_subdomain, false}};
-        for (const auto& a : q.ancestors) steps.push_back({&a, false, true, false});
-        if (q.include_pending) {
-          steps.push_back({&q.identifier.value, q.wildcard, own_subdomain, true});
-        }
-        for (const auto& step : steps) {
+      // In preference order: the name itself (valid), each ancestor (valid and
+      // subdomainAuthAllowed), the name itself (pending too). The search is plain statements
+      // (no transaction: a miss, the common case, costs one indexed SELECT); a hit is loaded
+      // with its challenges in one snapshot and checked again there.
+      struct Step {
+        const std::string* name;
+        bool wildcard;
+        bool subdomain_only;
+        bool pending;
+      };
+      const bool own_subdomain = q.require_subdomain_auth;
+      std::vector<Step> steps{{&q.identifier.value, q.wildcard, own_subdomain, false}};
+      for (const auto& a : q.ancestors) steps.push_back({&a, false, true, false});
+      if (q.include_pending)
+        steps.push_back({&q.identifier.value, q.wildcard, own_subdomain, true});
+      for (const auto& step : steps) {
+        std::string id;
+        {  // the statement is done (reset) before the snapshot below begins
           auto s = db.prepare(kSelectReusableAuthz);
           if (!s) return fail(s.error());
           s->bindText(1, q.account_id)
@@ -1092,10 +1094,18 @@ class SqliteStore final : public Store {
           auto row = s->step();
           if (!row) return fail(row.error());
           if (!*row) continue;
-          return loadAuthorization(db, s->columnText(0));
+          id = s->columnText(0);
         }
-        return std::optional<Authorization>();
-      });
+        auto found = inSnapshot(db, [&] { return loadAuthorization(db, id); });
+        if (!found || !*found) return found;
+        // Changed since the SELECT (a deactivation, a failed validation): not reusable.
+        const auto& a = **found;
+        const bool still = a.status == acme::AuthzStatus::kValid ||
+                           (step.pending && a.status == acme::AuthzStatus::kPending);
+        if (!still || a.expires <= q.expires_after) return std::optional<Authorization>();
+        return found;
+      }
+      return std::optional<Authorization>();
     });
   }
 
