@@ -86,6 +86,16 @@ void expectIssues(AcmeClient& c, const OrderInfo& ready, const std::vector<Ident
   EXPECT_NE(pem->find("BEGIN CERTIFICATE"), std::string::npos);
 }
 
+// Each order reads back invalid and its finalize is refused (orderNotReady).
+void expectInvalidAndNotFinalized(AcmeClient& c, const std::vector<OrderInfo>& orders,
+                                  const std::vector<Identifier>& ids) {
+  for (const auto& o : orders) {
+    EXPECT_EQ(str(fetch(c, o.url), "status"), "invalid") << o.url;
+    auto fin = finalizeRaw(c, o, csrFor(ids));
+    EXPECT_TRUE(isProblem(fin, 403, ProblemType::kOrderNotReady)) << o.url;
+  }
+}
+
 core::Result<HttpResponse> postJson(AcmeClient& c, const std::string& url, const json::value& v) {
   return c.post(url, json::serialize(v));
 }
@@ -219,11 +229,7 @@ TEST(AuthzReuse, DeactivatingASharedAuthorizationInvalidatesEveryOrderAndNeither
 
   auto r = c.post(authzUrls(*first)[0], R"({"status":"deactivated"})");
   ASSERT_TRUE(r && r->status == 200) << (r ? describe(*r) : r.error().detail);
-  for (const auto* o : {&*first, &*second}) {
-    EXPECT_EQ(str(fetch(c, o->url), "status"), "invalid") << o->url;
-    auto fin = finalizeRaw(c, *o, csrFor(ids));
-    EXPECT_TRUE(isProblem(fin, 403, ProblemType::kOrderNotReady)) << o->url;
-  }
+  expectInvalidAndNotFinalized(c, {*first, *second}, ids);
   // A new order gets a new authorization: a deactivated one is never reused.
   auto third = c.newOrder(ids);
   ASSERT_TRUE(third);
@@ -258,11 +264,7 @@ TEST(AuthzReuse, ValidationRacingDeactivationOfASharedAuthorization) {
   ts.responder().release(token);  // the correct answer, too late
   ASSERT_TRUE(waitUntil([&] { return str(fetch(c, str(*ch, "url")), "status") != "processing"; }));
   EXPECT_EQ(str(fetch(c, authz_url), "status"), "deactivated");
-  for (const auto* o : {&*first, &*second}) {
-    EXPECT_EQ(str(fetch(c, o->url), "status"), "invalid") << o->url;
-    auto fin = finalizeRaw(c, *o, csrFor(ids));
-    EXPECT_TRUE(isProblem(fin, 403, ProblemType::kOrderNotReady)) << o->url;
-  }
+  expectInvalidAndNotFinalized(c, {*first, *second}, ids);
 }
 
 // The validation of a shared pending authorization moves every order that lists it on.
