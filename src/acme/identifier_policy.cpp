@@ -264,4 +264,24 @@ core::Result<std::vector<core::Identifier>> checkOrderIdentifiers(
   return out;
 }
 
+std::vector<std::string> ancestorDomains(std::string_view base, bool wildcard) {
+  std::vector<std::string> out;
+  if (wildcard) out.emplace_back(base);
+  // Every suffix after a dot that still has a dot in it: "a.b.example.com" -> "b.example.com",
+  // "example.com". At most 127 of them (253 octets).
+  for (auto dot = base.find('.'); dot != std::string_view::npos; dot = base.find('.', dot + 1)) {
+    auto rest = base.substr(dot + 1);
+    if (rest.find('.') == std::string_view::npos) break;
+    out.emplace_back(rest);
+  }
+  return out;
+}
+
+bool isAncestorDomain(std::string_view ancestor, std::string_view base, bool wildcard) {
+  if (ancestor.find('.') == std::string_view::npos) return false;
+  if (wildcard && ancestor == base) return true;
+  return base.size() > ancestor.size() + 1 && base.ends_with(ancestor) &&
+         base[base.size() - ancestor.size() - 1] == '.';
+}
+
 }  // namespace akamu::acme

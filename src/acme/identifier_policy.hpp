@@ -28,6 +28,14 @@ core::Result<std::string> normalizeIpAddress(std::string_view text);
 
 bool isWildcard(const core::Identifier& id);
 
+// RFC 9444: the domains whose subdomain authorization covers the (normalized) DNS name
+// `base`, nearest first: its proper ancestors of at least two labels, and for a wildcard
+// (`base` is then the wildcard's base name) `base` itself. Like wildcards, a bare
+// single-label name is never an ancestor (no public suffix list here).
+std::vector<std::string> ancestorDomains(std::string_view base, bool wildcard);
+// Whether `ancestor` is one of ancestorDomains(base, wildcard).
+bool isAncestorDomain(std::string_view ancestor, std::string_view base, bool wildcard);
+
 // Validates and deduplicates a newOrder identifier list. Every refused identifier becomes a
 // subproblem; the result fails when any is refused.
 core::Result<std::vector<core::Identifier>> checkOrderIdentifiers(

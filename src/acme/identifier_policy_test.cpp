@@ -166,3 +166,23 @@ TEST(IdentifierPolicy, QuoteForDetailEscapesAndTruncates) {
   EXPECT_EQ(acme::quoteForDetail("a\"b\\c\n\xc3\xa9"), "\"a\\x22b\\x5cc\\x0a\\xc3\\xa9\"");
   EXPECT_EQ(acme::quoteForDetail("abcdef", 3), "\"abc...\"");
 }
+
+// RFC 9444: which names' subdomain authorizations cover a name.
+TEST(AncestorDomains, ProperAncestorsOfTwoLabelsOrMoreNearestFirst) {
+  using acme::ancestorDomains;
+  using acme::isAncestorDomain;
+  EXPECT_EQ(ancestorDomains("a.b.example.com", false),
+            (std::vector<std::string>{"b.example.com", "example.com"}));
+  EXPECT_EQ(ancestorDomains("example.com", false), std::vector<std::string>{});
+  EXPECT_EQ(ancestorDomains("localhost", false), std::vector<std::string>{});
+  // A wildcard's base name covers it too.
+  EXPECT_EQ(ancestorDomains("b.example.com", true),
+            (std::vector<std::string>{"b.example.com", "example.com"}));
+  EXPECT_TRUE(isAncestorDomain("example.com", "a.example.com", false));
+  EXPECT_TRUE(isAncestorDomain("example.com", "x.y.example.com", false));
+  EXPECT_FALSE(isAncestorDomain("example.com", "example.com", false));
+  EXPECT_TRUE(isAncestorDomain("example.com", "example.com", true));
+  EXPECT_FALSE(isAncestorDomain("ample.com", "a.example.com", false));  // label boundary
+  EXPECT_FALSE(isAncestorDomain("com", "example.com", false));          // one label
+  EXPECT_FALSE(isAncestorDomain("a.example.com", "example.com", false));
+}

@@ -47,11 +47,17 @@ struct Challenge {
 struct Authorization {
   std::string id;
   std::string account_id;
-  std::string order_id;  // each order creates its own authorizations
+  // The order the authorization was created for; empty for a pre-authorization (RFC 8555
+  // §7.4.1). Informational only: which orders list it is the store's order-authorization
+  // link table, since a valid authorization is reused by later orders of the same account.
+  std::string order_id;
   Identifier identifier;
   AuthzStatus status = AuthzStatus::kPending;
   TimePoint expires{};
   bool wildcard = false;
+  // RFC 9444 §4.1: once valid, it also authorizes every subdomain of `identifier` for the
+  // account (dns-01 only, never for a wildcard or an IP address).
+  bool subdomain_auth_allowed = false;
   std::vector<Challenge> challenges;
 };
 

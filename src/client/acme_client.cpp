@@ -307,8 +307,13 @@ core::Result<OrderInfo> AcmeClient::newOrder(const std::vector<core::Identifier>
   if (!url) return tl::unexpected(std::move(url.error()));
   json::array ids;
   ids.reserve(identifiers.size());
-  for (const auto& id : identifiers)
-    ids.emplace_back(json::object{{"type", id.type}, {"value", id.value}});
+  for (std::size_t i = 0; i < identifiers.size(); ++i) {
+    json::object id{{"type", identifiers[i].type}, {"value", identifiers[i].value}};
+    if (i < options.ancestor_domains.size() && options.ancestor_domains[i]) {
+      id["ancestorDomain"] = *options.ancestor_domains[i];
+    }
+    ids.emplace_back(std::move(id));
+  }
   json::object payload{{"identifiers", std::move(ids)}};
   if (not_before) payload["notBefore"] = *not_before;
   if (not_after) payload["notAfter"] = *not_after;
@@ -330,6 +335,23 @@ core::Result<boost::json::object> AcmeClient::getAuthorization(const std::string
   if (!response) return tl::unexpected(std::move(response.error()));
   if (response->status != 200) return core::fail(problemFrom(*response, "authorization"));
   return expectObject(*response, "authorization");
+}
+
+core::Result<AuthzInfo> AcmeClient::newAuthz(const core::Identifier& identifier,
+                                             std::optional<bool> subdomain_auth_allowed) {
+  auto url = directoryUrl("newAuthz");
+  if (!url) return tl::unexpected(std::move(url.error()));
+  json::object payload{
+      {"identifier", json::object{{"type", identifier.type}, {"value", identifier.value}}}};
+  if (subdomain_auth_allowed) payload["subdomainAuthAllowed"] = *subdomain_auth_allowed;
+  auto response = post(*url, json::serialize(payload));
+  if (!response) return tl::unexpected(std::move(response.error()));
+  if (response->status != 201) return core::fail(problemFrom(*response, "newAuthz"));
+  auto obj = expectObject(*response, "newAuthz");
+  if (!obj) return tl::unexpected(std::move(obj.error()));
+  std::string location = response->header("location");
+  if (location.empty()) return core::fail(core::serverInternal("newAuthz: no Location header"));
+  return AuthzInfo{std::move(location), std::move(*obj)};
 }
 
 core::Result<boost::json::object> AcmeClient::respondChallenge(const std::string& url) {

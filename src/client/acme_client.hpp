@@ -45,6 +45,14 @@ struct NewOrderOptions {
   std::optional<std::string> replaces;  // RFC 9773 certID
   // RFC 8739 §3.1.1 (STAR): sent as "auto-renewal" as given ("end-date", "lifetime", ...).
   std::optional<boost::json::object> auto_renewal;
+  // RFC 9444 §4.3: an "ancestorDomain" for the identifier of the same index (shorter: none).
+  std::vector<std::optional<std::string>> ancestor_domains;
+};
+
+// A resource created by a POST: its Location and its object.
+struct AuthzInfo {
+  std::string url;
+  boost::json::object json;  // the authorization object
 };
 
 // RFC 9773: a renewal-info answer.
@@ -100,6 +108,10 @@ class AcmeClient {
   // RFC 9773 §4.1: unauthenticated GET {renewalInfo}/{certID}.
   core::Result<RenewalInfoAnswer> renewalInfo(std::string_view cert_id);
   core::Result<boost::json::object> getAuthorization(const std::string& url);  // POST-as-GET
+  // RFC 8555 §7.4.1: a pre-authorization from the directory's newAuthz (RFC 9444 §4.2:
+  // "subdomainAuthAllowed" when set). A directory without newAuthz is an error here.
+  core::Result<AuthzInfo> newAuthz(const core::Identifier& identifier,
+                                   std::optional<bool> subdomain_auth_allowed = std::nullopt);
   core::Result<boost::json::object> respondChallenge(const std::string& url);  // POST {}
   // POST-as-GET the order until its status is one of `want` or "invalid", sleeping from 1 ms
   // doubling up to max_poll; fails when `deadline` passes first.

@@ -601,7 +601,12 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
                    "default_profile",
                    "ari_retry_after_secs",
                    "shutdown_grace_secs",
-                   "metrics_listen_addr"});
+                   "metrics_listen_addr",
+                   "reuse_valid_authz",
+                   "reuse_min_remaining_secs",
+                   "reuse_pending_authz",
+                   "allow_pre_authorization",
+                   "allow_subdomain_authorizations"});
   s.require("audit_log_file");
   readPath(s, "audit_log_file", base, server.audit_log_file);
   readUrl(s, "terms_of_service_url", server.terms_of_service_url);
@@ -653,6 +658,17 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   s.nonEmptyString("default_profile", server.default_profile);
   s.integer("ari_retry_after_secs", server.ari_retry_after_secs, 60, 604800);
   s.integer("shutdown_grace_secs", server.shutdown_grace_secs, 0, 300);
+  s.boolean("reuse_valid_authz", server.reuse_valid_authz);
+  s.integer("reuse_min_remaining_secs", server.reuse_min_remaining_secs, 0, 31536000);
+  s.boolean("reuse_pending_authz", server.reuse_pending_authz);
+  s.boolean("allow_pre_authorization", server.allow_pre_authorization);
+  s.boolean("allow_subdomain_authorizations", server.allow_subdomain_authorizations);
+  // Pre-authorizations and subdomain authorizations serve orders only through reuse.
+  if (!server.reuse_valid_authz &&
+      (server.allow_pre_authorization || server.allow_subdomain_authorizations)) {
+    s.invalid(*s.find("reuse_valid_authz"), "reuse_valid_authz", "false",
+              "true while allow_pre_authorization or allow_subdomain_authorizations is on");
+  }
 }
 
 void readTls(Section& s, const fs::path& base, std::optional<TlsConfig>& out) {

@@ -91,6 +91,17 @@ struct ServerConfig {
   // On SIGTERM/SIGINT the listeners close at once; requests already being handled get this
   // long to finish before the process stops anyway. 0..300.
   int shutdown_grace_secs = 10;
+  // newOrder reuses a valid authorization of the same account for an identifier (Boulder
+  // does the same), when it is still valid for at least reuse_min_remaining_secs.
+  bool reuse_valid_authz = true;
+  std::int64_t reuse_min_remaining_secs = 86400;  // 0..31536000
+  // Also reuse a pending one (off: one failed validation would invalidate every order that
+  // shares it, and a client expects a fresh challenge for a fresh order).
+  bool reuse_pending_authz = false;
+  // RFC 8555 §7.4.1: the directory's newAuthz (pre-authorization).
+  bool allow_pre_authorization = false;
+  // RFC 9444: subdomainAuthAllowed authorizations (via newAuthz or ancestorDomain in newOrder).
+  bool allow_subdomain_authorizations = false;
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -146,6 +146,11 @@ std::string renderEffectiveConfig(const Config& c) {
   server.insert("default_profile", s.default_profile);
   server.insert("ari_retry_after_secs", s.ari_retry_after_secs);
   server.insert("shutdown_grace_secs", s.shutdown_grace_secs);
+  server.insert("reuse_valid_authz", s.reuse_valid_authz);
+  server.insert("reuse_min_remaining_secs", s.reuse_min_remaining_secs);
+  server.insert("reuse_pending_authz", s.reuse_pending_authz);
+  server.insert("allow_pre_authorization", s.allow_pre_authorization);
+  server.insert("allow_subdomain_authorizations", s.allow_subdomain_authorizations);
   root.insert("server", std::move(server));
 
   toml::table star;

@@ -67,6 +67,11 @@ tls_alpn_validation_port = 8443
 default_profile = "short"
 ari_retry_after_secs = 120
 shutdown_grace_secs = 4
+reuse_valid_authz = true
+reuse_min_remaining_secs = 3600
+reuse_pending_authz = true
+allow_pre_authorization = true
+allow_subdomain_authorizations = true
 [star]
 enabled = true
 min_lifetime_secs = 3600

@@ -224,6 +224,16 @@ ari_retry_after_secs = 21600
 # On SIGTERM the listeners close at once and requests being handled get this many seconds
 # (0..300) to finish.
 shutdown_grace_secs = 10
+# Authorization reuse: a new order uses a valid authorization the account already holds for an
+# identifier (still valid for at least reuse_min_remaining_secs) instead of a new one; with
+# reuse_pending_authz also a pending one. docs/lifecycle.md explains it.
+reuse_valid_authz = true
+reuse_min_remaining_secs = 86400
+reuse_pending_authz = false
+# Pre-authorization (RFC 8555 section 7.4.1): newAuthz in the directory.
+allow_pre_authorization = false
+# Subdomain authorizations (RFC 9444): subdomainAuthAllowed and ancestorDomain.
+allow_subdomain_authorizations = false
 
 # Short-term automatically renewed certificates (STAR, RFC 8739), opt-in: an order with an
 # "auto-renewal" object gets a new certificate every lifetime from one CSR until its end-date,

@@ -35,6 +35,10 @@ constexpr std::size_t kOrdersPageSize = 100;
 // How often a lost compare-and-set is re-decided from the fresh state before giving up: each
 // retry follows a change somebody else committed, so this bounds a pathological ping-pong.
 constexpr int kMaxAttempts = 3;
+// How many orders an authorization's change moves on at once. More orders than this sharing
+// one authorization are moved on by their next read instead (refreshOrder), and finalize's
+// claim re-checks every authorization regardless.
+constexpr std::size_t kMaxOrdersMovedOn = 1000;
 
 // Which challenges prove control of an identifier (RFC 8555 §8, RFC 8737, RFC 8738):
 // wildcards only through DNS, IP addresses never through DNS.
@@ -50,6 +54,21 @@ std::vector<acme::ChallengeType> challengeTypesFor(const core::Identifier& id,
   }
   if (persist_enabled) types.push_back(T::kDnsPersist01);
   return types;
+}
+
+// Whether an authorization may serve an order of `profile`: a valid one was proven by a
+// challenge type the profile allows; a pending one offers only such types.
+bool allowedUnder(const config::ProfileConfig& profile, const acme::Authorization& a) {
+  for (const auto& c : a.challenges) {
+    auto type = acme::challengeTypeFrom(c.type);
+    if (!type) return false;
+    const bool allowed = !profileChallengeTypes(profile, {*type}).empty();
+    if (a.status == acme::AuthzStatus::kValid && c.status == acme::ChallengeStatus::kValid) {
+      return allowed;
+    }
+    if (a.status != acme::AuthzStatus::kValid && !allowed) return false;
+  }
+  return a.status != acme::AuthzStatus::kValid;
 }
 
 bool sameIdentifierSet(std::vector<core::Identifier> a, std::vector<core::Identifier> b) {
@@ -102,6 +121,49 @@ core::Identifier asOrdered(const acme::Authorization& a) {
 
 core::TimePoint wholeSeconds(core::TimePoint t) {
   return core::fromUnixSeconds(core::toUnixSeconds(t));
+}
+
+// RFC 9444 §4.3: the ancestor domain each (normalized) identifier is to be authorized
+// through, from the "ancestorDomain" the client sent with it. `malformed` when the feature is
+// off, for an IP identifier, or when it is not an ancestor of the identifier.
+core::Result<std::vector<std::optional<std::string>>> ancestorDomainsFor(
+    const config::ServerConfig& server, const config::ProfileConfig& profile,
+    const NewOrderRequest& request, const std::vector<core::Identifier>& identifiers) {
+  std::vector<std::optional<std::string>> out(identifiers.size());
+  const auto n = std::min(request.ancestor_domains.size(), request.identifiers.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& asked = request.ancestor_domains[i];
+    if (!asked) continue;
+    if (!server.allow_subdomain_authorizations) {
+      return fail(core::malformed(
+          "this server does not offer subdomain authorizations (RFC 9444): \"ancestorDomain\" "
+          "is not accepted"));
+    }
+    const auto& id = request.identifiers[i];
+    if (id.type != "dns") {
+      return fail(core::malformed("\"ancestorDomain\" is only for dns identifiers"));
+    }
+    auto name = acme::normalizeDnsName(id.value);
+    if (!name) return fail(name.error());
+    auto ancestor = acme::normalizeDnsName(*asked);
+    if (!ancestor || ancestor->starts_with("*.")) {
+      return fail(core::malformed("\"ancestorDomain\" " + acme::quoteForDetail(*asked, 64) +
+                                  " is not a domain name"));
+    }
+    const bool wildcard = name->starts_with("*.");
+    const std::string base = wildcard ? name->substr(2) : *name;
+    if (!acme::isAncestorDomain(*ancestor, base, wildcard)) {
+      return fail(core::malformed("\"ancestorDomain\" " + acme::quoteForDetail(*ancestor, 64) +
+                                  " is not an ancestor domain of " +
+                                  acme::quoteForDetail(*name, 64)));
+    }
+    const core::Identifier as_ancestor{"dns", *ancestor};
+    if (auto st = checkProfileIdentifiers(profile, {as_ancestor}); !st) return fail(st.error());
+    for (std::size_t j = 0; j < identifiers.size(); ++j) {
+      if (identifiers[j].type == "dns" && identifiers[j].value == *name) out[j] = *ancestor;
+    }
+  }
+  return out;
 }
 
 // RFC 8739 §3.1.1, §3.4: the auto-renewal a newOrder asked for, checked against the [star]
@@ -433,15 +495,13 @@ Task<OrdersPage> RegistrationAuthority::listOrders(const Requester& requester,
 // ---------------------------------------------------------------------------------------------
 // Orders
 
-Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
-                                                  NewOrderRequest request) {
+Task<std::vector<core::Identifier>> RegistrationAuthority::acceptedIdentifiers(
+    const Requester& requester, const config::ProfileConfig& profile,
+    const std::vector<core::Identifier>& requested) {
   const auto& cfg = deps_.config;
-  auto profile_found = profileFor(cfg, request.profile, requester.account->id);
-  if (!profile_found) co_return fail(profile_found.error());
-  const config::ProfileConfig& profile = **profile_found;
-  if (request.identifiers.size() > 1000) co_return fail(core::malformed("too many identifiers"));
+  if (requested.size() > 1000) co_return fail(core::malformed("too many identifiers"));
   auto identifiers =
-      acme::checkOrderIdentifiers(request.identifiers, static_cast<std::size_t>(profile.max_names));
+      acme::checkOrderIdentifiers(requested, static_cast<std::size_t>(profile.max_names));
   if (!identifiers) co_return fail(identifiers.error());
   if (auto st = checkProfileIdentifiers(profile, *identifiers); !st) co_return fail(st.error());
   // The scope of the account's external account binding (RFC 8555 §7.3.4 leaves it to the
@@ -502,6 +562,87 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
       co_return fail(std::move(p));
     }
   }
+  co_return std::move(*identifiers);
+}
+
+core::Result<acme::Authorization> RegistrationAuthority::freshAuthorization(
+    const core::Identifier& id, const std::string& account_id, const std::string& order_id,
+    core::TimePoint expires, const config::ProfileConfig& profile, bool subdomain) const {
+  const bool persist = !deps_.config.server.dns_persist_issuer_domains.empty();
+  acme::Authorization a;
+  a.id = core::randomToken(12);
+  a.account_id = account_id;
+  a.order_id = order_id;
+  // RFC 8555 §7.1.3: a wildcard's authorization names the base domain, flagged wildcard.
+  a.wildcard = acme::isWildcard(id);
+  a.identifier = a.wildcard ? core::Identifier{"dns", id.value.substr(2)} : id;
+  a.status = acme::AuthzStatus::kPending;
+  a.expires = expires;
+  a.subdomain_auth_allowed = subdomain;
+  // RFC 9444 §4.1: control of a whole namespace is shown through DNS only (the CA/B Forum's
+  // DNS change method covers subdomains; an HTTP or TLS answer proves one host).
+  auto offered = subdomain ? std::vector<acme::ChallengeType>{acme::ChallengeType::kDns01}
+                           : challengeTypesFor(id, persist);
+  auto types = profileChallengeTypes(profile, std::move(offered));
+  if (types.empty()) {
+    core::Problem p = makeProblem(
+        ProblemType::kRejectedIdentifier,
+        "the profile \"" + profile.name + "\" offers no challenge type this identifier can use");
+    p.subproblems.push_back({ProblemType::kRejectedIdentifier, p.detail, id});
+    return fail(std::move(p));
+  }
+  for (auto type : types) {
+    acme::Challenge c;
+    c.id = core::randomToken(9);
+    c.authz_id = a.id;
+    c.type = acme::toString(type);
+    // 256 bits; dns-persist-01 has no token (its record is keyed by the account).
+    if (type != acme::ChallengeType::kDnsPersist01) c.token = core::randomToken(32);
+    a.challenges.push_back(std::move(c));
+  }
+  return a;
+}
+
+Task<std::optional<acme::Authorization>> RegistrationAuthority::reusableAuthorization(
+    const std::string& account_id, const core::Identifier& id,
+    const std::optional<std::string>& ancestor, const config::ProfileConfig& profile,
+    core::TimePoint now) {
+  const auto& server = deps_.config.server;
+  if (!server.reuse_valid_authz) co_return std::optional<acme::Authorization>();
+  store::AuthzReuseQuery q;
+  q.account_id = account_id;
+  q.expires_after = now + std::chrono::seconds(server.reuse_min_remaining_secs);
+  q.include_pending = server.reuse_pending_authz;
+  if (ancestor) {
+    // The client named the ancestor: only its subdomain authorization will do.
+    q.identifier = {"dns", *ancestor};
+    q.require_subdomain_auth = true;
+  } else {
+    q.wildcard = acme::isWildcard(id);
+    q.identifier = q.wildcard ? core::Identifier{"dns", id.value.substr(2)} : id;
+    if (server.allow_subdomain_authorizations && id.type == "dns") {
+      q.ancestors = acme::ancestorDomains(q.identifier.value, q.wildcard);
+    }
+  }
+  auto found = co_await deps_.store.findReusableAuthorization(q);
+  if (!found) co_return fail(found.error());
+  // Reused only under the profile's rules: an authorization proven (or to be proven) by a
+  // challenge type the order's profile does not allow is not this order's.
+  if (*found && !allowedUnder(profile, **found)) co_return std::optional<acme::Authorization>();
+  co_return std::move(*found);
+}
+
+Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
+                                                  NewOrderRequest request) {
+  const auto& cfg = deps_.config;
+  auto profile_found = profileFor(cfg, request.profile, requester.account->id);
+  if (!profile_found) co_return fail(profile_found.error());
+  const config::ProfileConfig& profile = **profile_found;
+  auto identifiers = co_await acceptedIdentifiers(requester, profile, request.identifiers);
+  if (!identifiers) co_return fail(identifiers.error());
+  // RFC 9444 §4.3: the ancestor domain each identifier may be authorized through.
+  auto ancestors = ancestorDomainsFor(cfg.server, profile, request, *identifiers);
+  if (!ancestors) co_return fail(ancestors.error());
 
   const auto now = deps_.clock.now();
   std::optional<acme::AutoRenewal> auto_renewal;
@@ -555,38 +696,40 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   order.not_before = nb;
   order.not_after = na;
   order.auto_renewal = auto_renewal;
-  const bool persist = !cfg.server.dns_persist_issuer_domains.empty();
+  // Each identifier's authorization: one of the account's that still covers it (reuse,
+  // pre-authorizations, RFC 9444 ancestors), or a new one. `authzs` are the new ones to insert,
+  // `listed` every authorization of the order (for its first status).
   std::vector<acme::Authorization> authzs;
-  for (const auto& id : *identifiers) {
+  std::vector<acme::Authorization> listed;
+  const auto authz_expires =
+      std::min(order.expires, now + std::chrono::seconds(profile.authz_lifetime_secs));
+  for (std::size_t i = 0; i < identifiers->size(); ++i) {
+    const auto& id = (*identifiers)[i];
+    const auto& ancestor = (*ancestors)[i];
+    auto reused = co_await reusableAuthorization(order.account_id, id, ancestor, profile, now);
+    if (!reused) co_return fail(reused.error());
     acme::Authorization a;
-    a.id = core::randomToken(12);
-    a.account_id = order.account_id;
-    a.order_id = order.id;
-    // RFC 8555 §7.1.3: a wildcard's authorization names the base domain, flagged wildcard.
-    a.wildcard = acme::isWildcard(id);
-    a.identifier = a.wildcard ? core::Identifier{"dns", id.value.substr(2)} : id;
-    a.status = acme::AuthzStatus::kPending;
-    a.expires = std::min(order.expires, now + std::chrono::seconds(profile.authz_lifetime_secs));
-    auto types = profileChallengeTypes(profile, challengeTypesFor(id, persist));
-    if (types.empty()) {
-      core::Problem p = makeProblem(
-          ProblemType::kRejectedIdentifier,
-          "the profile \"" + profile.name + "\" offers no challenge type this identifier can use");
-      p.subproblems.push_back({ProblemType::kRejectedIdentifier, p.detail, id});
-      co_return fail(std::move(p));
+    if (*reused) {
+      a = std::move(**reused);
+    } else {
+      auto made =
+          freshAuthorization(ancestor ? core::Identifier{"dns", *ancestor} : id, order.account_id,
+                             order.id, authz_expires, profile, ancestor.has_value());
+      if (!made) co_return fail(made.error());
+      a = std::move(*made);
     }
-    for (auto type : types) {
-      acme::Challenge c;
-      c.id = core::randomToken(9);
-      c.authz_id = a.id;
-      c.type = acme::toString(type);
-      // 256 bits; dns-persist-01 has no token (its record is keyed by the account).
-      if (type != acme::ChallengeType::kDnsPersist01) c.token = core::randomToken(32);
-      a.challenges.push_back(std::move(c));
+    // Two identifiers covered by one ancestor's authorization list it once.
+    if (std::find(order.authz_ids.begin(), order.authz_ids.end(), a.id) != order.authz_ids.end()) {
+      continue;
     }
     order.authz_ids.push_back(a.id);
-    authzs.push_back(std::move(a));
+    if (!*reused) authzs.push_back(a);
+    listed.push_back(std::move(a));
   }
+  // Reused valid authorizations can make the order ready at once. (One deactivated between
+  // the lookup and the insert below is not seen by that deactivation; every later read of
+  // the order re-evaluates it, and finalize's claim re-checks every authorization.)
+  order.status = acme::nextOrderStatus(order, listed, now).status;
   if (replaced) {
     auto claimed = co_await deps_.store.insertReplacementOrder(order, authzs, now);
     if (!claimed) co_return fail(claimed.error());
@@ -601,13 +744,59 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   }
   auditOutcome(
       "order.create", true, deps_.urls.order(order.id), requester.principal(),
-      std::to_string(order.identifiers.size()) + " identifiers, profile " + order.profile +
+      std::to_string(order.identifiers.size()) + " identifiers, " +
+          std::to_string(order.authz_ids.size() - authzs.size()) +
+          " authorizations reused, profile " + order.profile +
           (order.replaces_serial ? ", replaces serial " + *order.replaces_serial : "") +
           (order.auto_renewal
                ? ", STAR lifetime " + std::to_string(order.auto_renewal->lifetime.count()) +
                      " s until " + core::formatRfc3339(order.auto_renewal->end_date)
                : ""));
   co_return order;
+}
+
+Task<acme::Authorization> RegistrationAuthority::newAuthorization(const Requester& requester,
+                                                                  NewAuthzRequest request) {
+  const auto& cfg = deps_.config;
+  if (!cfg.server.allow_pre_authorization) {
+    co_return fail(core::notFound("this server does not offer pre-authorization (newAuthz)"));
+  }
+  const bool subdomain = request.subdomain_auth_allowed.value_or(false);
+  if (request.subdomain_auth_allowed && !cfg.server.allow_subdomain_authorizations) {
+    co_return fail(
+        core::malformed("this server does not offer subdomain authorizations (RFC 9444): "
+                        "\"subdomainAuthAllowed\" is not accepted"));
+  }
+  // §7.4.1: the authorization is for exactly the identifier sent, so a wildcard (whose
+  // authorization is for its base name, RFC 8555 §7.1.3) cannot be pre-authorized.
+  if (request.identifier.value.starts_with("*")) {
+    co_return fail(core::malformed(
+        "a wildcard identifier cannot be pre-authorized (RFC 8555 §7.4.1); use newOrder"));
+  }
+  if (subdomain && request.identifier.type != "dns") {
+    co_return fail(core::malformed("\"subdomainAuthAllowed\" is only for dns identifiers"));
+  }
+  // The default profile's rules: a pre-authorization belongs to no order (and so to no
+  // profile); an order under another profile reuses it only if its rules allow (allowedUnder).
+  auto profile = profileFor(cfg, std::nullopt, requester.account->id);
+  if (!profile) co_return fail(profile.error());
+  const std::vector<core::Identifier> requested{request.identifier};
+  auto ids = co_await acceptedIdentifiers(requester, **profile, requested);
+  if (!ids) co_return fail(ids.error());
+  const core::Identifier& id = ids->front();
+  if (subdomain && id.value.find('.') == std::string::npos) {
+    co_return fail(core::malformed("a single-label name cannot have subdomain authorizations"));
+  }
+  const auto now = deps_.clock.now();
+  auto authz = freshAuthorization(id, requester.account->id, "",
+                                  now + std::chrono::seconds((*profile)->authz_lifetime_secs),
+                                  **profile, subdomain);
+  if (!authz) co_return fail(authz.error());
+  auto inserted = co_await deps_.store.insertAuthorization(*authz);
+  if (!inserted) co_return fail(inserted.error());
+  auditOutcome("authz.create", true, deps_.urls.authz(authz->id), requester.principal(),
+               id.type + ":" + id.value + (subdomain ? " subdomainAuthAllowed" : ""));
+  co_return std::move(*authz);
 }
 
 Task<acme::Certificate> RegistrationAuthority::replacedCertificate(
@@ -669,10 +858,18 @@ Task<acme::Order> RegistrationAuthority::refreshOrder(store::Store& store, acme:
   co_return order;
 }
 
-boost::asio::awaitable<void> RegistrationAuthority::moveOrderOn(store::Store& store,
-                                                                std::string order_id) {
-  auto order = co_await store.getOrder(order_id);
-  if (order && *order) (void)co_await refreshOrder(store, std::move(**order));
+boost::asio::awaitable<void> RegistrationAuthority::moveOrdersOn(store::Store& store,
+                                                                 std::string authz_id) {
+  auto ids = co_await store.listOrderIdsForAuthorization(authz_id, kMaxOrdersMovedOn);
+  if (!ids) {
+    spdlog::warn("authorization {}: cannot list its orders: {}", authz_id, ids.error().detail);
+    co_return;
+  }
+  // One after another, each compare-and-set on the status it was decided from (refreshOrder).
+  for (const auto& order_id : *ids) {
+    auto order = co_await store.getOrder(order_id);
+    if (order && *order) (void)co_await refreshOrder(store, std::move(**order));
+  }
 }
 
 Task<acme::Order> RegistrationAuthority::order(const Requester& requester, std::string order_id,
@@ -771,6 +968,18 @@ Task<acme::Order> RegistrationAuthority::finalize(const Requester& requester, st
         auto caa = co_await deps_.validation.recheckCaa(asOrdered(a), account_url, *method);
         if (!caa) co_return fail(caa.error());
       }
+    }
+    // RFC 9444: a name authorized through an ancestor's subdomain authorization had no CAA
+    // check of its own (the validation checked the ancestor): every certificate name is
+    // checked, so check it now (dns-01, the method of every subdomain authorization).
+    for (const auto& id : order->identifiers) {
+      if (id.type != "dns") continue;
+      const bool own = std::any_of(authzs->begin(), authzs->end(),
+                                   [&](const auto& a) { return asOrdered(a) == id; });
+      if (own) continue;
+      rechecked_caa = true;
+      auto caa = co_await deps_.validation.recheckCaa(id, account_url, acme::ChallengeType::kDns01);
+      if (!caa) co_return fail(caa.error());
     }
   }
   // The account as it is now, when CAA lookups above may have taken seconds: a deactivation
@@ -938,8 +1147,8 @@ Task<acme::Authorization> RegistrationAuthority::deactivateAuthorization(const R
     if (*written) {
       auditOutcome("authz.deactivate", true, deps_.urls.authz(next.id), requester.principal(),
                    next.identifier.type + ":" + asOrdered(next).value);
-      // The order cannot be finalized any more: record that now (conditional).
-      co_await moveOrderOn(store, next.order_id);
+      // No order that lists it can be finalized any more: record that now (conditional).
+      co_await moveOrdersOn(store, next.id);
       co_return next;
     }
     if (attempt + 1 >= kMaxAttempts) {
@@ -1052,14 +1261,12 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
   const std::string subject = deps_.urls.challenge(authz_id, challenge_id);
   const std::string what =
       request.identifier.type + ":" + (request.wildcard ? "*." : "") + request.identifier.value;
-  std::optional<std::string> order_id;
   bool applied = false;
   std::string ignored_because;
   for (int attempt = 0; attempt < kMaxAttempts && !applied; ++attempt) {
     auto authz = co_await store.getAuthorization(authz_id);
     if (!authz || !*authz) break;
     acme::Authorization a = std::move(**authz);
-    order_id = a.order_id;
     const auto status_now = acme::effectiveAuthzStatus(a, deps_.clock.now());
     if (a.status != acme::AuthzStatus::kPending || status_now != acme::AuthzStatus::kPending) {
       // Deactivated, expired or decided by another challenge while this one ran: the outcome
@@ -1082,8 +1289,9 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
   if (applied) {
     auditOutcome(ok ? "auth.challenge.ok" : "auth.challenge.fail", ok, subject, principal,
                  what + (ok ? std::string() : " " + outcome.error().detail));
-    // Move the order on now, so that a client polling it sees "ready" without another step.
-    if (order_id) co_await moveOrderOn(store, *order_id);
+    // Move every order that lists it on now, so that a client polling one sees "ready"
+    // without another step.
+    co_await moveOrdersOn(store, authz_id);
   } else {
     if (!ignored_because.empty()) {
       acme::Challenge c;

@@ -120,6 +120,15 @@ struct NewOrderRequest {
   std::optional<std::string> profile;   // draft-ietf-acme-profiles; unset: the default
   std::optional<std::string> replaces;  // RFC 9773 §5: the certID of the certificate replaced
   std::optional<AutoRenewalRequest> auto_renewal;  // RFC 8739: a STAR order
+  // RFC 9444 §4.3: each identifier's "ancestorDomain" as sent, by index into `identifiers`
+  // (shorter or empty when none was sent).
+  std::vector<std::optional<std::string>> ancestor_domains;
+};
+
+// RFC 8555 §7.4.1 (and RFC 9444 §4.2): a newAuthz payload as sent.
+struct NewAuthzRequest {
+  core::Identifier identifier;
+  std::optional<bool> subdomain_auth_allowed;
 };
 
 // What one pass of the STAR reissue schedule did.
@@ -189,8 +198,14 @@ class RegistrationAuthority {
   // §7.1.2.1: one page of the account's orders; `page` counts from 0.
   Task<OrdersPage> listOrders(const Requester& requester, std::string account_id, std::size_t page);
 
-  // §7.4: authorizations and challenges for every identifier; nothing is reused.
+  // §7.4: an authorization for every identifier: a still valid one of the account
+  // ([server] reuse_*: its own earlier orders, pre-authorizations, RFC 9444 subdomain
+  // authorizations of an ancestor), or a new one with its challenges.
   Task<acme::Order> newOrder(const Requester& requester, NewOrderRequest request);
+  // §7.4.1: a pending pre-authorization for one identifier (never a wildcard), with
+  // subdomainAuthAllowed when asked for and enabled (RFC 9444 §4.2); `notFound` when
+  // [server] allow_pre_authorization is off.
+  Task<acme::Authorization> newAuthorization(const Requester& requester, NewAuthzRequest request);
   // The order with its status brought up to date (expiry, authorization outcomes). `store`
   // is the main store or its readOnly() view.
   Task<acme::Order> order(const Requester& requester, std::string order_id, store::Store& store);
@@ -263,9 +278,26 @@ class RegistrationAuthority {
   // when the order is in a state that reads none).
   Task<acme::Order> refreshOrder(store::Store& store, acme::Order order,
                                  std::vector<acme::Authorization>* read = nullptr);
-  // After an authorization changed: the order's status brought up to date now, so a client
-  // polling it sees the change. Best effort: a failure is seen by the next refresh.
-  boost::asio::awaitable<void> moveOrderOn(store::Store& store, std::string order_id);
+  // After an authorization changed: the status of every order that lists it brought up to
+  // date now, so a client polling one sees the change. Best effort: a failure is seen by the
+  // next refresh.
+  boost::asio::awaitable<void> moveOrdersOn(store::Store& store, std::string authz_id);
+  // The identifiers of a newOrder or newAuthz, checked and normalized: syntax, the profile's
+  // rules, the account's external account binding scope, the private-address policy.
+  Task<std::vector<core::Identifier>> acceptedIdentifiers(
+      const Requester& requester, const config::ProfileConfig& profile,
+      const std::vector<core::Identifier>& requested);
+  // A new pending authorization for `id` (as ordered) with the challenges the profile allows
+  // (dns-01 only for a subdomain authorization); `rejectedIdentifier` when there are none.
+  core::Result<acme::Authorization> freshAuthorization(
+      const core::Identifier& id, const std::string& account_id, const std::string& order_id,
+      core::TimePoint expires, const config::ProfileConfig& profile, bool subdomain) const;
+  // The account's authorization a new order may reuse for `id` (through `ancestor`'s
+  // subdomain authorization when the client named one), if any.
+  Task<std::optional<acme::Authorization>> reusableAuthorization(
+      const std::string& account_id, const core::Identifier& id,
+      const std::optional<std::string>& ancestor, const config::ProfileConfig& profile,
+      core::TimePoint now);
   Task<acme::Order> ownedOrder(const Requester& requester, const std::string& order_id,
                                store::Store& store, std::vector<acme::Authorization>* authzs);
   Task<acme::Authorization> ownedAuthorization(store::Store& store, const std::string& authz_id,

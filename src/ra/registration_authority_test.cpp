@@ -281,6 +281,57 @@ TEST_F(RaTest, ValidationFinishingAfterDeactivationLeavesItDeactivated) {
   EXPECT_EQ(certificatesIssued(), 0u);
 }
 
+// The stored status of every order that lists a changed authorization moves on at once (not
+// only when the order is next read through the RA).
+TEST_F(RaTest, DeactivationMovesEveryOrderListingTheAuthorizationOn) {
+  config_.server.reuse_min_remaining_secs = 60;  // the fixture's authorizations live an hour
+  auto who = newAccount();
+  auto first = makeReady(who, newOrder(who, {dns("a.example")}));
+  auto second = newOrder(who, {dns("a.example")});
+  EXPECT_EQ(second.authz_ids, first.authz_ids);  // reused
+  EXPECT_EQ(second.status, acme::OrderStatus::kReady);
+  ASSERT_TRUE(run(ra_->deactivateAuthorization(who, first.authz_ids[0])));
+  for (const auto* o : {&first, &second}) {
+    auto stored = run(store_->getOrder(o->id));
+    ASSERT_TRUE(stored && stored->has_value());
+    EXPECT_EQ((*stored)->status, acme::OrderStatus::kInvalid) << o->id;
+  }
+}
+
+TEST_F(RaTest, ValidationMovesEveryOrderListingTheAuthorizationOn) {
+  config_.server.reuse_pending_authz = true;
+  config_.server.reuse_min_remaining_secs = 60;
+  auto who = newAccount();
+  auto first = newOrder(who, {dns("a.example")});
+  auto second = newOrder(who, {dns("a.example")});
+  ASSERT_EQ(second.authz_ids, first.authz_ids);  // the pending one, shared
+  validation_.immediate = core::Status{};
+  waitFor(respond(who, authzOf(first)));
+  for (const auto* o : {&first, &second}) {
+    auto stored = run(store_->getOrder(o->id));
+    ASSERT_TRUE(stored && stored->has_value());
+    EXPECT_EQ((*stored)->status, acme::OrderStatus::kReady) << o->id;
+  }
+}
+
+TEST_F(RaTest, NoReuseWhenTurnedOffOrForAnotherAccount) {
+  config_.server.reuse_min_remaining_secs = 60;
+  auto who = newAccount();
+  {
+    auto first = makeReady(who, newOrder(who, {dns("z.example")}));
+    EXPECT_EQ(newOrder(who, {dns("z.example")}).authz_ids, first.authz_ids);  // reused when on
+  }
+  auto first = makeReady(who, newOrder(who, {dns("a.example")}));
+  auto other = newAccount();
+  auto theirs = newOrder(other, {dns("a.example")});
+  EXPECT_NE(theirs.authz_ids, first.authz_ids);
+  EXPECT_EQ(theirs.status, acme::OrderStatus::kPending);
+  config_.server.reuse_valid_authz = false;
+  auto again = newOrder(who, {dns("a.example")});
+  EXPECT_NE(again.authz_ids, first.authz_ids);
+  EXPECT_EQ(again.status, acme::OrderStatus::kPending);
+}
+
 TEST_F(RaTest, FinalizeOfReadyOrderAfterDeactivationIsRefusedAndSignsNothing) {
   auto who = newAccount();
   auto order = makeReady(who, newOrder(who, {dns("a.example"), dns("b.example")}));

@@ -72,6 +72,7 @@ const std::array<AcmeService::Route, kRouteCount>& AcmeService::routeTable() {
        PayloadRule::kPostAsGet},
       {RouteId::kHealthLive, &S::healthLive, nullptr},
       {RouteId::kHealthReady, &S::healthReady, nullptr},
+      {RouteId::kNewAuthz, nullptr, &S::newAuthz, KeyMode::kKid, PayloadRule::kJsonObject},
   }};
   return table;
 }
@@ -89,6 +90,9 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
   dir["newNonce"] = urls_.newNonce();
   dir["newAccount"] = urls_.newAccount();
   dir["newOrder"] = urls_.newOrder();
+  // RFC 8555 §7.4.1: "If the ACME server does not implement pre-authorization it MUST omit
+  // the newAuthz field of the directory."
+  if (deps_.config.server.allow_pre_authorization) dir["newAuthz"] = urls_.newAuthz();
   dir["revokeCert"] = urls_.revokeCert();
   dir["keyChange"] = urls_.keyChange();
   dir["renewalInfo"] = urls_.renewalInfo();
@@ -113,6 +117,8 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
                             {"max-duration", star.max_duration_secs},
                             {"allow-certificate-get", star.allow_certificate_get}};
   }
+  // RFC 9444 §4.4.
+  if (cfg.allow_subdomain_authorizations) meta["subdomainAuthAllowed"] = true;
   dir["meta"] = std::move(meta);
   directory_body_ = boost::json::serialize(dir);
 }
@@ -168,6 +174,11 @@ boost::asio::awaitable<HttpResponse> AcmeService::handleAsync(HttpRequest reques
   std::string what;
   try {
     auto m = matchRoute(request.path);
+    // Without pre-authorization, newAuthz is no resource of this server (the directory
+    // omits it), whatever the request.
+    if (m && m->id == RouteId::kNewAuthz && !deps_.config.server.allow_pre_authorization) {
+      m.reset();
+    }
     if (m) route = &routeTable()[static_cast<std::size_t>(m->id)];
     if (request.transport_problem) {
       result = core::fail(std::move(*request.transport_problem));

@@ -116,6 +116,7 @@ class AcmeService {
   Task<HttpResponse> accountOrders(AcmeRequest& request);
   Task<HttpResponse> keyChange(AcmeRequest& request);
   Task<HttpResponse> newOrder(AcmeRequest& request);
+  Task<HttpResponse> newAuthz(AcmeRequest& request);
   Task<HttpResponse> order(AcmeRequest& request);
   Task<HttpResponse> finalize(AcmeRequest& request);
   Task<HttpResponse> authorization(AcmeRequest& request);

@@ -20,6 +20,7 @@ class AcmeUrls final : public ra::ResourceUrls {
   std::string newNonce() const { return url(RouteId::kNewNonce); }
   std::string newAccount() const { return url(RouteId::kNewAccount); }
   std::string newOrder() const { return url(RouteId::kNewOrder); }
+  std::string newAuthz() const { return url(RouteId::kNewAuthz); }
   std::string revokeCert() const { return url(RouteId::kRevokeCert); }
   std::string keyChange() const { return url(RouteId::kKeyChange); }
   // RFC 9773 §4.1: the directory's renewalInfo; clients append "/" and a certID.

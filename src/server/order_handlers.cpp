@@ -74,6 +74,14 @@ AcmeService::Task<HttpResponse> AcmeService::newOrder(AcmeRequest& request) {
     }
     in.identifiers.push_back({std::string(type->as_string()), std::string(value->as_string())});
     if (in.identifiers.size() > 1000) co_return core::fail(core::malformed("too many identifiers"));
+    // RFC 9444 §4.3 (the RA refuses it when subdomain authorizations are off).
+    if (auto* ancestor = o.if_contains("ancestorDomain")) {
+      if (!ancestor->is_string()) {
+        co_return core::fail(core::malformed("\"ancestorDomain\" must be a string"));
+      }
+      in.ancestor_domains.resize(in.identifiers.size());
+      in.ancestor_domains.back() = std::string(ancestor->as_string());
+    }
   }
   auto not_before = optionalTime(payload, "notBefore");
   if (!not_before) co_return core::fail(not_before.error());
@@ -99,6 +107,32 @@ AcmeService::Task<HttpResponse> AcmeService::newOrder(AcmeRequest& request) {
   if (!order) co_return core::fail(order.error());
   HttpResponse r = json(201, renderOrder(*order, urls_));
   r.addHeader("Location", urls_.order(order->id));
+  co_return r;
+}
+
+AcmeService::Task<HttpResponse> AcmeService::newAuthz(AcmeRequest& request) {
+  const auto& payload = *request.payload;
+  auto* id_value = payload.if_contains("identifier");
+  const auto* o = id_value != nullptr ? id_value->if_object() : nullptr;
+  auto* type = o != nullptr ? o->if_contains("type") : nullptr;
+  auto* value = o != nullptr ? o->if_contains("value") : nullptr;
+  if (type == nullptr || !type->is_string() || value == nullptr || !value->is_string()) {
+    co_return core::fail(
+        core::malformed("\"identifier\" must be an object with string \"type\" and \"value\""));
+  }
+  ra::NewAuthzRequest in;
+  in.identifier = {std::string(type->as_string()), std::string(value->as_string())};
+  if (auto* sub = payload.if_contains("subdomainAuthAllowed")) {
+    if (!sub->is_bool()) {
+      co_return core::fail(core::malformed("\"subdomainAuthAllowed\" must be a boolean"));
+    }
+    in.subdomain_auth_allowed = sub->as_bool();
+  }
+  auto authz = co_await deps_.ra.newAuthorization(request.requester, std::move(in));
+  if (!authz) co_return core::fail(authz.error());
+  HttpResponse r =
+      json(201, renderAuthorization(*authz, urls_, deps_.config.server.dns_persist_issuer_domains));
+  r.addHeader("Location", urls_.authz(authz->id));
   co_return r;
 }
 

@@ -87,6 +87,7 @@ boost::json::object renderAuthorization(const acme::Authorization& authz, const 
     challenges.emplace_back(renderChallenge(c, urls, issuer_domains));
   obj["challenges"] = std::move(challenges);
   if (authz.wildcard) obj["wildcard"] = true;
+  if (authz.subdomain_auth_allowed) obj["subdomainAuthAllowed"] = true;  // RFC 9444 §4.1
   return obj;
 }
 

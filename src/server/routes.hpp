@@ -28,8 +28,9 @@ enum class RouteId {
   kStarCertificate,
   kHealthLive,
   kHealthReady,
+  kNewAuthz,
 };
-inline constexpr std::size_t kRouteCount = 17;
+inline constexpr std::size_t kRouteCount = 18;
 
 struct RoutePath {
   RouteId id;
@@ -62,6 +63,8 @@ inline constexpr std::array<RoutePath, kRouteCount> kRoutePaths{{
     // no JWS, no nonce.
     {RouteId::kHealthLive, "health-live", "/health/live"},
     {RouteId::kHealthReady, "health-ready", "/health/ready"},
+    // RFC 8555 §7.4.1: routed only when [server] allow_pre_authorization is on.
+    {RouteId::kNewAuthz, "new-authz", "/acme/new-authz"},
 }};
 
 inline const RoutePath& routePath(RouteId id) { return kRoutePaths[static_cast<std::size_t>(id)]; }

@@ -104,6 +104,16 @@ class BlockingStore {
                                       core::TimePoint now) {
     return run(store_->hasValidAuthorizations(account_id, identifiers, now));
   }
+  Status insertAuthorization(const acme::Authorization& a) {
+    return run(store_->insertAuthorization(a));
+  }
+  Result<std::optional<acme::Authorization>> findReusableAuthorization(const AuthzReuseQuery& q) {
+    return run(store_->findReusableAuthorization(q));
+  }
+  Result<std::vector<std::string>> listOrderIdsForAuthorization(const std::string& authz_id,
+                                                                std::size_t limit) {
+    return run(store_->listOrderIdsForAuthorization(authz_id, limit));
+  }
   Result<bool> updateChallengeIfStatus(const acme::Challenge& c, acme::ChallengeStatus expected) {
     return run(store_->updateChallengeIfStatus(c, expected));
   }

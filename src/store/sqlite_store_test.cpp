@@ -192,20 +192,40 @@ TEST(SqliteFileStore, UsesWalAndRecordsSchemaVersion) {
 // A database written by an akamu from before ARI (schema version 3): migrated on open, its
 // rows read back with the defaults (no profile, nothing replaced, issued at notBefore, the
 // default renewal window).
+// A database file with migrations 1..max_version applied and recorded, as an older akamu left
+// it (null, with a test failure, when that fails).
+std::unique_ptr<sqlite::Database> databaseAtVersion(const std::string& path, int max_version) {
+  auto db = sqlite::Database::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db) {
+    ADD_FAILURE() << db.error().detail;
+    return nullptr;
+  }
+  auto ok = [&](core::Status st, const std::string& what) {
+    if (!st) ADD_FAILURE() << what << ": " << st.error().detail;
+    return static_cast<bool>(st);
+  };
+  if (!ok((*db)->exec(
+              "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at TEXT)"),
+          "schema_migrations")) {
+    return nullptr;
+  }
+  for (const auto& m : sqlite::migrations()) {
+    if (m.version > max_version) break;
+    const std::string v = std::to_string(m.version);
+    if (!ok((*db)->exec(m.sql), "migration " + v) ||
+        !ok((*db)->exec("INSERT INTO schema_migrations VALUES (" + v + ", 'then')"), v)) {
+      return nullptr;
+    }
+  }
+  return std::move(*db);
+}
+
 TEST(SqliteFileStore, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
   TempDatabase file;
   {
-    auto db = sqlite::Database::open(file.path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    ASSERT_TRUE(db) << db.error().detail;
-    ASSERT_TRUE((*db)->exec(
-        "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at TEXT)"));
-    for (const auto& m : sqlite::migrations()) {
-      if (m.version > 3) break;
-      ASSERT_TRUE((*db)->exec(m.sql)) << m.version;
-      ASSERT_TRUE((*db)->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
-                              ", 'then')"));
-    }
-    ASSERT_TRUE((*db)->exec(
+    auto db = databaseAtVersion(file.path(), 3);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
         "INSERT INTO accounts VALUES ('acct1', 'thumb1', '{}', 'valid', '[]', 1, 1700000000);"
         "INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, "
         "certificate_id, created_at) VALUES ('o1', 'acct1', 'valid', 1700086400, "
@@ -218,6 +238,28 @@ TEST(SqliteFileStore, RowsFromSchemaVersion3ReadBackWithAriDefaults) {
   EXPECT_EQ(queryRaw(file.path(), "SELECT max(version) FROM schema_migrations"),
             std::to_string(sqlite::latestSchemaVersion()));
   contract::expectVersion3RowsWithAriDefaults(**store);
+}
+
+// Migration 8 on a database written by migrations 1..7: every order keeps its authorizations,
+// now through the link table, and the upgraded database takes pre-authorizations.
+TEST(SqliteFileStore, RowsFromSchemaVersion7GetTheirOrderAuthorizationLinks) {
+  TempDatabase file;
+  {
+    auto db = databaseAtVersion(file.path(), 7);
+    ASSERT_TRUE(db);
+    auto st = db->exec(contract::kRowsBeforeMigration8);
+    ASSERT_TRUE(st) << st.error().detail;
+  }
+  auto store = openBlocking(file.url());
+  ASSERT_TRUE(store) << store.error().detail;
+  EXPECT_EQ(queryRaw(file.path(), "SELECT max(version) FROM schema_migrations"), "8");
+  EXPECT_EQ(queryRaw(file.path(),
+                     "SELECT group_concat(authz_id || ':' || position, ',') FROM (SELECT * FROM "
+                     "order_authorizations ORDER BY position)"),
+            "old-az2:0,old-az1:1");
+  contract::expectRowsFromBeforeMigration8(**store);
+  // The rebuilt table left no reference dangling (the migration ran with foreign keys off).
+  EXPECT_EQ(queryRaw(file.path(), "SELECT count(*) FROM pragma_foreign_key_check"), "0");
 }
 
 TEST(SqliteFileStore, RefusesSchemaNewerThanThisBuild) {

@@ -54,6 +54,22 @@ struct RevokedCertificate {
   int reason = 0;
 };
 
+// findReusableAuthorization's question. The identifier is as an authorization names it: a
+// wildcard's base name with `wildcard` set.
+struct AuthzReuseQuery {
+  std::string account_id;
+  core::Identifier identifier;
+  bool wildcard = false;
+  core::TimePoint expires_after{};
+  bool include_pending = false;
+  // Only authorizations of the identifier itself with subdomainAuthAllowed (a newOrder
+  // identifier's RFC 9444 "ancestorDomain" names the identifier asked for here).
+  bool require_subdomain_auth = false;
+  // DNS names (ancestors of the identifier) whose valid subdomainAuthAllowed authorization
+  // covers it; empty when subdomain authorizations are off.
+  std::vector<std::string> ancestors;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -94,7 +110,13 @@ class Store {
   virtual Awaitable<Result<bool>> insertAccountWithEab(const acme::Account& account,
                                                        core::TimePoint now) = 0;
 
-  // Orders with their authorizations and challenges, inserted together.
+  // An order with its new authorizations and their challenges, inserted together.
+  // `order.authz_ids` lists every authorization of the order, in its order: the new ones in
+  // `authorizations` and ones already stored that the order reuses (of the same account).
+  // Each is linked to the order (the order-authorization link table), which is how an
+  // authorization's change finds every order that lists it. An id that names no stored
+  // authorization (one pruned since the RA found it) gets no link: the order lists it, never
+  // becomes ready through it, and is never claimed (claimOrderForFinalize).
   virtual Awaitable<Status> insertOrder(const acme::Order& order,
                                         const std::vector<acme::Authorization>& authorizations) = 0;
   // RFC 9773 §5: `order.replaces_serial` must be set. Inserts like insertOrder and, in the
@@ -133,6 +155,18 @@ class Store {
   virtual Awaitable<Result<bool>> hasValidAuthorizations(
       const std::string& account_id, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) = 0;
+  // RFC 8555 §7.4.1: a pre-authorization, with its challenges, linked to no order.
+  virtual Awaitable<Status> insertAuthorization(const acme::Authorization& authz) = 0;
+  // newOrder's reuse. The account's authorization that covers the identifier best, or
+  // nullopt: a valid one of the identifier itself, else a valid one with
+  // subdomainAuthAllowed (RFC 9444) for one of `query.ancestors`, else (with
+  // `include_pending`) a pending one of the identifier itself; among equals the one that
+  // expires last. Only authorizations that expire after `query.expires_after` count.
+  virtual Awaitable<Result<std::optional<acme::Authorization>>> findReusableAuthorization(
+      const AuthzReuseQuery& query) = 0;
+  // The ids of the orders that list the authorization (by id), at most `limit`.
+  virtual Awaitable<Result<std::vector<std::string>>> listOrderIdsForAuthorization(
+      const std::string& authz_id, std::size_t limit) = 0;
   // Writes one challenge only if its stored status is still `expected`.
   virtual Awaitable<Result<bool>> updateChallengeIfStatus(const acme::Challenge& challenge,
                                                           acme::ChallengeStatus expected) = 0;
@@ -201,11 +235,14 @@ class Store {
       const acme::Certificate& cert) = 0;
 
   // Retention. Deletes, in one transaction, at most `max_orders` orders that expired before
-  // `cutoff` and never got a certificate, with their authorizations and challenges; then the
-  // authorizations (at most `max_orders` of them, with their challenges) that expired before
-  // `cutoff` and belong to orders that are kept (those with a certificate). Accounts,
-  // certificates, revocation records and orders with a certificate are never deleted. Callers
-  // repeat while `more` is set, so a backlog drains in bounded transactions.
+  // `cutoff` and never got a certificate, with their links to authorizations and those of
+  // their authorizations (with challenges) that expired before `cutoff` and that no other
+  // order lists; then at most `max_orders` authorizations (with challenges and links) that
+  // expired before `cutoff` and that no remaining order without a certificate lists (those
+  // of certified orders, unused pre-authorizations). An authorization that a kept order
+  // without a certificate still lists is never deleted. Accounts, certificates, revocation
+  // records and orders with a certificate are never deleted. Callers repeat while `more` is
+  // set, so a backlog drains in bounded transactions.
   virtual Awaitable<Result<PruneCounts>> pruneExpired(core::TimePoint cutoff,
                                                       std::size_t max_orders) = 0;
 

@@ -1292,6 +1292,263 @@ TEST_P(StoreContract, CoroutineWritesFromManyThreadsFailAlone) {
   }
 }
 
+// ---- authorizations shared by orders (reuse, pre-authorization, RFC 9444) ---------------
+
+TEST_P(StoreContract, AnOrderLinksItsNewAndItsReusedAuthorizations) {
+  Order first = seedReadyOrder("o1");
+  // A later order of the account that reuses one of them and brings a new one.
+  Order second = makeOrder("o2", "acct1", 1'700'000'500);
+  second.authz_ids = {"o2-new", first.authz_ids[1]};
+  Authorization fresh = makeAuthz("o2-new", "acct1", "o2", "c.o2.example");
+  ASSERT_TRUE(store_->insertOrder(second, {fresh}));
+  auto got = store_->getOrder("o2");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->authz_ids, second.authz_ids);
+  auto authzs = store_->getAuthorizations(second.authz_ids);
+  ASSERT_TRUE(authzs);
+  ASSERT_EQ(authzs->size(), 2u);
+  EXPECT_EQ(describe((*authzs)[0]), describe(fresh));
+  EXPECT_EQ((*authzs)[1].order_id, "o1");  // created for o1, listed by both
+
+  auto shared = store_->listOrderIdsForAuthorization(first.authz_ids[1], 10);
+  ASSERT_TRUE(shared) << shared.error().detail;
+  EXPECT_EQ(*shared, (std::vector<std::string>{"o1", "o2"}));
+  auto limited = store_->listOrderIdsForAuthorization(first.authz_ids[1], 1);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(*limited, std::vector<std::string>{"o1"});
+  auto own = store_->listOrderIdsForAuthorization(first.authz_ids[0], 10);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(*own, std::vector<std::string>{"o1"});
+  auto none = store_->listOrderIdsForAuthorization("no-such-authz", 10);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM order_authorizations", "4");
+
+  // An order that lists an authorization nobody stored (one pruned meanwhile) is stored as it
+  // is, but links only what exists; it is never claimed.
+  Order broken = makeOrder("o3", "acct1", 1'700'000'600);
+  broken.status = OrderStatus::kReady;
+  broken.authz_ids = {"o3-new", "ghost"};
+  Authorization valid_new = makeAuthz("o3-new", "acct1", "o3", "d.o3.example");
+  valid_new.status = AuthzStatus::kValid;
+  ASSERT_TRUE(store_->insertOrder(broken, {valid_new}));
+  auto o3 = store_->getOrder("o3");
+  ASSERT_TRUE(o3 && o3->has_value());
+  EXPECT_EQ((*o3)->authz_ids, broken.authz_ids);
+  auto ghost = store_->listOrderIdsForAuthorization("ghost", 10);
+  ASSERT_TRUE(ghost);
+  EXPECT_TRUE(ghost->empty());
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM order_authorizations", "5");
+  auto claimed = store_->claimOrderForFinalize("o3", at(1'700'000'700));
+  ASSERT_TRUE(claimed);
+  EXPECT_FALSE(*claimed);
+}
+
+TEST_P(StoreContract, APreAuthorizationBelongsToNoOrder) {
+  Authorization pre = makeAuthz("pre1", "acct1", "", "pre.example");
+  pre.subdomain_auth_allowed = true;
+  pre.challenges.resize(2);  // dns-01 is the second
+  ASSERT_TRUE(store_->insertAuthorization(pre));
+  auto got = store_->getAuthorization("pre1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(describe(**got), describe(pre));
+  EXPECT_TRUE((*got)->order_id.empty());
+  auto orders = store_->listOrderIdsForAuthorization("pre1", 10);
+  ASSERT_TRUE(orders);
+  EXPECT_TRUE(orders->empty());
+  // A duplicate id is a conflict.
+  auto again = store_->insertAuthorization(pre);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().type, ProblemType::kConflict);
+  // An order can list it.
+  Order o = makeOrder("o1", "acct1", 1'700'000'000);
+  o.identifiers = {{"dns", "pre.example"}};
+  o.authz_ids = {"pre1"};
+  ASSERT_TRUE(store_->insertOrder(o, {}));
+  orders = store_->listOrderIdsForAuthorization("pre1", 10);
+  ASSERT_TRUE(orders);
+  EXPECT_EQ(*orders, std::vector<std::string>{"o1"});
+}
+
+TEST_P(StoreContract, FindReusableAuthorizationRanksValidAncestorPending) {
+  ASSERT_TRUE(store_->insertAccount(makeAccount("acct2", "thumb2")));
+  auto put = [&](const std::string& id, const std::string& account, const std::string& name,
+                 AuthzStatus status, std::int64_t expires, bool wildcard = false,
+                 bool subdomain = false) {
+    Authorization a = makeAuthz(id, account, "", name);
+    a.status = status;
+    a.expires = at(expires);
+    a.wildcard = wildcard;
+    a.subdomain_auth_allowed = subdomain;
+    auto st = store_->insertAuthorization(a);
+    EXPECT_TRUE(st) << st.error().detail;
+  };
+  auto find = [&](AuthzReuseQuery q) -> std::string {
+    auto got = store_->findReusableAuthorization(q);
+    EXPECT_TRUE(got) << got.error().detail;
+    return got && got->has_value() ? (*got)->id : "none";
+  };
+  AuthzReuseQuery q;
+  q.account_id = "acct1";
+  q.identifier = {"dns", "x.ex.test"};
+  q.expires_after = at(1'000);
+  EXPECT_EQ(find(q), "none");
+
+  put("pending", "acct1", "x.ex.test", AuthzStatus::kPending, 5'000);
+  put("invalid", "acct1", "x.ex.test", AuthzStatus::kInvalid, 9'000);
+  put("deact", "acct1", "x.ex.test", AuthzStatus::kDeactivated, 9'000);
+  put("theirs", "acct2", "x.ex.test", AuthzStatus::kValid, 9'000);
+  EXPECT_EQ(find(q), "none");  // pending only when asked for; never another account's
+  q.include_pending = true;
+  EXPECT_EQ(find(q), "pending");
+
+  put("ancestor", "acct1", "ex.test", AuthzStatus::kValid, 6'000, false, true);
+  put("plain-parent", "acct1", "ex.test", AuthzStatus::kValid, 8'000);
+  EXPECT_EQ(find(q), "pending");  // no ancestors asked for
+  q.ancestors = {"ex.test"};
+  EXPECT_EQ(find(q), "ancestor");  // only the subdomainAuthAllowed one covers x.ex.test
+
+  put("valid-soon", "acct1", "x.ex.test", AuthzStatus::kValid, 2'000);
+  put("valid-later", "acct1", "x.ex.test", AuthzStatus::kValid, 3'000);
+  EXPECT_EQ(find(q), "valid-later");  // the identifier itself first, the latest expiry
+  q.expires_after = at(3'000);        // both expire too soon: then the ancestor
+  EXPECT_EQ(find(q), "ancestor");
+  q.expires_after = at(6'000);
+  EXPECT_EQ(find(q), "none");  // ... and the pending one expires at 5'000
+  q.expires_after = at(1'000);
+
+  // Wildcards: only a wildcard authorization of the base name, or (RFC 9444) an ancestor.
+  put("wild", "acct1", "x.ex.test", AuthzStatus::kValid, 4'000, true);
+  AuthzReuseQuery w = q;
+  w.wildcard = true;
+  w.include_pending = false;
+  w.ancestors = {};
+  EXPECT_EQ(find(w), "wild");
+  q.include_pending = false;
+  EXPECT_EQ(find(q), "valid-later");  // the wildcard one never serves the plain name
+
+  // An ancestorDomain names the identifier asked for: only subdomain authorizations of it.
+  AuthzReuseQuery named;
+  named.account_id = "acct1";
+  named.identifier = {"dns", "ex.test"};
+  named.expires_after = at(1'000);
+  EXPECT_EQ(find(named), "plain-parent");
+  named.require_subdomain_auth = true;
+  EXPECT_EQ(find(named), "ancestor");
+}
+
+TEST_P(StoreContract, ClaimRechecksASharedAuthorizationForEveryOrder) {
+  Order first = seedReadyOrder("o1");
+  Order second = makeOrder("o2", "acct1", 1'700'000'500);
+  second.status = OrderStatus::kReady;
+  second.authz_ids = first.authz_ids;
+  ASSERT_TRUE(store_->insertOrder(second, {}));
+  auto authzs = storedAuthzs(first);
+  ASSERT_EQ(authzs.size(), 2u);
+  Authorization deactivated = authzs[1];
+  deactivated.status = AuthzStatus::kDeactivated;
+  auto won = store_->updateAuthorizationIfStatus(deactivated, AuthzStatus::kValid);
+  ASSERT_TRUE(won && *won);
+  for (const char* id : {"o1", "o2"}) {
+    auto claimed = store_->claimOrderForFinalize(id, at(1'700'000'200));
+    ASSERT_TRUE(claimed) << claimed.error().detail;
+    EXPECT_FALSE(*claimed) << id;
+  }
+}
+
+TEST_P(StoreContract, PruneKeepsAnAuthorizationAKeptOrderStillLists) {
+  // "old" expires at 1'700'086'400 with its authorizations; "late", created much later and
+  // not expired, still lists one of them (and a pre-authorization that expired long ago).
+  Order old = seedOrder("old", OrderStatus::kPending, 1'700'000'000);
+  Authorization pre = makeAuthz("pre", "acct1", "", "pre.example");
+  ASSERT_TRUE(store_->insertAuthorization(pre));
+  Authorization unused = makeAuthz("unused", "acct1", "", "unused.example");
+  ASSERT_TRUE(store_->insertAuthorization(unused));
+  Order late = makeOrder("late", "acct1", 1'800'000'000);
+  late.authz_ids = {old.authz_ids[0], "pre"};
+  ASSERT_TRUE(store_->insertOrder(late, {}));
+
+  auto counts = store_->pruneExpired(at(1'700'200'000), 100);
+  ASSERT_TRUE(counts) << counts.error().detail;
+  EXPECT_EQ(counts->orders, 1u);
+  EXPECT_EQ(counts->authorizations, 2u);  // old's unshared one, and the unused one
+  auto gone = store_->getAuthorizations({old.authz_ids[1], "unused"});
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->empty());
+  auto kept = store_->getAuthorizations(late.authz_ids);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->size(), 2u);
+  auto links = store_->listOrderIdsForAuthorization(old.authz_ids[0], 10);
+  ASSERT_TRUE(links);
+  EXPECT_EQ(*links, std::vector<std::string>{"late"});
+
+  // Once "late" expires too, they go with it.
+  counts = store_->pruneExpired(at(1'900'000'000), 100);
+  ASSERT_TRUE(counts) << counts.error().detail;
+  EXPECT_EQ(counts->orders, 1u);
+  EXPECT_EQ(counts->authorizations, 2u);
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM authorizations", "0");
+  AKAMU_EXPECT_QUERY("SELECT count(*) FROM order_authorizations", "0");
+}
+
+// Rows as the schema before migration 8 held them (every authorization owned by its order, no
+// link table), in SQL that both backends accept. The backends' migration tests write them
+// after migrations 1..7 and check, after the upgrade, with expectRowsFromBeforeMigration8.
+inline constexpr const char* kRowsBeforeMigration8 = R"sql(
+INSERT INTO accounts(id, thumbprint, jwk_json, status, contacts, tos_agreed, created_at)
+  VALUES ('old-acct', 'old-thumb', '{"kty":"EC"}', 'valid', '[]', '1', 1700000000);
+INSERT INTO orders(id, account_id, status, expires, identifiers, authz_ids, created_at)
+  VALUES ('old-order', 'old-acct', 'ready', 1700086400,
+          '[{"type":"dns","value":"a.old.example"},{"type":"dns","value":"b.old.example"}]',
+          '["old-az2","old-az1"]', 1700000000);
+INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, status,
+                           expires, wildcard)
+  VALUES ('old-az1', 'old-acct', 'old-order', 'dns', 'b.old.example', 'valid', 1700080000, '0'),
+         ('old-az2', 'old-acct', 'old-order', 'dns', 'a.old.example', 'valid', 1700080000, '0');
+INSERT INTO challenges(id, authz_id, position, type, token, status, validated)
+  VALUES ('old-az1-http', 'old-az1', 0, 'http-01', 'tok1', 'valid', 1700000100),
+         ('old-az2-http', 'old-az2', 0, 'http-01', 'tok2', 'valid', 1700000100);
+)sql";
+
+inline void expectRowsFromBeforeMigration8(BlockingStore& store) {
+  auto order = store.getOrder("old-order");
+  ASSERT_TRUE(order && order->has_value()) << (order ? "missing" : order.error().detail);
+  EXPECT_EQ((*order)->status, OrderStatus::kReady);
+  EXPECT_EQ((*order)->authz_ids, (std::vector<std::string>{"old-az2", "old-az1"}));
+  auto authzs = store.getAuthorizations((*order)->authz_ids);
+  ASSERT_TRUE(authzs) << authzs.error().detail;
+  ASSERT_EQ(authzs->size(), 2u);
+  for (const auto& a : *authzs) {
+    EXPECT_EQ(a.order_id, "old-order");
+    EXPECT_EQ(a.status, AuthzStatus::kValid);
+    EXPECT_FALSE(a.subdomain_auth_allowed);
+    EXPECT_EQ(a.challenges.size(), 1u);
+    auto orders = store.listOrderIdsForAuthorization(a.id, 10);
+    ASSERT_TRUE(orders) << orders.error().detail;
+    EXPECT_EQ(*orders, std::vector<std::string>{"old-order"}) << a.id;
+  }
+  // Reusable by a new order of the account, which links to it as well.
+  AuthzReuseQuery q;
+  q.account_id = "old-acct";
+  q.identifier = {"dns", "b.old.example"};
+  q.expires_after = at(1'700'000'000);
+  auto found = store.findReusableAuthorization(q);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->id, "old-az1");
+  Order later = makeOrder("new-order", "old-acct", 1'700'000'500);
+  later.identifiers = {{"dns", "b.old.example"}};
+  later.authz_ids = {"old-az1"};
+  ASSERT_TRUE(store.insertOrder(later, {}));
+  auto orders = store.listOrderIdsForAuthorization("old-az1", 10);
+  ASSERT_TRUE(orders);
+  EXPECT_EQ(*orders, (std::vector<std::string>{"new-order", "old-order"}));
+  // A pre-authorization fits the upgraded schema; the old order can still be finalized.
+  ASSERT_TRUE(store.insertAuthorization(makeAuthz("pre", "old-acct", "", "p.old.example")));
+  auto claimed = store.claimOrderForFinalize("old-order", at(1'700'000'200));
+  ASSERT_TRUE(claimed) << claimed.error().detail;
+  EXPECT_TRUE(*claimed);
+}
+
 // ---- retention ----------------------------------------------------------------------------
 
 TEST_P(StoreContract, PruneRemovesExpiredUncertifiedOrdersAndKeepsCertificates) {

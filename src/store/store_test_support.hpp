@@ -77,7 +77,7 @@ inline std::string describe(const Authorization& a) {
   std::ostringstream out;
   out << a.id << "|" << a.account_id << "|" << a.order_id << "|" << a.identifier.type << ":"
       << a.identifier.value << "|" << toString(a.status) << "|" << describe(a.expires) << "|"
-      << a.wildcard << "|challenges:\n";
+      << a.wildcard << "|subdomain " << a.subdomain_auth_allowed << "|challenges:\n";
   for (const auto& c : a.challenges) out << "  " << describe(c) << "\n";
   return out.str();
 }

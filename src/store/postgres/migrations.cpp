@@ -193,6 +193,33 @@ CREATE INDEX orders_star_live ON orders(id)
   WHERE star_csr IS NOT NULL AND status IN ('processing', 'valid');
 )sql";
 
+// Authorization reuse, pre-authorization (RFC 8555 §7.4.1) and subdomain authorizations
+// (RFC 9444). An order lists its authorizations through `order_authorizations` (its
+// position in the order's list), so that one authorization can serve many orders and a
+// change to it finds them all; orders.authz_ids keeps the same list for reading an order in
+// one row (both are written once, by insertOrder, and never change). authorizations.order_id
+// (the order it was created for) becomes informational: nullable (a pre-authorization has
+// none) and without its foreign key (that order may be pruned while a later order that
+// reuses the authorization is kept). Every existing order gets a link for each
+// authorization it lists, in its own order; nothing else changes.
+constexpr const char* kAuthzReuse = R"sql(
+ALTER TABLE authorizations ALTER COLUMN order_id DROP NOT NULL,
+  DROP CONSTRAINT IF EXISTS authorizations_order_id_fkey,
+  ADD COLUMN subdomain_auth_allowed BOOLEAN NOT NULL DEFAULT false;
+DROP INDEX IF EXISTS authorizations_order;
+CREATE TABLE order_authorizations (
+  order_id  TEXT NOT NULL REFERENCES orders(id),
+  authz_id  TEXT NOT NULL REFERENCES authorizations(id),
+  position  INTEGER NOT NULL,
+  PRIMARY KEY (order_id, position)
+);
+CREATE INDEX order_authorizations_authz ON order_authorizations(authz_id, order_id);
+INSERT INTO order_authorizations(order_id, authz_id, position)
+  SELECT o.id, r.id, (r.ord - 1)::integer
+  FROM orders o, json_array_elements_text(o.authz_ids::json) WITH ORDINALITY AS r(id, ord)
+  WHERE EXISTS (SELECT 1 FROM authorizations a WHERE a.id = r.id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
@@ -201,6 +228,7 @@ constexpr Migration kMigrations[] = {
     {5, "crl shards", kCrlShards},
     {6, "external account binding", kExternalAccountBinding},
     {7, "STAR auto-renewal orders and certificate periods", kStar},
+    {8, "order-authorization links, pre-authorizations, subdomain authorizations", kAuthzReuse},
 };
 
 std::string errorOf(PGconn* conn, const PGresult* result) {

@@ -78,6 +78,9 @@ enum Stmt : std::size_t {
   kBeginStarOrder,
   kInsertStarCertificate,
   kListStarOrders,
+  kInsertOrderAuthz,
+  kSelectReusableAuthz,
+  kSelectOrderIdsForAuthz,
   kStatementCount
 };
 
@@ -96,10 +99,12 @@ enum Stmt : std::size_t {
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
   "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end, crl_shard"
 #define AKAMU_INCIDENT_COLUMNS "id, scope, value, explanation_url, created_at"
-// An authorization (8 columns) then one of its challenges (6 columns, NULL when it has none).
+// An authorization (8 columns), one of its challenges (6 columns, NULL when it has none), then
+// the authorization's subdomainAuthAllowed (column 14, added by migration 8).
 #define AKAMU_AUTHZ_CHALLENGE_COLUMNS                                                 \
   "a.id, a.account_id, a.order_id, a.identifier_type, a.identifier_value, a.status, " \
-  "a.expires, a.wildcard, c.id, c.type, c.token, c.status, c.validated, c.error"
+  "a.expires, a.wildcard, c.id, c.type, c.token, c.status, c.validated, c.error, "    \
+  "a.subdomain_auth_allowed"
 
 constexpr Statement kStatements[] = {
     {"akamu_insert_account",
@@ -126,7 +131,8 @@ constexpr Statement kStatements[] = {
      "SELECT id FROM orders WHERE account_id = $1 ORDER BY created_at, seq LIMIT $2 OFFSET $3"},
     {"akamu_insert_authz",
      "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
-     "status, expires, wildcard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+     "status, expires, wildcard, subdomain_auth_allowed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+     "$9)"},
     {"akamu_insert_challenge",
      "INSERT INTO challenges(id, authz_id, position, type, token, status, validated, error) "
      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
@@ -151,7 +157,7 @@ constexpr Statement kStatements[] = {
     {"akamu_select_authz", "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS
                            " FROM authorizations a LEFT JOIN challenges c ON c.authz_id = a.id "
                            "WHERE a.id = $1 ORDER BY c.position"},
-    // Column 14 numbers the requested ids, so that results follow the request (duplicates too).
+    // Column 15 numbers the requested ids, so that results follow the request (duplicates too).
     {"akamu_select_authzs",
      "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS
      ", r.ord FROM unnest($1::text[]) WITH ORDINALITY AS r(id, ord) "
@@ -217,13 +223,28 @@ constexpr Statement kStatements[] = {
      "  SELECT o.id FROM orders o WHERE o.expires < $1 AND o.certificate_id IS NULL"
      "  AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.order_id = o.id)"
      "  ORDER BY o.expires LIMIT $2 FOR UPDATE OF o SKIP LOCKED),"
+     // The authorizations that go with the doomed orders: expired and listed by no other
+     // order (a shared one stays for the orders that still list it; an unexpired one stays,
+     // unlisted, until it expires).
+     " freed_authzs AS ("
+     "  SELECT DISTINCT l.authz_id AS id FROM order_authorizations l"
+     "  JOIN authorizations a ON a.id = l.authz_id"
+     "  WHERE l.order_id IN (SELECT id FROM doomed_orders) AND a.expires < $1"
+     "  AND NOT EXISTS (SELECT 1 FROM order_authorizations m WHERE m.authz_id = l.authz_id"
+     "  AND m.order_id NOT IN (SELECT id FROM doomed_orders))),"
+     // Then expired ones that no uncertified order lists once the doomed orders are gone:
+     // those of certified orders, unused pre-authorizations. (An expired authorization is
+     // never reused, so no newOrder links to one of these meanwhile.)
      " kept_authzs AS ("
-     "  SELECT a.id FROM authorizations a JOIN orders o ON o.id = a.order_id"
-     "  WHERE a.expires < $1 AND o.certificate_id IS NOT NULL"
+     "  SELECT a.id FROM authorizations a WHERE a.expires < $1"
+     "  AND a.id NOT IN (SELECT id FROM freed_authzs) AND NOT EXISTS (SELECT 1 FROM"
+     "  order_authorizations l JOIN orders o ON o.id = l.order_id WHERE l.authz_id = a.id"
+     "  AND o.certificate_id IS NULL AND o.id NOT IN (SELECT id FROM doomed_orders))"
      "  ORDER BY a.expires LIMIT $2 FOR UPDATE OF a SKIP LOCKED),"
-     " doomed_authzs AS ("
-     "  SELECT a.id FROM authorizations a WHERE a.order_id IN (SELECT id FROM doomed_orders)"
-     "  UNION ALL SELECT id FROM kept_authzs),"
+     " doomed_authzs AS (SELECT id FROM freed_authzs UNION ALL SELECT id FROM kept_authzs),"
+     " deleted_links AS (DELETE FROM order_authorizations"
+     "  WHERE order_id IN (SELECT id FROM doomed_orders)"
+     "  OR authz_id IN (SELECT id FROM doomed_authzs)),"
      " deleted_challenges AS (DELETE FROM challenges"
      "  WHERE authz_id IN (SELECT id FROM doomed_authzs) RETURNING 1),"
      " deleted_authzs AS (DELETE FROM authorizations"
@@ -312,6 +333,27 @@ constexpr Statement kStatements[] = {
      "SELECT " AKAMU_ORDER_COLUMNS " FROM orders WHERE star_csr IS NOT NULL "
      "AND status IN ('processing', 'valid') AND id > $2 AND star_end > $1::bigint "
      "ORDER BY id LIMIT $3"},
+    // The link of an order to one of its authorizations (insertOrder), when it exists.
+    {"akamu_insert_order_authz",
+     "INSERT INTO order_authorizations(order_id, authz_id, position) SELECT $1::text, $2::text, "
+     "$3::integer WHERE EXISTS (SELECT 1 FROM authorizations WHERE id = $2)"},
+    // newOrder's reuse in one statement: $2/$3/$4 the identifier as stored, $5 the earliest
+    // expiry, $6 pending ones too, $8 only subdomainAuthAllowed ones of it, $7 the ancestors whose
+    // valid subdomainAuthAllowed authorization covers it. Rank: the identifier valid, an ancestor,
+    // the identifier pending; then the latest expiry.
+    {"akamu_select_reusable_authz",
+     "WITH pick AS (SELECT a.id FROM authorizations a WHERE a.account_id = $1 "
+     "AND a.expires > $5::bigint AND ((a.identifier_type = $2 AND a.identifier_value = $3 "
+     "AND a.wildcard = $4::boolean AND (a.subdomain_auth_allowed OR NOT $8::boolean) "
+     "AND (a.status = 'valid' OR ($6::boolean AND a.status = 'pending'))) OR (a.identifier_type = "
+     "'dns' AND a.identifier_value = ANY($7::text[]) "
+     "AND NOT a.wildcard AND a.subdomain_auth_allowed AND a.status = 'valid')) "
+     "ORDER BY CASE WHEN a.status <> 'valid' THEN 2 WHEN a.identifier_value = $3 "
+     "AND a.identifier_type = $2 THEN 0 ELSE 1 END, a.expires DESC LIMIT 1) "
+     "SELECT " AKAMU_AUTHZ_CHALLENGE_COLUMNS " FROM pick JOIN authorizations a ON a.id = pick.id "
+     "LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY c.position"},
+    {"akamu_select_order_ids_for_authz",
+     "SELECT order_id FROM order_authorizations WHERE authz_id = $1 ORDER BY order_id LIMIT $2"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
@@ -537,13 +579,14 @@ core::Result<Authorization> readAuthorization(Row r) {
   Authorization a;
   a.id = r.text(0);
   a.account_id = r.text(1);
-  a.order_id = r.text(2);
+  a.order_id = r.optText(2).value_or("");
   a.identifier = core::Identifier{r.text(3), r.text(4)};
   auto status = acme::authzStatusFrom(r.text(5));
   if (!status) return fail(corruptStatus("authorization", r.text(5)));
   a.status = *status;
   a.expires = r.time(6);
   a.wildcard = r.boolean(7);
+  a.subdomain_auth_allowed = r.boolean(14);
   if (!r.ok()) return fail(corrupt("authorization"));
   return a;
 }
@@ -590,6 +633,22 @@ core::Result<std::vector<Authorization>> readAuthorizations(const PGresult* resu
   return out;
 }
 
+// Column 0 of every row, as text.
+std::vector<std::string> firstColumn(const PGresult* result) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(result)));
+  for (int i = 0; i < PQntuples(result); ++i) out.push_back(Row(result, i).text(0));
+  return out;
+}
+
+// At most one authorization (with its challenges) from rows of one.
+core::Result<std::optional<Authorization>> readOneAuthorization(const PGresult* result) {
+  auto authzs = readAuthorizations(result, -1);
+  if (!authzs) return fail(authzs.error());
+  if (authzs->empty()) return std::optional<Authorization>();
+  return std::optional<Authorization>(std::move(authzs->front()));
+}
+
 template <class T, class Reader>
 core::Result<std::optional<T>> readOne(const PGresult* result, Reader reader) {
   if (PQntuples(result) == 0) return std::optional<T>();
@@ -634,7 +693,36 @@ Params& orderUpdateParams(Params& p, const Order& o, acme::OrderStatus expected)
       .optText(o.certificate_id);
 }
 
-// The statements of insertOrder: the order, then each authorization with its challenges.
+// The statements that insert one authorization with its challenges.
+void appendAuthzInsert(std::vector<Command>& cmds, const Authorization& a) {
+  Command& authz = cmds.emplace_back(command(kInsertAuthz));
+  authz.params.text(a.id)
+      .text(a.account_id)
+      .optText(a.order_id.empty() ? std::nullopt : std::optional<std::string>(a.order_id))
+      .text(a.identifier.type)
+      .text(a.identifier.value)
+      .text(acme::toString(a.status))
+      .int64(seconds(a.expires))
+      .boolean(a.wildcard)
+      .boolean(a.subdomain_auth_allowed);
+  for (std::size_t i = 0; i < a.challenges.size(); ++i) {
+    const Challenge& c = a.challenges[i];
+    Command& ch = cmds.emplace_back(command(kInsertChallenge));
+    // The parent's id, not the challenge's copy, so that the authorization always reads
+    // back with exactly the challenges it was inserted with.
+    ch.params.text(c.id)
+        .text(a.id)
+        .int64(static_cast<std::int64_t>(i))
+        .text(c.type)
+        .text(c.token)
+        .text(acme::toString(c.status))
+        .optInt64(seconds(c.validated))
+        .optText(problemJson(c.error));
+  }
+}
+
+// The statements of insertOrder: the order, each new authorization with its challenges, and
+// the links to every authorization it lists.
 void appendOrderInsert(std::vector<Command>& cmds, const Order& order,
                        const std::vector<Authorization>& authorizations) {
   cmds.emplace_back(command(kInsertOrder))
@@ -666,30 +754,13 @@ void appendOrderInsert(std::vector<Command>& cmds, const Order& order,
         .optInt64(std::nullopt)
         .optInt64(std::nullopt);
   }
-  for (const Authorization& a : authorizations) {
-    Command& authz = cmds.emplace_back(command(kInsertAuthz));
-    authz.params.text(a.id)
-        .text(a.account_id)
-        .text(a.order_id)
-        .text(a.identifier.type)
-        .text(a.identifier.value)
-        .text(acme::toString(a.status))
-        .int64(seconds(a.expires))
-        .boolean(a.wildcard);
-    for (std::size_t i = 0; i < a.challenges.size(); ++i) {
-      const Challenge& c = a.challenges[i];
-      Command& ch = cmds.emplace_back(command(kInsertChallenge));
-      // The parent's id, not the challenge's copy, so that the authorization always reads
-      // back with exactly the challenges it was inserted with.
-      ch.params.text(c.id)
-          .text(a.id)
-          .int64(static_cast<std::int64_t>(i))
-          .text(c.type)
-          .text(c.token)
-          .text(acme::toString(c.status))
-          .optInt64(seconds(c.validated))
-          .optText(problemJson(c.error));
-    }
+  for (const Authorization& a : authorizations) appendAuthzInsert(cmds, a);
+  // Every authorization the order lists, new or reused, linked in the order's own order.
+  for (std::size_t i = 0; i < order.authz_ids.size(); ++i) {
+    cmds.emplace_back(command(kInsertOrderAuthz))
+        .params.text(order.id)
+        .text(order.authz_ids[i])
+        .int64(static_cast<std::int64_t>(i));
   }
 }
 
@@ -798,10 +869,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(key_id);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    const PGresult* result = (*r)[0].get();
-    std::vector<std::string> ids;
-    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
-    co_return ids;
+    co_return firstColumn((*r)[0].get());
   }
 
   Awaitable<Result<bool>> revokeEabCredential(const std::string& key_id, TimePoint at) override {
@@ -900,11 +968,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(account_id).int64(clampToInt64(limit)).int64(clampToInt64(offset));
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    const PGresult* result = (*r)[0].get();
-    std::vector<std::string> ids;
-    ids.reserve(static_cast<std::size_t>(PQntuples(result)));
-    for (int i = 0; i < PQntuples(result); ++i) ids.push_back(Row(result, i).text(0));
-    co_return ids;
+    co_return firstColumn((*r)[0].get());
   }
 
   Awaitable<Result<bool>> updateOrderIfStatus(const Order& order,
@@ -921,10 +985,7 @@ class PostgresStore final : public Store {
     cmds[0].params.text(id);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    auto authzs = readAuthorizations((*r)[0].get(), -1);
-    if (!authzs) co_return fail(authzs.error());
-    if (authzs->empty()) co_return std::optional<Authorization>();
-    co_return std::optional<Authorization>(std::move(authzs->front()));
+    co_return readOneAuthorization((*r)[0].get());
   }
 
   Awaitable<Result<std::vector<Authorization>>> getAuthorizations(
@@ -934,7 +995,41 @@ class PostgresStore final : public Store {
     cmds[0].params.textArray(ids);
     auto r = co_await execute(*reads_, std::move(cmds));
     if (!r) co_return fail(r.error());
-    co_return readAuthorizations((*r)[0].get(), 14);
+    co_return readAuthorizations((*r)[0].get(), 15);
+  }
+
+  Awaitable<Status> insertAuthorization(const Authorization& authz) override {
+    std::vector<Command> cmds;
+    appendAuthzInsert(cmds, authz);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::optional<Authorization>>> findReusableAuthorization(
+      const AuthzReuseQuery& q) override {
+    std::vector<Command> cmds{command(kSelectReusableAuthz)};
+    cmds[0]
+        .params.text(q.account_id)
+        .text(q.identifier.type)
+        .text(q.identifier.value)
+        .boolean(q.wildcard)
+        .int64(seconds(q.expires_after))
+        .boolean(q.include_pending)
+        .textArray(q.ancestors)
+        .boolean(q.require_subdomain_auth);
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return readOneAuthorization((*r)[0].get());
+  }
+
+  Awaitable<Result<std::vector<std::string>>> listOrderIdsForAuthorization(
+      const std::string& authz_id, std::size_t limit) override {
+    std::vector<Command> cmds{command(kSelectOrderIdsForAuthz)};
+    cmds[0].params.text(authz_id).int64(clampToInt64(limit));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return firstColumn((*r)[0].get());
   }
 
   Awaitable<Result<bool>> updateAuthorizationIfStatus(const Authorization& authz,

@@ -425,6 +425,29 @@ TEST_F(PgStoreTest, MigrationsRecordVersionsAndRunOnce) {
   ASSERT_TRUE(account && account->has_value());
 }
 
+// Migration 8 on a schema written by migrations 1..7: every order keeps its authorizations,
+// now through the link table, and the upgraded schema takes pre-authorizations.
+TEST_F(PgStoreTest, RowsFromSchemaVersion7GetTheirOrderAuthorizationLinks) {
+  ASSERT_EQ(exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                 "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"),
+            "");
+  for (const auto& m : migrations()) {
+    if (m.version > 7) break;
+    ASSERT_EQ(exec(m.sql), "") << m.version;
+    ASSERT_EQ(
+        exec("INSERT INTO schema_migrations(version) VALUES (" + std::to_string(m.version) + ")"),
+        "");
+  }
+  ASSERT_EQ(exec(contract::kRowsBeforeMigration8), "");
+  openStore();
+  EXPECT_EQ(query("SELECT max(version) FROM schema_migrations"), "8");
+  EXPECT_EQ(query("SELECT string_agg(authz_id || ':' || position, ',' ORDER BY position) FROM "
+                  "order_authorizations"),
+            "old-az2:0,old-az1:1");
+  BlockingStore blocking(*store_, &io_);
+  contract::expectRowsFromBeforeMigration8(blocking);
+}
+
 TEST_F(PgStoreTest, ConcurrentOpensOnAFreshSchemaAllSucceed) {
   constexpr int kOpeners = 4;
   std::vector<std::thread> threads;

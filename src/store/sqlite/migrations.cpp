@@ -175,6 +175,51 @@ CREATE INDEX orders_star_live ON orders(id)
   WHERE star_csr IS NOT NULL AND status IN ('processing', 'valid');
 )sql";
 
+// Authorization reuse, pre-authorization (RFC 8555 §7.4.1) and subdomain authorizations
+// (RFC 9444). An order lists its authorizations through `order_authorizations` (its
+// position in the order's list), so that one authorization can serve many orders and a
+// change to it finds them all; orders.authz_ids keeps the same list for reading an order in
+// one row (both are written once, by insertOrder, and never change). authorizations.order_id
+// (the order it was created for) becomes informational: nullable (a pre-authorization has
+// none) and without its foreign key (that order may be pruned while a later order that
+// reuses the authorization is kept). SQLite cannot change a column in place, so the table is
+// rebuilt, as its documentation prescribes (the runner applies migrations before foreign
+// keys are switched on). Every existing order
+// gets a link for each authorization it lists, in its own order; nothing else changes.
+constexpr const char* kAuthzReuse = R"sql(
+CREATE TABLE authorizations_v8 (
+  id                      TEXT PRIMARY KEY,
+  account_id              TEXT NOT NULL REFERENCES accounts(id),
+  order_id                TEXT,
+  identifier_type         TEXT NOT NULL,
+  identifier_value        TEXT NOT NULL,
+  status                  TEXT NOT NULL,
+  expires                 INTEGER NOT NULL,
+  wildcard                INTEGER NOT NULL,
+  subdomain_auth_allowed  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO authorizations_v8(id, account_id, order_id, identifier_type, identifier_value,
+                              status, expires, wildcard)
+  SELECT id, account_id, order_id, identifier_type, identifier_value, status, expires, wildcard
+  FROM authorizations;
+DROP TABLE authorizations;
+ALTER TABLE authorizations_v8 RENAME TO authorizations;
+CREATE INDEX authorizations_account_identifier
+  ON authorizations(account_id, identifier_type, identifier_value);
+CREATE INDEX authorizations_expires ON authorizations(expires);
+
+CREATE TABLE order_authorizations (
+  order_id  TEXT NOT NULL REFERENCES orders(id),
+  authz_id  TEXT NOT NULL REFERENCES authorizations(id),
+  position  INTEGER NOT NULL,
+  PRIMARY KEY (order_id, position)
+) STRICT;
+CREATE INDEX order_authorizations_authz ON order_authorizations(authz_id, order_id);
+INSERT INTO order_authorizations(order_id, authz_id, position)
+  SELECT o.id, j.value, j.key FROM orders o, json_each(o.authz_ids) j
+  WHERE EXISTS (SELECT 1 FROM authorizations a WHERE a.id = j.value);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
@@ -183,6 +228,7 @@ constexpr Migration kMigrations[] = {
     {5, "crl shards", kCrlShards},
     {6, "external account binding", kExternalAccountBinding},
     {7, "STAR auto-renewal orders and certificate periods", kStar},
+    {8, "order-authorization links, pre-authorizations, subdomain authorizations", kAuthzReuse},
 };
 
 core::Result<bool> isApplied(Database& db, int version) {

@@ -126,7 +126,22 @@ constexpr std::string_view kListOrderIds =
 
 constexpr std::string_view kInsertAuthz =
     "INSERT INTO authorizations(id, account_id, order_id, identifier_type, identifier_value, "
-    "status, expires, wildcard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "status, expires, wildcard, subdomain_auth_allowed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+    "?9)";
+// The link of an order to one of its authorizations, when that authorization exists.
+constexpr std::string_view kInsertOrderAuthz =
+    "INSERT INTO order_authorizations(order_id, authz_id, position) SELECT ?1, ?2, ?3 "
+    "WHERE EXISTS (SELECT 1 FROM authorizations WHERE id = ?2)";
+constexpr std::string_view kSelectOrderIdsForAuthz =
+    "SELECT order_id FROM order_authorizations WHERE authz_id = ?1 ORDER BY order_id LIMIT ?2";
+// newOrder's reuse, one candidate name at a time (the index authorizations_account_identifier):
+// ?3 the name, ?4 the wildcard flag, ?5 the earliest expiry, ?6 1 = only subdomainAuthAllowed,
+// ?7 the statuses accepted ('valid', or 'valid' and 'pending'). Valid first, then the latest.
+constexpr std::string_view kSelectReusableAuthz =
+    "SELECT id FROM authorizations WHERE account_id = ?1 AND identifier_type = ?2 AND "
+    "identifier_value = ?3 AND wildcard = ?4 AND expires > ?5 AND subdomain_auth_allowed >= ?6 "
+    "AND (status = 'valid' OR (?7 = 1 AND status = 'pending')) "
+    "ORDER BY status = 'valid' DESC, expires DESC LIMIT 1";
 // ?3 is the base name and ?5 the wildcard flag: "*.example.com" is (example.com, 1).
 constexpr std::string_view kSelectValidAuthzForIdentifier =
     "SELECT 1 FROM authorizations WHERE account_id = ?1 AND identifier_type = ?2 AND "
@@ -136,7 +151,7 @@ constexpr std::string_view kUpdateAuthzIfStatus =
     "UPDATE authorizations SET status = ?2 WHERE id = ?1 AND status = ?3";
 constexpr std::string_view kSelectAuthz =
     "SELECT id, account_id, order_id, identifier_type, identifier_value, status, expires, "
-    "wildcard FROM authorizations WHERE id = ?1";
+    "wildcard, subdomain_auth_allowed FROM authorizations WHERE id = ?1";
 
 constexpr std::string_view kInsertChallenge =
     "INSERT INTO challenges(id, authz_id, position, type, token, status, validated, error) "
@@ -330,13 +345,14 @@ core::Result<Authorization> readAuthorization(const Statement& s) {
   Authorization a;
   a.id = s.columnText(0);
   a.account_id = s.columnText(1);
-  a.order_id = s.columnText(2);
+  a.order_id = s.columnOptText(2).value_or("");
   a.identifier = core::Identifier{s.columnText(3), s.columnText(4)};
   auto status = acme::authzStatusFrom(s.columnText(5));
   if (!status) return fail(corruptStatus("authorization", s.columnText(5)));
   a.status = *status;
   a.expires = core::fromUnixSeconds(s.columnInt(6));
   a.wildcard = s.columnInt(7) != 0;
+  a.subdomain_auth_allowed = s.columnInt(8) != 0;
   return a;
 }
 
@@ -494,12 +510,13 @@ core::Status insertAuthorizationRow(Database& db, const Authorization& a) {
     if (!s) return fail(s.error());
     s->bindText(1, a.id)
         .bindText(2, a.account_id)
-        .bindText(3, a.order_id)
+        .bindOptText(3, a.order_id.empty() ? std::nullopt : std::optional<std::string>(a.order_id))
         .bindText(4, a.identifier.type)
         .bindText(5, a.identifier.value)
         .bindText(6, acme::toString(a.status))
         .bindInt(7, seconds(a.expires))
-        .bindInt(8, a.wildcard ? 1 : 0);
+        .bindInt(8, a.wildcard ? 1 : 0)
+        .bindInt(9, a.subdomain_auth_allowed ? 1 : 0);
     if (auto rc = s->run(); !rc) return fail(rc.error());
   }
   for (std::size_t i = 0; i < a.challenges.size(); ++i) {
@@ -573,6 +590,14 @@ core::Status insertOrderWithAuthorizations(Database& db, const Order& order,
   for (const auto& authz : authorizations) {
     if (auto st = insertAuthorizationRow(db, authz); !st) return st;
   }
+  for (std::size_t i = 0; i < order.authz_ids.size(); ++i) {
+    auto s = db.prepare(kInsertOrderAuthz);
+    if (!s) return fail(s.error());
+    s->bindText(1, order.id)
+        .bindText(2, order.authz_ids[i])
+        .bindInt(3, static_cast<std::int64_t>(i));
+    if (auto rc = s->run(); !rc) return fail(rc.error());
+  }
   return {};
 }
 
@@ -580,17 +605,28 @@ core::Status insertOrderWithAuthorizations(Database& db, const Order& order,
 
 constexpr std::string_view kSelectPrunableOrders =
     "SELECT id FROM orders WHERE expires < ?1 AND certificate_id IS NULL LIMIT ?2";
-constexpr std::string_view kDeleteChallengesOfOrder =
-    "DELETE FROM challenges WHERE authz_id IN (SELECT id FROM authorizations WHERE order_id = ?1)";
-constexpr std::string_view kDeleteAuthzsOfOrder = "DELETE FROM authorizations WHERE order_id = ?1";
+// The authorizations that go with a pruned order (?1): expired before the cutoff (?2) and
+// listed by no other order. (Shared ones stay for the orders that still list them; an
+// unexpired one stays, unlisted, until it expires.)
+constexpr std::string_view kSelectAuthzsFreedByOrder =
+    "SELECT l.authz_id FROM order_authorizations l JOIN authorizations a ON a.id = l.authz_id "
+    "WHERE l.order_id = ?1 AND a.expires < ?2 AND NOT EXISTS (SELECT 1 FROM "
+    "order_authorizations m WHERE m.authz_id = l.authz_id AND m.order_id <> ?1)";
+constexpr std::string_view kDeleteLinksOfOrder =
+    "DELETE FROM order_authorizations WHERE order_id = ?1";
+constexpr std::string_view kDeleteLinksOfAuthz =
+    "DELETE FROM order_authorizations WHERE authz_id = ?1";
 constexpr std::string_view kDeleteOrder = "DELETE FROM orders WHERE id = ?1";
 // A pruned order's replacement claim is dead anyway; deleting it keeps the table small.
 constexpr std::string_view kDeleteReplacementsOfOrder =
     "DELETE FROM replacements WHERE order_id = ?1";
-// Expired authorizations of orders that are kept because they have a certificate.
+// Expired authorizations that no remaining uncertified order lists (runs after the orders
+// above are deleted): those of certified orders and unused pre-authorizations. One still
+// listed by a kept order without a certificate stays.
 constexpr std::string_view kSelectPrunableAuthzs =
-    "SELECT a.id FROM authorizations a JOIN orders o ON o.id = a.order_id "
-    "WHERE a.expires < ?1 AND o.certificate_id IS NOT NULL LIMIT ?2";
+    "SELECT a.id FROM authorizations a WHERE a.expires < ?1 AND NOT EXISTS (SELECT 1 FROM "
+    "order_authorizations l JOIN orders o ON o.id = l.order_id WHERE l.authz_id = a.id "
+    "AND o.certificate_id IS NULL) LIMIT ?2";
 constexpr std::string_view kDeleteChallengesOfAuthz = "DELETE FROM challenges WHERE authz_id = ?1";
 constexpr std::string_view kDeleteAuthz = "DELETE FROM authorizations WHERE id = ?1";
 
@@ -616,6 +652,17 @@ core::Result<int> deleteById(Database& db, std::string_view sql, const std::stri
   return s->run();
 }
 
+// One authorization with its challenges and links: (challenges, authorizations) deleted.
+core::Result<std::pair<std::size_t, std::size_t>> deleteAuthorizationRows(Database& db,
+                                                                          const std::string& id) {
+  if (auto l = deleteById(db, kDeleteLinksOfAuthz, id); !l) return fail(l.error());
+  auto c = deleteById(db, kDeleteChallengesOfAuthz, id);
+  if (!c) return fail(c.error());
+  auto a = deleteById(db, kDeleteAuthz, id);
+  if (!a) return fail(a.error());
+  return std::pair{static_cast<std::size_t>(*c), static_cast<std::size_t>(*a)};
+}
+
 core::Result<PruneCounts> pruneRows(Database& db, TimePoint cutoff, std::size_t max_orders) {
   PruneCounts counts;
   if (max_orders == 0) return counts;
@@ -624,26 +671,35 @@ core::Result<PruneCounts> pruneRows(Database& db, TimePoint cutoff, std::size_t 
   auto orders = selectIds(db, kSelectPrunableOrders, seconds(cutoff), limit);
   if (!orders) return fail(orders.error());
   for (const auto& id : *orders) {
-    auto c = deleteById(db, kDeleteChallengesOfOrder, id);
-    if (!c) return fail(c.error());
-    auto a = deleteById(db, kDeleteAuthzsOfOrder, id);
-    if (!a) return fail(a.error());
+    std::vector<std::string> freed;
+    {
+      auto s = db.prepare(kSelectAuthzsFreedByOrder);
+      if (!s) return fail(s.error());
+      s->bindText(1, id).bindInt(2, seconds(cutoff));
+      auto ids =
+          readAll(s, [](const Statement& row) -> Result<std::string> { return row.columnText(0); });
+      if (!ids) return fail(ids.error());
+      freed = std::move(*ids);
+    }
+    for (const auto& authz_id : freed) {
+      auto removed = deleteAuthorizationRows(db, authz_id);
+      if (!removed) return fail(removed.error());
+      counts.challenges += removed->first;
+      counts.authorizations += removed->second;
+    }
+    if (auto l = deleteById(db, kDeleteLinksOfOrder, id); !l) return fail(l.error());
     if (auto r = deleteById(db, kDeleteReplacementsOfOrder, id); !r) return fail(r.error());
     auto o = deleteById(db, kDeleteOrder, id);
     if (!o) return fail(o.error());
-    counts.challenges += static_cast<std::size_t>(*c);
-    counts.authorizations += static_cast<std::size_t>(*a);
     counts.orders += static_cast<std::size_t>(*o);
   }
   auto authzs = selectIds(db, kSelectPrunableAuthzs, seconds(cutoff), limit);
   if (!authzs) return fail(authzs.error());
   for (const auto& id : *authzs) {
-    auto c = deleteById(db, kDeleteChallengesOfAuthz, id);
-    if (!c) return fail(c.error());
-    auto a = deleteById(db, kDeleteAuthz, id);
-    if (!a) return fail(a.error());
-    counts.challenges += static_cast<std::size_t>(*c);
-    counts.authorizations += static_cast<std::size_t>(*a);
+    auto removed = deleteAuthorizationRows(db, id);
+    if (!removed) return fail(removed.error());
+    counts.challenges += removed->first;
+    counts.authorizations += removed->second;
   }
   counts.more = orders->size() == static_cast<std::size_t>(limit) ||
                 authzs->size() == static_cast<std::size_t>(limit);
@@ -1008,6 +1064,73 @@ class SqliteStore final : public Store {
     });
   }
 
+  Awaitable<Status> insertAuthorization(const Authorization& authz) override {
+    co_return co_await write<Status>(
+        [&](Database& db) { return insertAuthorizationRow(db, authz); });
+  }
+
+  Awaitable<Result<std::optional<Authorization>>> findReusableAuthorization(
+      const AuthzReuseQuery& q) override {
+    co_return read([&](Database& db) -> Result<std::optional<Authorization>> {
+      // In preference order: the name itself (valid), each ancestor (valid and
+      // subdomainAuthAllowed), the name itself (pending too). The search is plain statements
+      // (no transaction: a miss, the common case, costs one indexed SELECT); a hit is loaded
+      // with its challenges in one snapshot and checked again there.
+      struct Step {
+        const std::string* name;
+        bool wildcard;
+        bool subdomain_only;
+        bool pending;
+      };
+      const bool own_subdomain = q.require_subdomain_auth;
+      std::vector<Step> steps{{&q.identifier.value, q.wildcard, own_subdomain, false}};
+      for (const auto& a : q.ancestors) steps.push_back({&a, false, true, false});
+      if (q.include_pending)
+        steps.push_back({&q.identifier.value, q.wildcard, own_subdomain, true});
+      for (const auto& step : steps) {
+        std::string id;
+        {  // the statement is done (reset) before the snapshot below begins
+          auto s = db.prepare(kSelectReusableAuthz);
+          if (!s) return fail(s.error());
+          s->bindText(1, q.account_id)
+              .bindText(2,
+                        step.name != &q.identifier.value ? std::string("dns") : q.identifier.type)
+              .bindText(3, *step.name)
+              .bindInt(4, step.wildcard ? 1 : 0)
+              .bindInt(5, seconds(q.expires_after))
+              .bindInt(6, step.subdomain_only ? 1 : 0)
+              .bindInt(7, step.pending ? 1 : 0);
+          auto row = s->step();
+          if (!row) return fail(row.error());
+          if (!*row) continue;
+          id = s->columnText(0);
+        }
+        auto found = inSnapshot(db, [&] { return loadAuthorization(db, id); });
+        if (!found || !*found) return found;
+        // Changed since the SELECT (a deactivation, a failed validation): not reusable.
+        const auto& a = **found;
+        const bool still = a.status == acme::AuthzStatus::kValid ||
+                           (step.pending && a.status == acme::AuthzStatus::kPending);
+        if (!still || a.expires <= q.expires_after) return std::optional<Authorization>();
+        return found;
+      }
+      return std::optional<Authorization>();
+    });
+  }
+
+  Awaitable<Result<std::vector<std::string>>> listOrderIdsForAuthorization(
+      const std::string& authz_id, std::size_t limit) override {
+    co_return read([&](Database& db) -> Result<std::vector<std::string>> {
+      auto s = db.prepare(kSelectOrderIdsForAuthz);
+      if (!s) return fail(s.error());
+      s->bindText(1, authz_id)
+          .bindInt(2, static_cast<std::int64_t>(
+                          std::min<std::size_t>(limit, std::numeric_limits<std::int32_t>::max())));
+      return readAll(s,
+                     [](const Statement& row) -> Result<std::string> { return row.columnText(0); });
+    });
+  }
+
   Awaitable<Result<bool>> updateAuthorizationIfStatus(const Authorization& authz,
                                                       acme::AuthzStatus expected) override {
     co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
@@ -1363,8 +1486,10 @@ core::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
       // that copying (about 75 KB of allocation per issuance) without deepening the trees much.
       if (auto st = w.exec("PRAGMA page_size=1024"); !st) return fail(st.error());
     }
-    if (auto st = w.exec("PRAGMA foreign_keys=ON"); !st) return fail(st.error());
+    // Migrations first: a table rebuild (migration 8) is only possible with foreign keys off,
+    // and the pragma is a no-op inside the migration's transaction.
     if (auto st = migrate(w); !st) return fail(st.error());
+    if (auto st = w.exec("PRAGMA foreign_keys=ON"); !st) return fail(st.error());
 
     auto shared = std::make_shared<Shared>();
     shared->writer = std::move(*writer);
