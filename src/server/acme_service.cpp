@@ -122,6 +122,11 @@ HttpResponse AcmeService::problemResponse(const core::Problem& problem) {
   r.status = core::problemHttpStatus(problem);
   r.content_type = "application/problem+json";
   r.body = core::problemToJson(problem);
+  // RFC 8555 §6.6: a rate-limited client learns when to retry and where the limits are told.
+  if (problem.retry_after_secs > 0) {
+    r.addHeader("Retry-After", std::to_string(problem.retry_after_secs));
+  }
+  if (!problem.help_url.empty()) r.addHeader("Link", "<" + problem.help_url + ">;rel=\"help\"");
   return r;
 }
 
