@@ -942,9 +942,6 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   const toml::table* rate_limits_table = top.table("rate_limits");
   Section rate_limits(diag, rate_limits_table, "rate_limits");
   readRateLimits(rate_limits, diag, rate_limits_table, config.rate_limits);
-  if (config.rate_limits.help_url.empty()) {
-    config.rate_limits.help_url = config.base_url + "/docs/rate-limits";
-  }
   Section log(diag, top.table("log"), "log");
   log.rejectUnknown({"level", "request_level"});
   log.oneOf("level", config.log.level, kLogLevels);

@@ -114,7 +114,8 @@ bool isRateLimitName(std::string_view name);
 struct RateLimitsConfig {
   // Off when the [rate_limits] table is absent (tests, acme-bench's spawned servers).
   bool enabled = false;
-  // Link rel="help" of every rateLimited answer; empty after loading: base_url + "/docs/rate-limits".
+  // Link rel="help" of every rateLimited answer; empty: the server's base URL +
+  // "/docs/rate-limits" (set when the server starts).
   std::string help_url;
   // How long a node keeps the per-account overrides it read (`akamu ratelimit override`).
   std::int64_t override_cache_secs = 5;  // 0..3600

@@ -78,6 +78,7 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
     : deps_(std::move(deps)),
       urls_(urls),
       nonces_(deps_.config.server.nonce_capacity),
+      proxies_(deps_.config.server.trusted_proxies),
       success_log_level_(spdlog::level::from_str(deps_.config.log.request_level)) {
   for (std::size_t i = 0; i < kRouteCount; ++i) {
     // The table and the paths must stay in step; a mismatch is a programming error.

@@ -24,6 +24,7 @@
 #include "jose/jws.hpp"
 #include "ra/registration_authority.hpp"
 #include "server/acme_urls.hpp"
+#include "server/client_address.hpp"
 #include "server/http_types.hpp"
 #include "server/nonce_pool.hpp"
 #include "server/revocation_endpoints.hpp"
@@ -124,6 +125,7 @@ class AcmeService {
   ServiceDeps deps_;
   const AcmeUrls& urls_;
   NoncePool nonces_;
+  TrustedProxies proxies_;  // [server] trusted_proxies, for the client address
   int success_log_level_;  // spdlog::level::level_enum of [log] request_level
   std::string directory_body_;
 

@@ -65,6 +65,9 @@ core::Problem framingProblem(const beast::error_code& ec, const beast::flat_buff
 // Pass-by-value parameters: the coroutine outlives the caller's frame.
 asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
                               std::size_t max_body) {
+  boost::system::error_code peer_ec;
+  const auto peer = socket.remote_endpoint(peer_ec);
+  const std::string peer_address = peer_ec ? std::string() : peer.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -86,6 +89,8 @@ asio::awaitable<void> session(tcp::socket socket, HttpServer::Handler* handler,
     }
     request.path = std::string(target);
     request.content_type = std::string(req[http::field::content_type]);
+    request.peer_address = peer_address;
+    request.forwarded_for = std::string(req["X-Forwarded-For"]);
     if (ec) {
       request.transport_problem = framingProblem(ec, buffer, max_body);
     } else if (req.version() >= 11 && req.count(http::field::host) != 1) {

@@ -44,6 +44,11 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
                                            "this akamu uses " +
                                            crypto::opensslVersion()));
   }
+  if (cfg.rate_limits.enabled) {
+    auto suffixes = ra::PublicSuffixList::load(cfg.rate_limits.public_suffix_file);
+    if (!suffixes) return core::fail(suffixes.error());
+    s->suffixes_ = std::move(*suffixes);
+  }
   auto audit = ra::AuditLog::open(cfg.server.audit_log_file, *s->clock_);
   if (!audit) return core::fail(audit.error());
   s->audit_ = std::move(*audit);
@@ -116,6 +121,19 @@ core::Status Server::start() {
   urls_ = std::make_unique<AcmeUrls>(base_url_);
   if (auto s = startRevocation(); !s) return s;
   ra::RaDeps ra_deps{config_, *store_, *ca_, *audit_, *clock_, *validation_, *urls_};
+  if (config_.rate_limits.enabled) {
+    if (config_.rate_limits.help_url.empty()) {
+      config_.rate_limits.help_url = base_url_ + "/docs/rate-limits";
+    }
+    store::BucketStore* buckets = store_->sharedBuckets();
+    if (buckets == nullptr) {
+      memory_buckets_ = std::make_unique<store::MemoryBucketStore>();
+      buckets = memory_buckets_.get();
+    }
+    limiter_ = std::make_unique<ra::RateLimiter>(
+        ra::RateLimiter::Deps{config_.rate_limits, *store_, *buckets, suffixes_, *clock_});
+    ra_deps.limits = limiter_.get();
+  }
   ra_deps.on_revoked = [this](const acme::Certificate& cert) {
     if (crl_schedule_) crl_schedule_->shardChanged(cert.crl_shard);
     if (ocsp_) ocsp_->invalidate(cert.serial_hex);
@@ -283,6 +301,7 @@ Server::~Server() {
   star_.reset();
   service_.reset();
   ra_.reset();
+  limiter_.reset();
   revocation_.reset();
   crl_schedule_.reset();
   ocsp_.reset();

@@ -13,11 +13,14 @@
 #include "ra/audit_log.hpp"
 #include "ra/crl_generator.hpp"
 #include "ra/ocsp_responder.hpp"
+#include "ra/public_suffix.hpp"
+#include "ra/rate_limiter.hpp"
 #include "ra/registration_authority.hpp"
 #include "ra/star_schedule.hpp"
 #include "server/acme_service.hpp"
 #include "server/http_server.hpp"
 #include "server/revocation_endpoints.hpp"
+#include "store/bucket_store.hpp"
 #include "store/retention.hpp"
 #include "store/store.hpp"
 #include "validation/engine.hpp"
@@ -66,6 +69,8 @@ class Server {
   core::Result<ra::StarPassCounts> runStarNow();
   // What the STAR passes did since start (issued, missed periods, stopped, failed).
   ra::StarCounters starCounters() const;
+  // The rate limiter after start(), for its denial counters; null when [rate_limits] is off.
+  const ra::RateLimiter* rateLimiter() const { return limiter_.get(); }
 
  private:
   Server() = default;
@@ -100,6 +105,11 @@ class Server {
   std::unique_ptr<ra::CrlSchedule> crl_schedule_;
   std::unique_ptr<ra::OcspResponder> ocsp_;
   std::unique_ptr<RevocationEndpoints> revocation_;
+  // Rate limits (null when off): the public suffix list, loaded once at create(), and the
+  // buckets: the database's when it shares them (PostgreSQL), else this process's memory.
+  std::shared_ptr<const ra::PublicSuffixList> suffixes_;
+  std::unique_ptr<store::MemoryBucketStore> memory_buckets_;
+  std::unique_ptr<ra::RateLimiter> limiter_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<AcmeService> service_;
   std::unique_ptr<store::RetentionSchedule> retention_;
