@@ -13,6 +13,7 @@
 #include "crypto/key_type.hpp"
 #include "eab_command.hpp"
 #include "incident_command.hpp"
+#include "ratelimit_command.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -112,6 +113,7 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
   auto run_incident = akamu::cli::addIncidentCommand(app);
+  auto run_ratelimit = akamu::cli::addRateLimitCommand(app);
 
   const akamu::app::EabCommand eab(app);
 
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
     return runInit(output, data_dir, listen, base_url, http_port, allow_private, force);
   if (serve->parsed()) return runServe(config_path);
   if (int rc = run_incident(); rc >= 0) return rc;
+  if (int rc = run_ratelimit(); rc >= 0) return rc;
   if (auto rc = eab.run(std::cout, std::cerr)) return *rc;
   if (version->parsed()) {
     std::cout << "akamu " << AKAMU_VERSION << "\n"

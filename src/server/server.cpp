@@ -256,6 +256,18 @@ core::Status Server::startRevocation() {
   return {};
 }
 
+core::Status Server::setRateLimitOverride(const store::RateLimitOverride& o) {
+  return boost::asio::co_spawn(ioc_, store_->setRateLimitOverride(o), boost::asio::use_future)
+      .get();
+}
+
+core::Result<bool> Server::unpauseRateLimit(const std::string& account_id,
+                                            const std::string& identifier) {
+  return boost::asio::co_spawn(ioc_, store_->removeRateLimitPause(account_id, identifier),
+                               boost::asio::use_future)
+      .get();
+}
+
 core::Status Server::addIncident(const acme::Incident& incident) {
   auto done =
       boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);

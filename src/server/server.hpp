@@ -69,6 +69,10 @@ class Server {
   core::Result<ra::StarPassCounts> runStarNow();
   // What the STAR passes did since start (issued, missed periods, stopped, failed).
   ra::StarCounters starCounters() const;
+  // What `akamu ratelimit override set` and `unpause` do, on the server's store; block until
+  // committed. Need start().
+  core::Status setRateLimitOverride(const store::RateLimitOverride& o);
+  core::Result<bool> unpauseRateLimit(const std::string& account_id, const std::string& identifier);
   // The rate limiter after start(), for its denial counters; null when [rate_limits] is off.
   const ra::RateLimiter* rateLimiter() const { return limiter_.get(); }
 
