@@ -51,8 +51,9 @@ int overrideSet(const Options& o) {
   }
   auto opened = openConfiguredStore(o.config_path, "akamu ratelimit override set");
   if (!opened) return 1;
-  store::RateLimitOverride row{accountId(o.account), o.limit, o.burst > 0 ? o.burst : o.count,
-                               o.count, o.period, core::SystemClock().now()};
+  store::RateLimitOverride row{
+      accountId(o.account),     o.limit, o.burst > 0 ? o.burst : o.count, o.count, o.period,
+      core::SystemClock().now()};
   auto st = store::runBlocking(opened->store->setRateLimitOverride(row), &opened->io);
   if (!st) return fail("override set", st.error());
   return 0;
@@ -102,8 +103,8 @@ int unpause(const Options& o) {
   auto opened = openConfiguredStore(o.config_path, "akamu ratelimit unpause");
   if (!opened) return 1;
   const std::string id = pauseIdentifier(o.identifier);
-  auto removed = store::runBlocking(
-      opened->store->removeRateLimitPause(accountId(o.account), id), &opened->io);
+  auto removed = store::runBlocking(opened->store->removeRateLimitPause(accountId(o.account), id),
+                                    &opened->io);
   if (!removed) return fail("unpause", removed.error());
   if (!*removed) {
     std::cerr << "akamu ratelimit unpause: account " << accountId(o.account)

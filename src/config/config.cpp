@@ -668,8 +668,7 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
   }
 }
 
-void readRateLimits(Section& s, Diagnostics& diag, const toml::table* table,
-                    RateLimitsConfig& rl) {
+void readRateLimits(Section& s, Diagnostics& diag, const toml::table* table, RateLimitsConfig& rl) {
   if (table == nullptr) return;
   // Present: on unless said otherwise.
   rl.enabled = true;
@@ -924,9 +923,8 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Diagnostics diag(source_name);
 
   Section top(diag, &root, "");
-  top.rejectUnknown(
-      {"listen_addr", "base_url", "database", "ca", "server", "star", "rate_limits", "log",
-       "profiles"});
+  top.rejectUnknown({"listen_addr", "base_url", "database", "ca", "server", "star", "rate_limits",
+                     "log", "profiles"});
   top.require("base_url");
   readListen(top, config.listen_addr);
   readBaseUrl(top, config.base_url);

@@ -124,16 +124,14 @@ TEST(Config, RateLimitRefusals) {
               HasSubstr("missing required key 'rate_limits.NewOrdersPerAccount.period_secs'"));
   EXPECT_THAT(with("[rate_limits.NewOrdersPerAccount]\ncount = 0\nperiod_secs = 1\n"),
               HasSubstr("'rate_limits.NewOrdersPerAccount.count' = 0 is out of range"));
-  EXPECT_THAT(
-      with("[rate_limits.NewOrdersPerAccount]\ncount = 1\nperiod_secs = 1\nrate = 2\n"),
-      HasSubstr("unknown key 'rate_limits.NewOrdersPerAccount.rate'"));
+  EXPECT_THAT(with("[rate_limits.NewOrdersPerAccount]\ncount = 1\nperiod_secs = 1\nrate = 2\n"),
+              HasSubstr("unknown key 'rate_limits.NewOrdersPerAccount.rate'"));
   EXPECT_THAT(with("[rate_limits]\nNewOrdersPerAccount = 3\n"),
               HasSubstr("'rate_limits.NewOrdersPerAccount' must be a table"));
   EXPECT_THAT(with("[rate_limits]\nenabled = \"yes\"\n"), HasSubstr("rate_limits.enabled"));
   EXPECT_THAT(errorOf(withLine("server", "trusted_proxies = [\"10.0.0.0/33\"]")),
               HasSubstr("trusted_proxies[0]"));
-  EXPECT_EQ(errorOf(withLine("server", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]")),
-            "<parsed>");
+  EXPECT_EQ(errorOf(withLine("server", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]")), "<parsed>");
 }
 
 TEST(Config, FullFileSetsEveryKey) {

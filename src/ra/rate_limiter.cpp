@@ -20,8 +20,8 @@ constexpr std::string_view kFailedAuthzPausing =
 constexpr std::string_view kPendingAuthz = "PendingAuthorizationsPerAccount";
 
 std::size_t indexOf(std::string_view name) {
-  const auto* it = std::find(std::begin(config::kRateLimitNames), std::end(config::kRateLimitNames),
-                             name);
+  const auto* it =
+      std::find(std::begin(config::kRateLimitNames), std::end(config::kRateLimitNames), name);
   return static_cast<std::size_t>(it - std::begin(config::kRateLimitNames));
 }
 
@@ -29,8 +29,13 @@ acme::gcra::Limit limitOf(const config::RateLimitConfig& c) {
   return {c.burst, c.count, std::chrono::seconds(c.period_secs)};
 }
 
-std::string bucketKey(std::string_view name, const std::string& key) {
-  return std::string(name) + ":" + key;
+// Limit name, its parameters, then the key: a changed limit (an operator's override, a new
+// configuration) starts from a full bucket of its own rather than inheriting a TAT computed
+// under other parameters (a raised limit would otherwise stay exhausted for the old period).
+std::string bucketKey(std::string_view name, const acme::gcra::Limit& limit,
+                      const std::string& key) {
+  return std::string(name) + ":" + std::to_string(limit.burst) + "/" + std::to_string(limit.count) +
+         "/" + std::to_string(limit.period.count()) + ":" + key;
 }
 
 // The registered domains (or IP ranges) of an order, each once.
@@ -52,7 +57,8 @@ std::string RateLimiter::pauseKey(const core::Identifier& identifier) {
 }
 
 void RateLimiter::count(std::string_view name) {
-  if (auto i = indexOf(name); i < denied_.size()) denied_[i].fetch_add(1, std::memory_order_relaxed);
+  if (auto i = indexOf(name); i < denied_.size())
+    denied_[i].fetch_add(1, std::memory_order_relaxed);
 }
 
 std::uint64_t RateLimiter::denied(std::string_view limit) const {
@@ -78,12 +84,11 @@ std::vector<std::pair<std::string, std::uint64_t>> RateLimiter::deniedCounts() c
 core::Problem RateLimiter::denial(std::string_view name, const Limit& limit,
                                   acme::gcra::Nanos retry_after, const std::string& what) {
   const std::int64_t secs = std::max<std::int64_t>(1, acme::gcra::ceilSeconds(retry_after));
-  return core::rateLimited(
-      std::string(name) + ": " + what + " (" + std::to_string(limit.count) + " per " +
-          std::to_string(limit.period.count()) + " s, burst " + std::to_string(limit.burst) +
-          "); retry after " +
-          core::formatRfc3339(deps_.clock.now() + std::chrono::seconds(secs)),
-      secs, deps_.config.help_url);
+  return core::rateLimited(std::string(name) + ": " + what + " (" + std::to_string(limit.count) +
+                               " per " + std::to_string(limit.period.count()) + " s, burst " +
+                               std::to_string(limit.burst) + "); retry after " +
+                               core::formatRfc3339(deps_.clock.now() + std::chrono::seconds(secs)),
+                           secs, deps_.config.help_url);
 }
 
 boost::asio::awaitable<core::Result<std::optional<acme::gcra::Limit>>> RateLimiter::limitFor(
@@ -130,7 +135,7 @@ boost::asio::awaitable<core::Status> RateLimiter::take(std::string_view name,
   auto limit = co_await limitFor(name, account_id);
   if (!limit) co_return core::fail(limit.error());
   if (!*limit) co_return core::Status{};
-  const auto k = bucketKey(name, key);
+  const auto k = bucketKey(name, **limit, key);
   const auto now = deps_.clock.now();
   auto d = check ? co_await deps_.buckets.check(k, **limit, cost, now)
                  : co_await deps_.buckets.spend(k, **limit, cost, now);
@@ -147,8 +152,8 @@ boost::asio::awaitable<core::Status> RateLimiter::spendNewAccount(const std::str
   auto address = boost::asio::ip::make_address(client_ip, ec);
   if (ec) co_return core::Status{};  // no peer address (in-process callers): nothing to key on
   const std::string ip = address.to_string();
-  if (auto s = co_await take(kRegistrationsPerIp, "", ip, 1, false,
-                             "too many new accounts from " + ip);
+  if (auto s =
+          co_await take(kRegistrationsPerIp, "", ip, 1, false, "too many new accounts from " + ip);
       !s) {
     co_return s;
   }
@@ -159,7 +164,7 @@ boost::asio::awaitable<core::Status> RateLimiter::spendNewAccount(const std::str
         !s) {
       if (s.error().type == core::ProblemType::kRateLimited) {
         if (auto l = co_await limitFor(kRegistrationsPerIp, ""); l && *l) {
-          (void)co_await deps_.buckets.refund(bucketKey(kRegistrationsPerIp, ip), **l, 1,
+          (void)co_await deps_.buckets.refund(bucketKey(kRegistrationsPerIp, **l, ip), **l, 1,
                                               deps_.clock.now());
         }
       }
@@ -175,13 +180,13 @@ boost::asio::awaitable<void> RateLimiter::refundNewAccount(const std::string& cl
   if (ec) co_return;
   const auto now = deps_.clock.now();
   if (auto l = co_await limitFor(kRegistrationsPerIp, ""); l && *l) {
-    (void)co_await deps_.buckets.refund(bucketKey(kRegistrationsPerIp, address.to_string()), **l,
-                                        1, now);
+    (void)co_await deps_.buckets.refund(bucketKey(kRegistrationsPerIp, **l, address.to_string()),
+                                        **l, 1, now);
   }
   if (!address.is_v6()) co_return;
   if (auto l = co_await limitFor(kRegistrationsPerRange, ""); l && *l) {
-    (void)co_await deps_.buckets.refund(bucketKey(kRegistrationsPerRange, addressRange(address, 48)),
-                                        **l, 1, now);
+    (void)co_await deps_.buckets.refund(
+        bucketKey(kRegistrationsPerRange, **l, addressRange(address, 48)), **l, 1, now);
   }
 }
 
@@ -233,9 +238,9 @@ boost::asio::awaitable<core::Result<OrderSpend>> RateLimiter::checkNewOrder(
   }
   for (const auto& id : identifiers) {
     const std::string key = account_id + ":" + pauseKey(id);
-    if (auto s = co_await take(kFailedAuthz, account_id, key, 1, true,
-                               "too many failed validations of " + pauseKey(id) +
-                                   " by this account");
+    if (auto s =
+            co_await take(kFailedAuthz, account_id, key, 1, true,
+                          "too many failed validations of " + pauseKey(id) + " by this account");
         !s) {
       co_return core::fail(s.error());
     }
@@ -248,11 +253,11 @@ boost::asio::awaitable<core::Result<OrderSpend>> RateLimiter::checkNewOrder(
     const auto max = (*pending_limit)->count;
     if (*pending + static_cast<std::int64_t>(identifiers.size()) > max) {
       count(kPendingAuthz);
-      co_return core::fail(core::rateLimited(
-          std::string(kPendingAuthz) + ": this account has " + std::to_string(*pending) +
-              " pending authorizations (at most " + std::to_string(max) +
-              "); complete or deactivate some",
-          (*pending_limit)->period.count(), deps_.config.help_url));
+      co_return core::fail(
+          core::rateLimited(std::string(kPendingAuthz) + ": this account has " +
+                                std::to_string(*pending) + " pending authorizations (at most " +
+                                std::to_string(max) + "); complete or deactivate some",
+                            (*pending_limit)->period.count(), deps_.config.help_url));
     }
   }
   // The one spend of newOrder, last: a denial above has spent nothing.
@@ -271,13 +276,12 @@ boost::asio::awaitable<void> RateLimiter::refund(const OrderSpend& spent) {
   if (!spent.new_orders) co_return;
   auto l = co_await limitFor(kNewOrders, spent.account_id);
   if (!l || !*l) co_return;
-  (void)co_await deps_.buckets.refund(bucketKey(kNewOrders, spent.account_id), **l, 1,
+  (void)co_await deps_.buckets.refund(bucketKey(kNewOrders, **l, spent.account_id), **l, 1,
                                       deps_.clock.now());
 }
 
 boost::asio::awaitable<void> RateLimiter::spendIssuance(
-    const std::string& account_id, const std::vector<core::Identifier>& identifiers,
-    bool renewal) {
+    const std::string& account_id, const std::vector<core::Identifier>& identifiers, bool renewal) {
   // A bucket that ran dry meanwhile (concurrent issuance for the same names, checked at their
   // newOrders) stays empty: a denied spend refuses nothing here, so it is not counted.
   std::vector<std::pair<std::string_view, std::string>> spends;
@@ -299,8 +303,7 @@ boost::asio::awaitable<core::Result<bool>> RateLimiter::spendFailedAuthorization
     const std::string& account_id, const core::Identifier& identifier) {
   const std::string key = account_id + ":" + pauseKey(identifier);
   // An exhausted bucket here refuses nothing (the validation has failed already): uncounted.
-  auto failed =
-      co_await take(kFailedAuthz, account_id, key, 1, false, "failed validation", false);
+  auto failed = co_await take(kFailedAuthz, account_id, key, 1, false, "failed validation", false);
   if (!failed && failed.error().type != core::ProblemType::kRateLimited) {
     co_return core::fail(failed.error());
   }
@@ -311,7 +314,8 @@ boost::asio::awaitable<core::Result<bool>> RateLimiter::spendFailedAuthorization
     co_return core::fail(pausing.error());
   }
   store::RateLimitPause pause{account_id, pauseKey(identifier), deps_.clock.now()};
-  if (auto s = co_await deps_.store.insertRateLimitPause(pause); !s) co_return core::fail(s.error());
+  if (auto s = co_await deps_.store.insertRateLimitPause(pause); !s)
+    co_return core::fail(s.error());
   co_return true;
 }
 

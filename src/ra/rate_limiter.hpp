@@ -91,8 +91,8 @@ class RateLimiter {
  private:
   using Limit = acme::gcra::Limit;
   // The limit for `account_id` (an override, else the configured one); nullopt = not enforced.
-  boost::asio::awaitable<core::Result<std::optional<Limit>>> limitFor(std::string_view name,
-                                                                      const std::string& account_id);
+  boost::asio::awaitable<core::Result<std::optional<Limit>>> limitFor(
+      std::string_view name, const std::string& account_id);
   // Spends (or with check, only checks) `cost` on name:key; a denial is answered, and
   // counted when it refuses a request (`refusal`).
   boost::asio::awaitable<core::Status> take(std::string_view name, const std::string& account_id,

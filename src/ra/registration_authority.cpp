@@ -181,12 +181,12 @@ core::Status RegistrationAuthority::audit(std::string type, bool success, std::s
 }
 
 core::Problem RegistrationAuthority::auditedRefusal(core::Problem problem,
-                                                   const std::string& subject,
-                                                   const std::string& principal) {
+                                                    const std::string& subject,
+                                                    const std::string& principal) {
   if (problem.type == ProblemType::kRateLimited) {
-    auditOutcome("ratelimit.deny", false, subject, principal,
-                 problem.detail + " [retry-after " + std::to_string(problem.retry_after_secs) +
-                     " s]");
+    auditOutcome(
+        "ratelimit.deny", false, subject, principal,
+        problem.detail + " [retry-after " + std::to_string(problem.retry_after_secs) + " s]");
   }
   return problem;
 }
@@ -573,8 +573,8 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     // suggested window is what the CA asked the client to do.
     exemptions.ari_in_window = replaced && now >= replaced->renewal_start;
     if (!exemptions.ari_in_window) {
-      auto renewal = co_await deps_.limits->isRenewal(
-          *identifiers, std::chrono::seconds(profile.validity_secs));
+      auto renewal = co_await deps_.limits->isRenewal(*identifiers,
+                                                      std::chrono::seconds(profile.validity_secs));
       if (!renewal) co_return fail(renewal.error());
       exemptions.renewal = *renewal;
     }

@@ -126,7 +126,7 @@ class AcmeService {
   const AcmeUrls& urls_;
   NoncePool nonces_;
   TrustedProxies proxies_;  // [server] trusted_proxies, for the client address
-  int success_log_level_;  // spdlog::level::level_enum of [log] request_level
+  int success_log_level_;   // spdlog::level::level_enum of [log] request_level
   std::string directory_body_;
 
   struct CachedKey {

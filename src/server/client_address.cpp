@@ -81,8 +81,7 @@ std::string clientAddress(const HttpRequest& request, const TrustedProxies& prox
   std::string_view rest = request.forwarded_for;
   while (!rest.empty()) {
     const auto comma = rest.rfind(',');
-    const std::string_view entry =
-        comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+    const std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
     boost::asio::ip::address hop;
     if (!parse(entry, hop)) break;  // garbage from a proxy we trust: fall back to the peer

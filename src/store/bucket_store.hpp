@@ -58,8 +58,8 @@ class MemoryBucketStore final : public BucketStore {
 
  private:
   core::Result<acme::gcra::Decision> spendLocked(const std::string& key,
-                                                 const acme::gcra::Limit& limit,
-                                                 std::int64_t cost, acme::gcra::Nanos now);
+                                                 const acme::gcra::Limit& limit, std::int64_t cost,
+                                                 acme::gcra::Nanos now);
   mutable std::mutex mutex_;
   std::unordered_map<std::string, acme::gcra::Nanos> tats_;
   std::size_t max_buckets_;

@@ -2185,8 +2185,8 @@ TEST_P(StoreContract, CertificatesAreFoundByTheirFqdnSetHash) {
   ASSERT_TRUE(found) << found.error().detail;
   EXPECT_TRUE(*found);
   EXPECT_FALSE(*run(async().hasCertificateForFqdnSet(cert.fqdn_set_hash, at(1'700'000'061))));
-  EXPECT_FALSE(*run(async().hasCertificateForFqdnSet(acme::fqdnSetHash({{"dns", "other.example"}}),
-                                                     at(0))));
+  EXPECT_FALSE(
+      *run(async().hasCertificateForFqdnSet(acme::fqdnSetHash({{"dns", "other.example"}}), at(0))));
 }
 
 // The buckets of the backend (PostgreSQL's table), or the memory ones a SQLite server uses.

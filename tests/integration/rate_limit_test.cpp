@@ -3,6 +3,7 @@
 // request succeeds; renewals and in-window ARI replacements are exempt; repeated validation
 // failures pause an account until it is unpaused; an operator's override takes effect at run
 // time; X-Forwarded-For counts only from a trusted proxy.
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -270,8 +271,8 @@ TEST_F(RateLimits, OverrideRaisesTheLimitForOneAccountAtRunTime) {
   EXPECT_TRUE(isCreated(order(a, {dns(uniqueName())})));
   EXPECT_TRUE(isCreated(order(b, {dns(uniqueName())})));
   EXPECT_TRUE(rateLimited(order(a, {dns(uniqueName())}), "NewOrdersPerAccount", kYear));
-  store::RateLimitOverride raised{accountIdOf(a), "NewOrdersPerAccount", 10, 10, 3600,
-                                  clock_->now()};
+  store::RateLimitOverride raised{accountIdOf(a), "NewOrdersPerAccount", 10, 10,
+                                  3600,           clock_->now()};
   ASSERT_TRUE(ts_->server().setRateLimitOverride(raised));
   // Seen once the cache (override_cache_secs = 5) expires.
   clock_->advance(seconds(5));
