@@ -113,14 +113,14 @@ boost::asio::awaitable<core::Result<std::optional<acme::gcra::Limit>>> RateLimit
     overrides_ = std::move(fresh);
     overrides_read_at_ = now;
   }
-  {
+  std::optional<Limit> overridden;
+  if (!account_id.empty()) {
     std::lock_guard lock(overrides_mutex_);
-    if (!account_id.empty()) {
-      if (auto it = overrides_.find({account_id, std::string(name)}); it != overrides_.end()) {
-        co_return std::optional<Limit>(it->second);
-      }
+    if (auto it = overrides_.find({account_id, std::string(name)}); it != overrides_.end()) {
+      overridden = it->second;
     }
   }
+  if (overridden) co_return overridden;
   if (const auto* configured = deps_.config.find(name)) {
     co_return std::optional<Limit>(limitOf(*configured));
   }
@@ -137,8 +137,13 @@ boost::asio::awaitable<core::Status> RateLimiter::take(std::string_view name,
   if (!*limit) co_return core::Status{};
   const auto k = bucketKey(name, **limit, key);
   const auto now = deps_.clock.now();
-  auto d = check ? co_await deps_.buckets.check(k, **limit, cost, now)
-                 : co_await deps_.buckets.spend(k, **limit, cost, now);
+  // Two statements, not a conditional expression: GCC 12 miscompiles co_await in `?:`.
+  core::Result<acme::gcra::Decision> d = core::fail(core::serverInternal("unreached"));
+  if (check) {
+    d = co_await deps_.buckets.check(k, **limit, cost, now);
+  } else {
+    d = co_await deps_.buckets.spend(k, **limit, cost, now);
+  }
   if (!d) co_return core::fail(d.error());
   if (!d->allowed) {
     if (refusal) count(name);

@@ -45,13 +45,11 @@ class RateLimits : public ::testing::Test {
   // newOrder as sent, so that the test sees the status and headers.
   core::Result<HttpResponse> order(AcmeClient& c, const std::vector<Identifier>& ids,
                                    std::optional<std::string> replaces = std::nullopt) {
-    auto url = c.directoryUrl("newOrder");
-    if (!url) return tl::unexpected(url.error());
     json::array arr;
     for (const auto& id : ids) arr.push_back(json::object{{"type", id.type}, {"value", id.value}});
     json::object payload{{"identifiers", std::move(arr)}};
     if (replaces) payload["replaces"] = *replaces;
-    return c.post(*url, json::serialize(payload));
+    return c.post(ts_->url("/acme/new-order"), json::serialize(payload));
   }
 
   client::IssueResult issue(AcmeClient& c, const std::vector<Identifier>& ids) {
