@@ -82,6 +82,9 @@ void addOptions(CLI::App& app, Options& o) {
   app.add_option("--audit-log", o.audit_log, "audit log of a spawned server")
       ->capture_default_str();
   app.add_flag("--no-raw", o.no_raw, "omit the per-issuance array from the JSON output");
+  app.add_flag("--rate-limits", o.rate_limits,
+               "spawned servers check every rate limit (limits too high to deny): measures what "
+               "checking them costs");
   app.add_flag("--ari", o.ari,
                "after each download, GET the certificate's renewal info (a phase of its own)");
   app.add_flag("--ocsp", o.ocsp,

@@ -46,6 +46,9 @@ struct Options {
   std::string save_certs;
   // Lifecycle phases: after each download, GET the certificate's renewal info (RFC 9773).
   bool ari = false;
+  // Spawned servers check every rate limit (limits far above what a run can reach: the cost of
+  // checking, never a denial). Off: no [rate_limits], as in the tests.
+  bool rate_limits = false;
   // After each download (and renewal info), one OCSP request to the leaf's AIA responder.
   // Spawned servers get [ca] ocsp_url.
   bool ocsp = false;

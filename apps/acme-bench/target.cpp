@@ -55,6 +55,13 @@ config::Config serverConfig(const Options& o, std::uint16_t responder_port,
     c.server.dns_persist_issuer_domains = {kPersistIssuerDomain};
     c.server.dns_persist01_resolver_addr = dns_addr;
   }
+  if (o.rate_limits) {
+    c.rate_limits.enabled = true;
+    for (auto name : config::kRateLimitNames) {
+      c.rate_limits.limits.emplace_back(std::string(name),
+                                        config::RateLimitConfig{1000000000, 1000000000, 3600});
+    }
+  }
   c.log.level = "warn";
   // The two profiles `akamu init` writes, so that --profile can name either.
   config::ProfileConfig def;
@@ -236,6 +243,13 @@ core::Result<std::unique_ptr<Target>> startProcess(const Options& o, std::uint16
     }
     toml << "]\ndns_persist01_resolver_addr = "
          << config::tomlBasicString(c.server.dns_persist01_resolver_addr) << "\n";
+  }
+  if (c.rate_limits.enabled) {
+    toml << "\n[rate_limits]\nenabled = true\n";
+    for (const auto& [name, l] : c.rate_limits.limits) {
+      toml << "[rate_limits." << name << "]\nburst = " << l.burst << "\ncount = " << l.count
+           << "\nperiod_secs = " << l.period_secs << "\n";
+    }
   }
   toml << "\n[profiles.default]\n\n[profiles.shortlived]\nvalidity_secs = 604800\n"
        << "omit_subject_key_id = true\ninclude_crl_url = false\ninclude_ocsp_url = false\n"

@@ -7,11 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "config/config.hpp"
+#include "configured_store.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "store/blocking_store.hpp"
-#include "store/open_store.hpp"
 
 namespace akamu::cli {
 namespace {
@@ -41,34 +40,6 @@ std::string accountId(const std::string& text) {
   return slash == std::string::npos ? text : text.substr(slash + 1);
 }
 
-// The store and the loop it runs on, for as long as the command runs.
-struct OpenedStore {
-  boost::asio::io_context io;
-  std::unique_ptr<store::Store> store;
-};
-
-std::unique_ptr<OpenedStore> openConfiguredStore(const std::string& config_path) {
-  auto cfg = config::loadConfigFile(config_path, [](const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  });
-  if (!cfg) {
-    std::cerr << "akamu incident: " << cfg.error().detail << "\n";
-    return nullptr;
-  }
-  auto opened = std::make_unique<OpenedStore>();
-  store::StoreOptions options;
-  options.pool_connections = 1;
-  options.require_tls = cfg->database.require_tls;
-  auto s = store::openStore(cfg->database.url, options, opened->io.get_executor());
-  if (!s) {
-    std::cerr << "akamu incident: " << s.error().detail << "\n";
-    return nullptr;
-  }
-  opened->store = std::move(*s);
-  return opened;
-}
-
 int add(const Options& o) {
   const int scopes = !o.serial.empty() + !o.account.empty() + !o.profile.empty();
   if (scopes != 1) {
@@ -93,7 +64,7 @@ int add(const Options& o) {
     incident.scope = acme::IncidentScope::kProfile;
     incident.value = o.profile;
   }
-  auto opened = openConfiguredStore(o.config_path);
+  auto opened = openConfiguredStore(o.config_path, "akamu incident");
   if (!opened) return 1;
   auto st = store::runBlocking(opened->store->insertIncident(incident), &opened->io);
   if (!st) {
@@ -105,7 +76,7 @@ int add(const Options& o) {
 }
 
 int list(const Options& o) {
-  auto opened = openConfiguredStore(o.config_path);
+  auto opened = openConfiguredStore(o.config_path, "akamu incident");
   if (!opened) return 1;
   auto all = store::runBlocking(opened->store->listIncidents(), &opened->io);
   if (!all) {
@@ -120,7 +91,7 @@ int list(const Options& o) {
 }
 
 int remove(const Options& o) {
-  auto opened = openConfiguredStore(o.config_path);
+  auto opened = openConfiguredStore(o.config_path, "akamu incident");
   if (!opened) return 1;
   auto removed = store::runBlocking(opened->store->deleteIncident(o.id), &opened->io);
   if (!removed) {

@@ -16,6 +16,7 @@
 #include "crypto/key_type.hpp"
 #include "eab_command.hpp"
 #include "incident_command.hpp"
+#include "ratelimit_command.hpp"
 #include "server/json_log_formatter.hpp"
 #include "server/server.hpp"
 
@@ -184,6 +185,7 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "print the version and the OpenSSL in use");
   auto run_incident = akamu::cli::addIncidentCommand(app);
+  auto run_ratelimit = akamu::cli::addRateLimitCommand(app);
 
   const akamu::app::EabCommand eab(app);
 
@@ -193,6 +195,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return runServe(config_path);
   if (config_check->parsed()) return runConfigCheck(check_path);
   if (int rc = run_incident(); rc >= 0) return rc;
+  if (int rc = run_ratelimit(); rc >= 0) return rc;
   if (auto rc = eab.run(std::cout, std::cerr)) return *rc;
   if (version->parsed()) {
     std::cout << "akamu " << AKAMU_VERSION << "\n"

@@ -1,5 +1,9 @@
 #include "acme/model.hpp"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+
 namespace akamu::acme {
 
 const char* toString(AccountStatus s) {
@@ -102,6 +106,31 @@ std::optional<IncidentScope> incidentScopeFrom(std::string_view s) {
   if (s == "account") return IncidentScope::kAccount;
   if (s == "profile") return IncidentScope::kProfile;
   return std::nullopt;
+}
+
+std::string fqdnSetHash(const std::vector<core::Identifier>& identifiers) {
+  std::vector<std::string> names;
+  names.reserve(identifiers.size());
+  for (const auto& id : identifiers) {
+    std::string v = id.type + ":" + id.value;
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    names.push_back(std::move(v));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string joined;
+  for (const auto& n : names) joined += n + "\n";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(joined.data(), joined.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return hex;
 }
 
 }  // namespace akamu::acme

@@ -122,7 +122,14 @@ struct Certificate {
   // The CRL shard that lists it when revoked, fixed at issuance (and named in the
   // certificate's CRL Distribution Points): changing [ca] crl_shards never moves a certificate.
   int crl_shard = 0;
+  // acme::fqdnSetHash of the order's identifiers, written at issuance (not read back): the
+  // rate limiter finds renewals by it. Empty for STAR periods and older certificates.
+  std::string fqdn_set_hash;
 };
+
+// Hex SHA-256 of the sorted, de-duplicated, lower-cased identifiers ("dns:a.example", ...):
+// equal for two orders exactly when they name the same set.
+std::string fqdnSetHash(const std::vector<core::Identifier>& identifiers);
 
 // An operator's request for early renewal (RFC 9773 §4.2): certificates it matches get a
 // renewal window in the past and its explanation URL. A serial incident matches that one

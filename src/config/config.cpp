@@ -103,6 +103,22 @@ bool validIpv6(const std::string& s) {
   return inet_pton(AF_INET6, s.c_str(), &addr) == 1;
 }
 
+// "192.0.2.0/24", "2001:db8::/32", or a single address.
+bool validCidr(const std::string& text) {
+  const auto slash = text.find('/');
+  const std::string addr = text.substr(0, slash);
+  in_addr v4{};
+  const bool is_v4 = inet_pton(AF_INET, addr.c_str(), &v4) == 1;
+  if (!is_v4 && !validIpv6(addr)) return false;
+  if (slash == std::string::npos) return true;
+  const std::string bits = text.substr(slash + 1);
+  if (bits.empty() || bits.size() > 3 ||
+      !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  return std::stoi(bits) <= (is_v4 ? 32 : 128);
+}
+
 // A DNS name or a dotted IPv4 address. Names made only of digits and dots must be real IPv4
 // addresses, so a typo like "127.0.0.256" is caught here rather than at DNS resolution time.
 bool validHost(const std::string& host) {
@@ -606,7 +622,8 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
                    "reuse_min_remaining_secs",
                    "reuse_pending_authz",
                    "allow_pre_authorization",
-                   "allow_subdomain_authorizations"});
+                   "allow_subdomain_authorizations",
+                   "trusted_proxies"});
   s.require("audit_log_file");
   readPath(s, "audit_log_file", base, server.audit_log_file);
   readUrl(s, "terms_of_service_url", server.terms_of_service_url);
@@ -668,6 +685,56 @@ void readServer(Section& s, const fs::path& base, ServerConfig& server) {
       (server.allow_pre_authorization || server.allow_subdomain_authorizations)) {
     s.invalid(*s.find("reuse_valid_authz"), "reuse_valid_authz", "false",
               "true while allow_pre_authorization or allow_subdomain_authorizations is on");
+  }
+  std::vector<std::string> proxies;
+  s.stringArray("trusted_proxies", proxies);
+  for (std::size_t i = 0; i < proxies.size(); ++i) {
+    if (!validCidr(proxies[i])) {
+      s.invalid(*s.find("trusted_proxies"), "trusted_proxies[" + std::to_string(i) + "]",
+                proxies[i], "an address or CIDR such as \"10.0.0.0/8\" or \"::1/128\"");
+      continue;
+    }
+    server.trusted_proxies.push_back(proxies[i]);
+  }
+}
+
+void readRateLimits(Section& s, Diagnostics& diag, const toml::table* table, RateLimitsConfig& rl) {
+  if (table == nullptr) return;
+  // Present: on unless said otherwise.
+  rl.enabled = true;
+  s.boolean("enabled", rl.enabled);
+  std::optional<std::string> help_url;
+  readUrl(s, "help_url", help_url);
+  if (help_url) rl.help_url = *help_url;
+  s.integer("override_cache_secs", rl.override_cache_secs, 0, 3600);
+  s.nonEmptyString("public_suffix_file", rl.public_suffix_file);
+  for (auto&& [key, node] : *table) {
+    const std::string name(key.str());
+    if (name == "enabled" || name == "help_url" || name == "override_cache_secs" ||
+        name == "public_suffix_file") {
+      continue;
+    }
+    if (!isRateLimitName(name)) {
+      std::string known;
+      for (auto n : kRateLimitNames) known += (known.empty() ? "" : ", ") + std::string(n);
+      diag.at(key.source(), "unknown rate limit '" + s.path(name) + "' (known: " + known + ")");
+      continue;
+    }
+    const auto* limit_table = node.as_table();
+    if (limit_table == nullptr) {
+      diag.at(key.source(), "'" + s.path(name) + "' must be a table (burst, count, period_secs)");
+      continue;
+    }
+    Section l(diag, limit_table, s.path(name));
+    l.rejectUnknown({"burst", "count", "period_secs"});
+    RateLimitConfig limit;
+    l.require("count");
+    l.require("period_secs");
+    l.integer("count", limit.count, 1, 1000000000);
+    l.integer("period_secs", limit.period_secs, 1, 31536000);
+    limit.burst = limit.count;  // Boulder: burst defaults to count
+    l.integer("burst", limit.burst, 1, 1000000000);
+    if (limit.count > 0 && limit.period_secs > 0) rl.limits.emplace_back(name, limit);
   }
 }
 
@@ -938,6 +1005,11 @@ std::optional<std::pair<std::string, std::uint16_t>> splitListenAddr(std::string
   return std::make_pair(std::move(host), *port);
 }
 
+bool isRateLimitName(std::string_view name) {
+  return std::find(std::begin(kRateLimitNames), std::end(kRateLimitNames), name) !=
+         std::end(kRateLimitNames);
+}
+
 core::Result<Config> parseConfig(std::string_view toml_text, std::string_view source_name,
                                  const std::string& base_dir) {
   toml::table root;
@@ -960,7 +1032,7 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
 
   Section top(diag, &root, "");
   top.rejectUnknown({"listen_addr", "base_url", "tls", "listeners", "database", "ca", "server",
-                     "star", "log", "profiles"});
+                     "star", "rate_limits", "log", "profiles"});
   top.require("base_url");
   readListen(top, config.listen_addr);
   readBaseUrl(top, config.base_url);
@@ -978,6 +1050,9 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   readServer(server, base, config.server);
   Section star(diag, top.table("star"), "star");
   readStar(star, config.star);
+  const toml::table* rate_limits_table = top.table("rate_limits");
+  Section rate_limits(diag, rate_limits_table, "rate_limits");
+  readRateLimits(rate_limits, diag, rate_limits_table, config.rate_limits);
   Section log(diag, top.table("log"), "log");
   log.rejectUnknown({"level", "request_level", "format"});
   log.oneOf("level", config.log.level, kLogLevels);

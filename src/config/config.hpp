@@ -102,7 +102,53 @@ struct ServerConfig {
   bool allow_pre_authorization = false;
   // RFC 9444: subdomainAuthAllowed authorizations (via newAuthz or ancestorDomain in newOrder).
   bool allow_subdomain_authorizations = false;
+  // Peers (CIDRs, "10.0.0.0/8", "::1/128", or single addresses) whose X-Forwarded-For is
+  // believed: the client address of a request is then its right-most untrusted entry.
+  std::vector<std::string> trusted_proxies;
   bool operator==(const ServerConfig&) const = default;
+};
+
+// RFC 8555 §6.6 rate limits, Boulder's GCRA: `burst` requests at once, refilled at `count`
+// per `period_secs`. PendingAuthorizationsPerAccount is a plain maximum: `count` pending
+// authorizations, and a refused request is told to retry after `period_secs`.
+struct RateLimitConfig {
+  std::int64_t burst = 0;
+  std::int64_t count = 0;
+  std::int64_t period_secs = 0;
+  bool operator==(const RateLimitConfig&) const = default;
+};
+
+// The limit names, as Boulder spells them.
+inline constexpr std::string_view kRateLimitNames[] = {
+    "NewRegistrationsPerIPAddress",
+    "NewRegistrationsPerIPv6Range",
+    "NewOrdersPerAccount",
+    "CertificatesPerDomain",
+    "CertificatesPerFQDNSet",
+    "FailedAuthorizationsPerDomainPerAccount",
+    "FailedAuthorizationsForPausingPerDomainPerAccount",
+    "PendingAuthorizationsPerAccount",
+};
+bool isRateLimitName(std::string_view name);
+
+struct RateLimitsConfig {
+  // Off when the [rate_limits] table is absent (tests, acme-bench's spawned servers).
+  bool enabled = false;
+  // Link rel="help" of every rateLimited answer; empty: the server's base URL +
+  // "/docs/rate-limits" (set when the server starts).
+  std::string help_url;
+  // How long a node keeps the per-account overrides it read (`akamu ratelimit override`).
+  std::int64_t override_cache_secs = 5;  // 0..3600
+  std::string public_suffix_file = "/usr/share/publicsuffix/public_suffix_list.dat";
+  // The limits configured, by name; a limit not listed is not enforced.
+  std::vector<std::pair<std::string, RateLimitConfig>> limits;
+  const RateLimitConfig* find(std::string_view name) const {
+    for (const auto& [n, l] : limits) {
+      if (n == name) return &l;
+    }
+    return nullptr;
+  }
+  bool operator==(const RateLimitsConfig&) const = default;
 };
 
 // A certificate profile (draft-ietf-acme-profiles): what a certificate issued under it looks
@@ -195,6 +241,7 @@ struct Config {
   CaConfig ca;
   ServerConfig server;
   StarConfig star;
+  RateLimitsConfig rate_limits;
   LogConfig log;
   // Sorted by name. Never empty after loading: without [profiles.*] tables there is one,
   // "default", from the [ca] and [server] settings.

@@ -81,6 +81,59 @@ TEST(Config, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.log.level, "info");
 }
 
+TEST(Config, RateLimitsAreOffWithoutTheTable) {
+  auto r = parseConfig(kMinimal, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_FALSE(r->rate_limits.enabled);
+  EXPECT_TRUE(r->rate_limits.limits.empty());
+  EXPECT_TRUE(r->server.trusted_proxies.empty());
+}
+
+TEST(Config, RateLimitTablesAreRead) {
+  std::string text(kMinimal);
+  text += R"([rate_limits]
+help_url = "https://ca.example/limits"
+override_cache_secs = 0
+[rate_limits.NewOrdersPerAccount]
+burst = 5
+count = 10
+period_secs = 3600
+[rate_limits.CertificatesPerDomain]
+count = 7
+period_secs = 60
+)";
+  auto r = parseConfig(text, "akamu.toml", "/etc/akamu");
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_TRUE(r->rate_limits.enabled);
+  EXPECT_EQ(r->rate_limits.help_url, "https://ca.example/limits");
+  EXPECT_EQ(r->rate_limits.override_cache_secs, 0);
+  EXPECT_EQ(*r->rate_limits.find("NewOrdersPerAccount"), (RateLimitConfig{5, 10, 3600}));
+  // burst defaults to count, as in Boulder.
+  EXPECT_EQ(*r->rate_limits.find("CertificatesPerDomain"), (RateLimitConfig{7, 7, 60}));
+  EXPECT_EQ(r->rate_limits.find("CertificatesPerFQDNSet"), nullptr);
+}
+
+TEST(Config, RateLimitRefusals) {
+  auto with = [](std::string_view extra) {
+    return errorOf(std::string(kMinimal) + std::string(extra));
+  };
+  EXPECT_THAT(with("[rate_limits.NewOrdersPerAcount]\ncount = 1\nperiod_secs = 1\n"),
+              AllOf(HasSubstr("unknown rate limit 'rate_limits.NewOrdersPerAcount'"),
+                    HasSubstr("NewOrdersPerAccount")));
+  EXPECT_THAT(with("[rate_limits.NewOrdersPerAccount]\ncount = 1\n"),
+              HasSubstr("missing required key 'rate_limits.NewOrdersPerAccount.period_secs'"));
+  EXPECT_THAT(with("[rate_limits.NewOrdersPerAccount]\ncount = 0\nperiod_secs = 1\n"),
+              HasSubstr("'rate_limits.NewOrdersPerAccount.count' = 0 is out of range"));
+  EXPECT_THAT(with("[rate_limits.NewOrdersPerAccount]\ncount = 1\nperiod_secs = 1\nrate = 2\n"),
+              HasSubstr("unknown key 'rate_limits.NewOrdersPerAccount.rate'"));
+  EXPECT_THAT(with("[rate_limits]\nNewOrdersPerAccount = 3\n"),
+              HasSubstr("'rate_limits.NewOrdersPerAccount' must be a table"));
+  EXPECT_THAT(with("[rate_limits]\nenabled = \"yes\"\n"), HasSubstr("rate_limits.enabled"));
+  EXPECT_THAT(errorOf(withLine("server", "trusted_proxies = [\"10.0.0.0/33\"]")),
+              HasSubstr("trusted_proxies[0]"));
+  EXPECT_EQ(errorOf(withLine("server", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]")), "<parsed>");
+}
+
 TEST(Config, FullFileSetsEveryKey) {
   constexpr std::string_view kFull = R"(
 listen_addr = "[::1]:0"

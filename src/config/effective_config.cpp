@@ -151,7 +151,27 @@ std::string renderEffectiveConfig(const Config& c) {
   server.insert("reuse_pending_authz", s.reuse_pending_authz);
   server.insert("allow_pre_authorization", s.allow_pre_authorization);
   server.insert("allow_subdomain_authorizations", s.allow_subdomain_authorizations);
+  server.insert("trusted_proxies", strings(s.trusted_proxies));
   root.insert("server", std::move(server));
+
+  // Absent means off; a table that says enabled = false keeps its limits for when it is on.
+  if (c.rate_limits.enabled || !c.rate_limits.limits.empty()) {
+    const RateLimitsConfig& r = c.rate_limits;
+    toml::table rl;
+    rl.insert("enabled", r.enabled);
+    // Empty: the server's base URL + "/docs/rate-limits" (Server::start fills it in).
+    rl.insert("help_url", r.help_url.empty() ? c.base_url + "/docs/rate-limits" : r.help_url);
+    rl.insert("override_cache_secs", r.override_cache_secs);
+    rl.insert("public_suffix_file", r.public_suffix_file);
+    for (const auto& [name, limit] : r.limits) {
+      toml::table t;
+      t.insert("burst", limit.burst);
+      t.insert("count", limit.count);
+      t.insert("period_secs", limit.period_secs);
+      rl.insert(name, std::move(t));
+    }
+    root.insert("rate_limits", std::move(rl));
+  }
 
   toml::table star;
   star.insert("enabled", c.star.enabled);

@@ -72,6 +72,19 @@ reuse_min_remaining_secs = 3600
 reuse_pending_authz = true
 allow_pre_authorization = true
 allow_subdomain_authorizations = true
+trusted_proxies = ["127.0.0.1/32", "10.0.0.0/8"]
+[rate_limits]
+enabled = true
+help_url = "https://ca.example.com/rate-limits"
+override_cache_secs = 7
+public_suffix_file = "/usr/share/publicsuffix/public_suffix_list.dat"
+[rate_limits.CertificatesPerDomain]
+burst = 10
+count = 5
+period_secs = 3600
+[rate_limits.NewOrdersPerAccount]
+count = 300
+period_secs = 10800
 [star]
 enabled = true
 min_lifetime_secs = 3600

@@ -234,6 +234,54 @@ reuse_pending_authz = false
 allow_pre_authorization = false
 # Subdomain authorizations (RFC 9444): subdomainAuthAllowed and ancestorDomain.
 allow_subdomain_authorizations = false
+# Proxies (CIDRs) whose X-Forwarded-For names the client for the registration rate limits,
+# e.g. ["127.0.0.1/32"] behind a local nginx; empty: the TCP peer is the client.
+trusted_proxies = []
+
+# Rate limits (RFC 8555 §6.6), with Boulder's names and algorithm (GCRA: `burst` at once,
+# refilled at `count` per `period_secs`). These defaults are Let's Encrypt's, scaled up for a
+# private CA; docs/operations.md ("Rate limits") says where each is checked and spent, the
+# exemptions (renewals, ARI replacements), pauses, and `akamu ratelimit` for per-account
+# overrides. A limit left out is not enforced; `enabled = false` turns them all off.
+[rate_limits]
+enabled = true
+# Link rel="help" of every rateLimited answer (default: <base_url>/docs/rate-limits).
+# help_url = "https://ca.example.com/docs/rate-limits"
+# How long (seconds) a server keeps the overrides it read before it reads them again.
+override_cache_secs = 5
+
+[rate_limits.NewRegistrationsPerIPAddress]
+burst = 100
+count = 100
+period_secs = 10800
+[rate_limits.NewRegistrationsPerIPv6Range]
+burst = 5000
+count = 5000
+period_secs = 10800
+[rate_limits.NewOrdersPerAccount]
+burst = 3000
+count = 3000
+period_secs = 10800
+[rate_limits.CertificatesPerDomain]
+burst = 500
+count = 500
+period_secs = 604800
+[rate_limits.CertificatesPerFQDNSet]
+burst = 50
+count = 50
+period_secs = 604800
+[rate_limits.FailedAuthorizationsPerDomainPerAccount]
+burst = 50
+count = 50
+period_secs = 3600
+[rate_limits.FailedAuthorizationsForPausingPerDomainPerAccount]
+burst = 1000
+count = 1000
+period_secs = 86400
+# A plain maximum: `count` pending authorizations per account; Retry-After is period_secs.
+[rate_limits.PendingAuthorizationsPerAccount]
+count = 1000
+period_secs = 60
 
 # Short-term automatically renewed certificates (STAR, RFC 8739), opt-in: an order with an
 # "auto-renewal" object gets a new certificate every lifetime from one CSR until its end-date,

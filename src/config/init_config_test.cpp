@@ -51,6 +51,13 @@ TEST(InitConfig, DefaultsParseBackToDefaults) {
   EXPECT_EQ(r->server.threads, defaults.server.threads);
   EXPECT_EQ(r->server.nonce_capacity, defaults.server.nonce_capacity);
   EXPECT_EQ(r->log.level, defaults.log.level);
+  // A fresh install limits: every Boulder limit, with generous defaults.
+  EXPECT_TRUE(r->rate_limits.enabled);
+  EXPECT_EQ(r->rate_limits.limits.size(), std::size(kRateLimitNames));
+  ASSERT_NE(r->rate_limits.find("NewOrdersPerAccount"), nullptr);
+  EXPECT_EQ(*r->rate_limits.find("NewOrdersPerAccount"), (RateLimitConfig{3000, 3000, 10800}));
+  EXPECT_EQ(r->rate_limits.find("PendingAuthorizationsPerAccount")->count, 1000);
+  EXPECT_TRUE(r->server.trusted_proxies.empty());
 }
 
 TEST(InitConfig, UsesGivenListenBaseUrlAndDataDir) {

@@ -120,6 +120,13 @@ int problemHttpStatus(ProblemType type) {
   }
 }
 
+Problem rateLimited(std::string detail, std::int64_t retry_after_secs, std::string help_url) {
+  Problem p = makeProblem(ProblemType::kRateLimited, std::move(detail));
+  p.retry_after_secs = retry_after_secs;
+  p.help_url = std::move(help_url);
+  return p;
+}
+
 Problem accountNotValid(std::string detail) {
   Problem p = makeProblem(ProblemType::kUnauthorized, std::move(detail));
   p.status = 401;

@@ -1,6 +1,7 @@
 #pragma once
 // ACME problem documents (RFC 8555 §6.7). This is the one place where problem types map to
 // their URNs and HTTP statuses; every module reports failures as a Problem value.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,6 +75,10 @@ struct Problem {
   // The HTTP status when RFC 8555 names one other than the type's usual one (0 = the type's):
   // a request from a deactivated account is `unauthorized` with 401 (§7.3.6), not 403.
   int status = 0;
+  // rateLimited (RFC 8555 §6.6): whole seconds for the Retry-After header (0 = none) and the
+  // documentation URL for its Link rel="help" header (empty = none). Headers, not body.
+  std::int64_t retry_after_secs = 0;
+  std::string help_url;
 };
 
 // "urn:ietf:params:acme:error:malformed", or "about:blank" for the plain HTTP ones.
@@ -92,6 +97,8 @@ inline Problem makeProblem(ProblemType type, std::string detail) {
 inline Problem malformed(std::string detail) {
   return makeProblem(ProblemType::kMalformed, std::move(detail));
 }
+// RFC 8555 §6.6: 429 rateLimited, answered with Retry-After and Link rel="help".
+Problem rateLimited(std::string detail, std::int64_t retry_after_secs, std::string help_url);
 // RFC 8555 §7.3.6: requests signed by a deactivated (or revoked) account's key.
 Problem accountNotValid(std::string detail);
 inline Problem unauthorized(std::string detail) {

@@ -242,6 +242,17 @@ core::Status RegistrationAuthority::audit(std::string type, bool success, std::s
                                        std::move(principal), std::move(detail)});
 }
 
+core::Problem RegistrationAuthority::auditedRefusal(core::Problem problem,
+                                                    const std::string& subject,
+                                                    const std::string& principal) {
+  if (problem.type == ProblemType::kRateLimited) {
+    auditOutcome(
+        "ratelimit.deny", false, subject, principal,
+        problem.detail + " [retry-after " + std::to_string(problem.retry_after_secs) + " s]");
+  }
+  return problem;
+}
+
 void RegistrationAuthority::auditOutcome(std::string type, bool success, std::string subject,
                                          std::string principal, std::string detail) {
   AuditEvent event{std::move(type), success, std::move(subject), std::move(principal),
@@ -299,11 +310,25 @@ Task<AccountResult> RegistrationAuthority::newAccount(NewAccountRequest request)
   account.thumbprint = request.thumbprint;
   account.tos_agreed = tos;
   account.created_at = deps_.clock.now();
+  // Registrations are spent before the insert and given back when it fails.
+  const std::string client_ip = request.client_ip;
+  if (deps_.limits != nullptr) {
+    if (auto s = co_await deps_.limits->spendNewAccount(client_ip); !s) {
+      co_return fail(auditedRefusal(std::move(s.error()),
+                                    client_ip.empty() ? std::string("-") : "ip:" + client_ip,
+                                    "acme:" + account.thumbprint));
+    }
+  }
   if (request.external_account_binding) {
-    co_return co_await newAccountWithEab(std::move(request), std::move(account));
+    auto created = co_await newAccountWithEab(std::move(request), std::move(account));
+    if ((!created || !created->created) && deps_.limits != nullptr) {
+      co_await deps_.limits->refundNewAccount(client_ip);
+    }
+    co_return created;
   }
   auto inserted = co_await store.insertAccount(account);
   if (!inserted) {
+    if (deps_.limits != nullptr) co_await deps_.limits->refundNewAccount(client_ip);
     co_return co_await accountAfterFailedInsert(request.thumbprint, inserted.error());
   }
   auditOutcome("account.create", true, deps_.urls.account(account.id), "acme:" + account.thumbprint,
@@ -681,6 +706,29 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     replaced = std::move(*found);
   }
 
+  // RFC 8555 §6.6: the limits, once the order is known to be acceptable otherwise.
+  std::optional<OrderSpend> spent;
+  if (deps_.limits != nullptr) {
+    OrderExemptions exemptions;
+    // RFC 9773: a replacement asked for inside (or after) the replaced certificate's
+    // suggested window is what the CA asked the client to do.
+    exemptions.ari_in_window = replaced && now >= replaced->renewal_start;
+    if (!exemptions.ari_in_window) {
+      auto renewal = co_await deps_.limits->isRenewal(*identifiers,
+                                                      std::chrono::seconds(profile.validity_secs));
+      if (!renewal) co_return fail(renewal.error());
+      exemptions.renewal = *renewal;
+    }
+    auto checked =
+        co_await deps_.limits->checkNewOrder(requester.account->id, *identifiers, exemptions);
+    if (!checked) {
+      co_return fail(auditedRefusal(std::move(checked.error()),
+                                    deps_.urls.account(requester.account->id),
+                                    requester.principal()));
+    }
+    spent = std::move(*checked);
+  }
+
   acme::Order order;
   order.id = core::randomToken(12);
   order.profile = profile.name;
@@ -730,8 +778,10 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
   // the lookup and the insert below is not seen by that deactivation; every later read of
   // the order re-evaluates it, and finalize's claim re-checks every authorization.)
   order.status = acme::nextOrderStatus(order, listed, now).status;
+  // Boulder refunds a spend whose order then fails within the same request.
   if (replaced) {
     auto claimed = co_await deps_.store.insertReplacementOrder(order, authzs, now);
+    if ((!claimed || !*claimed) && spent) co_await deps_.limits->refund(*spent);
     if (!claimed) co_return fail(claimed.error());
     if (!*claimed) {
       co_return fail(makeProblem(ProblemType::kAlreadyReplaced,
@@ -740,7 +790,10 @@ Task<acme::Order> RegistrationAuthority::newOrder(const Requester& requester,
     if (deps_.metrics) deps_.metrics->ariReplacement();
   } else {
     auto inserted = co_await deps_.store.insertOrder(order, authzs);
-    if (!inserted) co_return fail(inserted.error());
+    if (!inserted) {
+      if (spent) co_await deps_.limits->refund(*spent);
+      co_return fail(inserted.error());
+    }
   }
   auditOutcome(
       "order.create", true, deps_.urls.order(order.id), requester.principal(),
@@ -1076,6 +1129,14 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
     co_return co_await revert(processing, acme::OrderStatus::kInvalid, signed_cert.error());
   }
   acme::Certificate& cert = *signed_cert;
+  cert.fqdn_set_hash = acme::fqdnSetHash(order.identifiers);
+  // Decided before this certificate is stored (it would make every issuance a renewal).
+  bool renewal = false;
+  if (deps_.limits != nullptr) {
+    auto r = co_await deps_.limits->isRenewal(order.identifiers,
+                                              std::chrono::seconds(profile.validity_secs));
+    renewal = r && *r;
+  }
   acme::Order valid = processing;
   valid.status = acme::OrderStatus::kValid;
   valid.certificate_id = cert.id;
@@ -1090,6 +1151,9 @@ Task<acme::Order> RegistrationAuthority::issue(acme::Order order,
   if (deps_.metrics) deps_.metrics->certificateIssued(std::chrono::steady_clock::now() - started);
   auditOutcome("cert.issue", true, deps_.urls.certificate(cert.id), principal,
                "serial " + cert.serial_hex);
+  if (deps_.limits != nullptr) {
+    co_await deps_.limits->spendIssuance(order.account_id, order.identifiers, renewal);
+  }
   co_return valid;
 }
 
@@ -1261,12 +1325,14 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
   const std::string subject = deps_.urls.challenge(authz_id, challenge_id);
   const std::string what =
       request.identifier.type + ":" + (request.wildcard ? "*." : "") + request.identifier.value;
+  std::optional<std::string> account_id;
   bool applied = false;
   std::string ignored_because;
   for (int attempt = 0; attempt < kMaxAttempts && !applied; ++attempt) {
     auto authz = co_await store.getAuthorization(authz_id);
     if (!authz || !*authz) break;
     acme::Authorization a = std::move(**authz);
+    account_id = a.account_id;
     const auto status_now = acme::effectiveAuthzStatus(a, deps_.clock.now());
     if (a.status != acme::AuthzStatus::kPending || status_now != acme::AuthzStatus::kPending) {
       // Deactivated, expired or decided by another challenge while this one ran: the outcome
@@ -1289,6 +1355,19 @@ boost::asio::awaitable<void> RegistrationAuthority::completeValidation(
   if (applied) {
     auditOutcome(ok ? "auth.challenge.ok" : "auth.challenge.fail", ok, subject, principal,
                  what + (ok ? std::string() : " " + outcome.error().detail));
+    if (!ok && deps_.limits != nullptr && account_id) {
+      core::Identifier id = request.identifier;
+      auto paused = co_await deps_.limits->spendFailedAuthorization(*account_id, id);
+      if (!paused) {
+        spdlog::error("validation of {}: cannot count the failure for rate limits: {}", subject,
+                      paused.error().detail);
+      } else if (*paused) {
+        auditOutcome("ratelimit.pause", true, deps_.urls.account(*account_id), principal,
+                     RateLimiter::pauseKey(id) +
+                         " paused after repeated failed validations "
+                         "(FailedAuthorizationsForPausingPerDomainPerAccount)");
+      }
+    }
     // Move every order that lists it on now, so that a client polling one sees "ready"
     // without another step.
     co_await moveOrdersOn(store, authz_id);

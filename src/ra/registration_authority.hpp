@@ -36,6 +36,7 @@
 #include "core/result.hpp"
 #include "crypto/csr.hpp"
 #include "ra/audit_log.hpp"
+#include "ra/rate_limiter.hpp"
 #include "ra/resource_urls.hpp"
 #include "ra/validation_signal.hpp"
 #include "store/store.hpp"
@@ -59,6 +60,8 @@ struct RaDeps {
   std::function<void(const acme::Certificate&)> on_revoked = nullptr;
   // Told of issuance, revocation, validation and ARI replacement outcomes; null = not recorded.
   core::Metrics* metrics = nullptr;
+  // RFC 8555 §6.6 rate limits; null when [rate_limits] is off (then nothing is checked).
+  RateLimiter* limits = nullptr;
 };
 
 // Who signed the request, as the front end verified it.
@@ -79,6 +82,9 @@ struct NewAccountRequest {
   // here), and the outer JWS's url, which its inner "url" must equal.
   std::optional<boost::json::value> external_account_binding;
   std::string url;
+  // The client's address as the front end determined it (peer, or X-Forwarded-For from a
+  // trusted proxy): the key of the registration limits. Empty when unknown.
+  std::string client_ip;
 };
 struct AccountResult {
   acme::Account account;
@@ -325,6 +331,10 @@ class RegistrationAuthority {
   Task<AccountResult> newAccountWithEab(NewAccountRequest request, acme::Account account);
   core::Status audit(std::string type, bool success, std::string subject, std::string principal,
                      std::string detail);
+  // A rate-limit refusal is audited (ratelimit.deny) before it is answered; anything else
+  // passes through. Returns the problem to answer with.
+  core::Problem auditedRefusal(core::Problem problem, const std::string& subject,
+                               const std::string& principal);
   // After a commit: a failure to write is logged, never reported to the client (the change
   // has happened).
   void auditOutcome(std::string type, bool success, std::string subject, std::string principal,

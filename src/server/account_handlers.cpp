@@ -61,6 +61,7 @@ AcmeService::Task<HttpResponse> AcmeService::newAccount(AcmeRequest& request) {
   if (!canonical) co_return core::fail(canonical.error());
   in.jwk_json = std::move(*canonical);
   in.thumbprint = request.requester.thumbprint;
+  in.client_ip = clientAddress(request.http, proxies_);
   auto result = co_await deps_.ra.newAccount(std::move(in));
   if (!result) co_return core::fail(result.error());
   HttpResponse r = json(result->created ? 201 : 200, renderAccount(result->account, urls_));

@@ -81,6 +81,7 @@ AcmeService::AcmeService(ServiceDeps deps, const AcmeUrls& urls)
     : deps_(std::move(deps)),
       urls_(urls),
       nonces_(deps_.config.server.nonce_capacity),
+      proxies_(deps_.config.server.trusted_proxies),
       success_log_level_(spdlog::level::from_str(deps_.config.log.request_level)) {
   for (std::size_t i = 0; i < kRouteCount; ++i) {
     // The table and the paths must stay in step; a mismatch is a programming error.
@@ -130,6 +131,11 @@ HttpResponse AcmeService::problemResponse(const core::Problem& problem) {
   r.status = core::problemHttpStatus(problem);
   r.content_type = "application/problem+json";
   r.body = core::problemToJson(problem);
+  // RFC 8555 §6.6: a rate-limited client learns when to retry and where the limits are told.
+  if (problem.retry_after_secs > 0) {
+    r.addHeader("Retry-After", std::to_string(problem.retry_after_secs));
+  }
+  if (!problem.help_url.empty()) r.addHeader("Link", "<" + problem.help_url + ">;rel=\"help\"");
   return r;
 }
 

@@ -24,6 +24,7 @@
 #include "jose/jws.hpp"
 #include "ra/registration_authority.hpp"
 #include "server/acme_urls.hpp"
+#include "server/client_address.hpp"
 #include "server/health.hpp"
 #include "server/http_types.hpp"
 #include "server/in_flight.hpp"
@@ -138,7 +139,8 @@ class AcmeService {
   const AcmeUrls& urls_;
   NoncePool nonces_;
   InFlightRequests in_flight_;
-  int success_log_level_;  // spdlog::level::level_enum of [log] request_level
+  TrustedProxies proxies_;  // [server] trusted_proxies, for the client address
+  int success_log_level_;   // spdlog::level::level_enum of [log] request_level
   std::string directory_body_;
 
   struct CachedKey {

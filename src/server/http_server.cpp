@@ -78,7 +78,7 @@ core::Problem framingProblem(const beast::error_code& ec, const beast::flat_buff
 // on the lowest layer, the socket.
 template <class Stream>
 asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler,
-                                    std::size_t max_body) {
+                                    std::size_t max_body, std::string peer_address) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -99,6 +99,8 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
     }
     request.path = std::string(target);
     request.content_type = std::string(req[http::field::content_type]);
+    request.peer_address = peer_address;
+    request.forwarded_for = std::string(req["X-Forwarded-For"]);
     if (ec) {
       request.transport_problem = framingProblem(ec, buffer, max_body);
     } else if (req.version() >= 11 && req.count(http::field::host) != 1) {
@@ -123,6 +125,19 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
   }
 }
 
+// Whom the connection is from, for HttpRequest::peer_address: the TCP peer's address, or
+// kUnixSocketPeer for a Unix-socket listener (only local processes the socket's mode admits).
+template <class Socket>
+std::string peerAddress(const Socket& socket) {
+  if constexpr (std::is_same_v<Socket, tcp::socket>) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    return ec ? std::string() : peer.address().to_string();
+  } else {
+    return std::string(kUnixSocketPeer);
+  }
+}
+
 template <class Protocol>
 using PlainStream =
     beast::basic_stream<Protocol, asio::any_io_executor, beast::unlimited_rate_policy>;
@@ -131,8 +146,9 @@ using PlainStream =
 template <class Protocol>
 asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer::Handler* handler,
                                    std::size_t max_body) {
+  std::string peer = peerAddress(socket);
   PlainStream<Protocol> stream(std::move(socket));
-  co_await serveRequests(stream, handler, max_body);
+  co_await serveRequests(stream, handler, max_body, std::move(peer));
   beast::error_code ignored;
   stream.socket().shutdown(Protocol::socket::shutdown_send, ignored);
 }
@@ -142,6 +158,7 @@ asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer:
 template <class Protocol>
 asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr context,
                                  HttpServer::Handler* handler, std::size_t max_body) {
+  std::string peer = peerAddress(socket);
   beast::ssl_stream<PlainStream<Protocol>> stream(PlainStream<Protocol>(std::move(socket)),
                                                   *context);
   beast::get_lowest_layer(stream).expires_after(kHandshakeTimeout);
@@ -150,7 +167,7 @@ asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr
     spdlog::debug("tls: handshake failed: {}", hec.message());
     co_return;
   }
-  co_await serveRequests(stream, handler, max_body);
+  co_await serveRequests(stream, handler, max_body, std::move(peer));
   // close_notify, bounded: a peer that already went away must not hold the coroutine.
   beast::get_lowest_layer(stream).expires_after(kShutdownTimeout);
   auto [sec] = co_await stream.async_shutdown(kUseTuple);

@@ -10,6 +10,10 @@
 
 namespace akamu::server {
 
+// HttpRequest::peer_address of a request on a Unix-socket listener: a local process (a proxy
+// on this host) the socket file's mode let in.
+inline constexpr std::string_view kUnixSocketPeer = "unix:";
+
 struct HttpRequest {
   std::string method;  // "GET", "HEAD", "POST", ...
   std::string target;  // the request target as sent: path and "?query" if any
@@ -17,6 +21,12 @@ struct HttpRequest {
   std::string query;
   std::string content_type;
   std::string body;
+  // The TCP peer's address ("192.0.2.1", "2001:db8::1"; kUnixSocketPeer on a Unix socket;
+  // empty when not over a socket) and the
+  // X-Forwarded-For header as sent; the front end believes the latter only from
+  // [server] trusted_proxies (server/client_address).
+  std::string peer_address;
+  std::string forwarded_for;
   // Set by the transport when it could not read the request (body over max_body_bytes, framing
   // it refuses): the pipeline answers with this problem, and the connection then closes.
   std::optional<core::Problem> transport_problem;

@@ -52,6 +52,11 @@ core::Result<std::unique_ptr<Server>> Server::create(config::Config config,
   s->clock_ = clock ? std::move(clock) : std::make_shared<core::SystemClock>();
   if (auto st = checkConfig(s->config_); !st) return core::fail(st.error());
   const auto& cfg = s->config_;
+  if (cfg.rate_limits.enabled) {
+    auto suffixes = ra::PublicSuffixList::load(cfg.rate_limits.public_suffix_file);
+    if (!suffixes) return core::fail(suffixes.error());
+    s->suffixes_ = std::move(*suffixes);
+  }
   auto audit = ra::AuditLog::open(cfg.server.audit_log_file, *s->clock_);
   if (!audit) return core::fail(audit.error());
   s->audit_ = std::move(*audit);
@@ -197,6 +202,19 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
   if (auto s = startRevocation(); !s) return s;
   ra::RaDeps ra_deps{config_, *store_, *ca_, *audit_, *clock_, *validation_, *urls_};
   ra_deps.metrics = metrics_.get();
+  if (config_.rate_limits.enabled) {
+    if (config_.rate_limits.help_url.empty()) {
+      config_.rate_limits.help_url = base_url_ + "/docs/rate-limits";
+    }
+    store::BucketStore* buckets = store_->sharedBuckets();
+    if (buckets == nullptr) {
+      memory_buckets_ = std::make_unique<store::MemoryBucketStore>();
+      buckets = memory_buckets_.get();
+    }
+    limiter_ = std::make_unique<ra::RateLimiter>(
+        ra::RateLimiter::Deps{config_.rate_limits, *store_, *buckets, suffixes_, *clock_});
+    ra_deps.limits = limiter_.get();
+  }
   ra_deps.on_revoked = [this](const acme::Certificate& cert) {
     if (crl_schedule_) crl_schedule_->shardChanged(cert.crl_shard);
     if (ocsp_) ocsp_->invalidate(cert.serial_hex);
@@ -370,6 +388,18 @@ core::Status Server::startRevocation() {
   return {};
 }
 
+core::Status Server::setRateLimitOverride(const store::RateLimitOverride& o) {
+  return boost::asio::co_spawn(ioc_, store_->setRateLimitOverride(o), boost::asio::use_future)
+      .get();
+}
+
+core::Result<bool> Server::unpauseRateLimit(const std::string& account_id,
+                                            const std::string& identifier) {
+  return boost::asio::co_spawn(ioc_, store_->removeRateLimitPause(account_id, identifier),
+                               boost::asio::use_future)
+      .get();
+}
+
 core::Status Server::addIncident(const acme::Incident& incident) {
   auto done =
       boost::asio::co_spawn(ioc_, store_->insertIncident(incident), boost::asio::use_future);
@@ -443,6 +473,7 @@ Server::~Server() {
   service_.reset();
   health_.reset();
   ra_.reset();
+  limiter_.reset();
   revocation_.reset();
   crl_schedule_.reset();
   ocsp_.reset();

@@ -16,6 +16,8 @@
 #include "ra/audit_log.hpp"
 #include "ra/crl_generator.hpp"
 #include "ra/ocsp_responder.hpp"
+#include "ra/public_suffix.hpp"
+#include "ra/rate_limiter.hpp"
 #include "ra/registration_authority.hpp"
 #include "ra/star_schedule.hpp"
 #include "server/acme_service.hpp"
@@ -25,6 +27,7 @@
 #include "server/revocation_endpoints.hpp"
 #include "server/server_tls.hpp"
 #include "server/tls_context.hpp"
+#include "store/bucket_store.hpp"
 #include "store/retention.hpp"
 #include "store/store.hpp"
 #include "validation/engine.hpp"
@@ -102,6 +105,12 @@ class Server {
   core::Status reopenLogs();
   // Requests being handled now.
   std::size_t requestsInFlight() const { return service_ ? service_->inFlight().count() : 0; }
+  // What `akamu ratelimit override set` and `unpause` do, on the server's store; block until
+  // committed. Need start().
+  core::Status setRateLimitOverride(const store::RateLimitOverride& o);
+  core::Result<bool> unpauseRateLimit(const std::string& account_id, const std::string& identifier);
+  // The rate limiter after start(), for its denial counters; null when [rate_limits] is off.
+  const ra::RateLimiter* rateLimiter() const { return limiter_.get(); }
 
  private:
   Server() = default;
@@ -144,6 +153,11 @@ class Server {
   std::unique_ptr<ra::CrlSchedule> crl_schedule_;
   std::unique_ptr<ra::OcspResponder> ocsp_;
   std::unique_ptr<RevocationEndpoints> revocation_;
+  // Rate limits (null when off): the public suffix list, loaded once at create(), and the
+  // buckets: the database's when it shares them (PostgreSQL), else this process's memory.
+  std::shared_ptr<const ra::PublicSuffixList> suffixes_;
+  std::unique_ptr<store::MemoryBucketStore> memory_buckets_;
+  std::unique_ptr<ra::RateLimiter> limiter_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<Health> health_;
   std::unique_ptr<AcmeService> service_;

@@ -70,6 +70,28 @@ struct AuthzReuseQuery {
   std::vector<std::string> ancestors;
 };
 
+// An operator's per-account limit (`akamu ratelimit override set`), replacing the configured
+// one for that account.
+struct RateLimitOverride {
+  std::string account_id;
+  std::string limit;  // a config::kRateLimitNames entry
+  std::int64_t burst = 0;
+  std::int64_t count = 0;
+  std::int64_t period_secs = 0;
+  core::TimePoint updated_at{};
+};
+
+// An account paused for an identifier after too many failed validations
+// (FailedAuthorizationsForPausingPerDomainPerAccount): its newOrders naming it are refused
+// until an operator unpauses it.
+struct RateLimitPause {
+  std::string account_id;
+  std::string identifier;  // "dns:example.com", "ip:192.0.2.1" (the base name of a wildcard)
+  core::TimePoint paused_at{};
+};
+
+class BucketStore;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -245,6 +267,31 @@ class Store {
   // set, so a backlog drains in bounded transactions.
   virtual Awaitable<Result<PruneCounts>> pruneExpired(core::TimePoint cutoff,
                                                       std::size_t max_orders) = 0;
+
+  // Rate limits (ra/rate_limiter). Overrides: one per (account, limit); set replaces.
+  virtual Awaitable<Status> setRateLimitOverride(const RateLimitOverride& o) = 0;
+  // Every override, by account then limit.
+  virtual Awaitable<Result<std::vector<RateLimitOverride>>> listRateLimitOverrides() = 0;
+  virtual Awaitable<Result<bool>> removeRateLimitOverride(const std::string& account_id,
+                                                          const std::string& limit) = 0;
+  // Records a pause; pausing a pair that is paused already changes nothing (not an error).
+  virtual Awaitable<Status> insertRateLimitPause(const RateLimitPause& pause) = 0;
+  // The pauses of `account_id` (every account's when empty), by account then identifier.
+  virtual Awaitable<Result<std::vector<RateLimitPause>>> listRateLimitPauses(
+      const std::string& account_id) = 0;
+  virtual Awaitable<Result<bool>> removeRateLimitPause(const std::string& account_id,
+                                                       const std::string& identifier) = 0;
+  // PendingAuthorizationsPerAccount: the account's pending authorizations that have not
+  // expired at `now`.
+  virtual Awaitable<Result<std::int64_t>> countPendingAuthorizations(const std::string& account_id,
+                                                                     core::TimePoint now) = 0;
+  // Renewal exemption: whether a certificate with this fqdn_set_hash was issued at or after
+  // `since` (any account, as Boulder).
+  virtual Awaitable<Result<bool>> hasCertificateForFqdnSet(const std::string& fqdn_set_hash,
+                                                           core::TimePoint since) = 0;
+  // The buckets shared by every process on this database, or null when the backend has none
+  // (SQLite: the server keeps them in memory). Lives as long as the store.
+  virtual BucketStore* sharedBuckets() { return nullptr; }
 
   // The same store for the read-only handlers (order, authorization and certificate GETs):
   // lookups through the returned reference use the read-only pool when one is configured

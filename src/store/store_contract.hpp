@@ -34,6 +34,7 @@
 
 #include "acme/renewal_window.hpp"
 #include "store/blocking_store.hpp"
+#include "store/bucket_store.hpp"
 #include "store/store.hpp"
 #include "store/store_test_support.hpp"
 
@@ -74,6 +75,11 @@ using core::TimePoint;
 using namespace test_support;
 
 // ---- coroutines that own their arguments, for concurrent calls -----------------------------
+
+inline Awaitable<Result<acme::gcra::Decision>> spendCopy(BucketStore* buckets, std::string key,
+                                                         acme::gcra::Limit limit, TimePoint now) {
+  co_return co_await buckets->spend(key, limit, 1, now);
+}
 
 inline Awaitable<Result<bool>> finalizeCopy(Store* store, Certificate cert, Order order) {
   co_return co_await store->insertCertificateForOrder(cert, order);
@@ -2366,6 +2372,133 @@ TEST_P(StoreContract, ConcurrentReissuesOfOnePeriodStoreOneCertificate) {
   }
   EXPECT_EQ(stored, 1);
   AKAMU_EXPECT_QUERY("SELECT count(*) FROM certificates WHERE order_id = 'star1'", "2");
+}
+
+// ---- rate limits ----------------------------------------------------------------------------
+
+TEST_P(StoreContract, RateLimitOverridesAreSetReplacedListedAndRemoved) {
+  auto run = [&](auto call) { return runBlocking(std::move(call), &io_); };
+  RateLimitOverride a{"acct1", "NewOrdersPerAccount", 10, 20, 3600, at(1'700'000'000)};
+  RateLimitOverride b{"acct0", "CertificatesPerDomain", 5, 5, 60, at(1'700'000'001)};
+  ASSERT_TRUE(run(async().setRateLimitOverride(a)));
+  ASSERT_TRUE(run(async().setRateLimitOverride(b)));
+  a.count = 30;  // set again: replaced, not duplicated
+  ASSERT_TRUE(run(async().setRateLimitOverride(a)));
+  auto all = run(async().listRateLimitOverrides());
+  ASSERT_TRUE(all) << all.error().detail;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].account_id, "acct0");
+  EXPECT_EQ((*all)[1].limit, "NewOrdersPerAccount");
+  EXPECT_EQ((*all)[1].burst, 10);
+  EXPECT_EQ((*all)[1].count, 30);
+  EXPECT_EQ((*all)[1].period_secs, 3600);
+  EXPECT_EQ((*all)[1].updated_at, at(1'700'000'000));
+  auto removed = run(async().removeRateLimitOverride("acct1", "NewOrdersPerAccount"));
+  ASSERT_TRUE(removed);
+  EXPECT_TRUE(*removed);
+  removed = run(async().removeRateLimitOverride("acct1", "NewOrdersPerAccount"));
+  ASSERT_TRUE(removed);
+  EXPECT_FALSE(*removed);
+  EXPECT_EQ(run(async().listRateLimitOverrides())->size(), 1u);
+}
+
+TEST_P(StoreContract, RateLimitPausesAreIdempotentPerAccountAndRemovable) {
+  auto run = [&](auto call) { return runBlocking(std::move(call), &io_); };
+  RateLimitPause p{"acct1", "dns:example.com", at(1'700'000'000)};
+  ASSERT_TRUE(run(async().insertRateLimitPause(p)));
+  ASSERT_TRUE(run(async().insertRateLimitPause(p)));  // paused again: no error, no duplicate
+  ASSERT_TRUE(run(async().insertRateLimitPause({"acct2", "ip:192.0.2.1", at(1'700'000'005)})));
+  auto mine = run(async().listRateLimitPauses("acct1"));
+  ASSERT_TRUE(mine) << mine.error().detail;
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].identifier, "dns:example.com");
+  EXPECT_EQ((*mine)[0].paused_at, at(1'700'000'000));
+  EXPECT_EQ(run(async().listRateLimitPauses(""))->size(), 2u);
+  auto removed = run(async().removeRateLimitPause("acct1", "dns:example.com"));
+  ASSERT_TRUE(removed && *removed);
+  removed = run(async().removeRateLimitPause("acct1", "dns:example.com"));
+  ASSERT_TRUE(removed);
+  EXPECT_FALSE(*removed);
+  EXPECT_TRUE(run(async().listRateLimitPauses("acct1"))->empty());
+}
+
+TEST_P(StoreContract, PendingAuthorizationsAreCountedUntilTheyExpire) {
+  auto run = [&](auto call) { return runBlocking(std::move(call), &io_); };
+  seedOrder("o1");  // two pending authorizations, expiring at 1'700'086'400
+  auto n = run(async().countPendingAuthorizations("acct1", at(1'700'000'000)));
+  ASSERT_TRUE(n) << n.error().detail;
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(*run(async().countPendingAuthorizations("acct1", at(1'700'086'400))), 0);
+  EXPECT_EQ(*run(async().countPendingAuthorizations("acct2", at(1'700'000'000))), 0);
+}
+
+TEST_P(StoreContract, CertificatesAreFoundByTheirFqdnSetHash) {
+  auto run = [&](auto call) { return runBlocking(std::move(call), &io_); };
+  Order o = seedOrder("o1", OrderStatus::kProcessing);
+  Certificate cert = makeCert("cert1", "0a0b", o);  // issued at 1'700'000'060
+  cert.fqdn_set_hash = acme::fqdnSetHash(o.identifiers);
+  issue(o, cert);
+  auto found = run(async().hasCertificateForFqdnSet(cert.fqdn_set_hash, at(1'700'000'060)));
+  ASSERT_TRUE(found) << found.error().detail;
+  EXPECT_TRUE(*found);
+  EXPECT_FALSE(*run(async().hasCertificateForFqdnSet(cert.fqdn_set_hash, at(1'700'000'061))));
+  EXPECT_FALSE(
+      *run(async().hasCertificateForFqdnSet(acme::fqdnSetHash({{"dns", "other.example"}}), at(0))));
+}
+
+// The buckets of the backend (PostgreSQL's table), or the memory ones a SQLite server uses.
+class Buckets {
+ public:
+  explicit Buckets(Store& store) : shared_(store.sharedBuckets()) {}
+  BucketStore& get() { return shared_ != nullptr ? *shared_ : memory_; }
+
+ private:
+  BucketStore* shared_;
+  MemoryBucketStore memory_;
+};
+
+TEST_P(StoreContract, BucketsSpendCheckAndRefund) {
+  auto run = [&](auto call) { return runBlocking(std::move(call), &io_); };
+  Buckets b(async());
+  const acme::gcra::Limit limit{2, 2, std::chrono::seconds(20)};  // 1 per 10 s, burst 2
+  const TimePoint now = at(1'700'000'000);
+  const std::string key = "NewOrdersPerAccount:" + GetParam().name;
+  EXPECT_TRUE(run(b.get().spend(key, limit, 1, now))->allowed);
+  auto checked = run(b.get().check(key, limit, 1, now));
+  ASSERT_TRUE(checked) << checked.error().detail;
+  EXPECT_TRUE(checked->allowed);
+  EXPECT_TRUE(run(b.get().spend(key, limit, 1, now))->allowed);
+  auto denied = run(b.get().spend(key, limit, 1, now));
+  ASSERT_TRUE(denied);
+  EXPECT_FALSE(denied->allowed);
+  EXPECT_EQ(denied->retry_after, 10'000'000'000);
+  EXPECT_FALSE(run(b.get().check(key, limit, 1, now))->allowed);
+  ASSERT_TRUE(run(b.get().refund(key, limit, 1, now)));
+  EXPECT_TRUE(run(b.get().spend(key, limit, 1, now))->allowed);
+  EXPECT_FALSE(run(b.get().spend(key, limit, 1, now))->allowed);
+  // Ten seconds later one request is back; a cost above the burst never passes.
+  EXPECT_TRUE(run(b.get().spend(key, limit, 1, now + std::chrono::seconds(10)))->allowed);
+  EXPECT_FALSE(run(b.get().spend(key + "x", limit, 3, now))->allowed);
+  EXPECT_TRUE(run(b.get().spend(key + "x", limit, 2, now))->allowed);
+}
+
+TEST_P(StoreContract, OfTwoConcurrentSpendsOfTheLastRequestExactlyOneWins) {
+  Buckets b(async());
+  const acme::gcra::Limit limit{1, 1, std::chrono::seconds(3600)};
+  const TimePoint now = at(1'700'000'000);
+  for (int round = 0; round < 20; ++round) {
+    const std::string key = "race:" + std::to_string(round);
+    std::vector<Awaitable<Result<acme::gcra::Decision>>> calls;
+    calls.push_back(spendCopy(&b.get(), key, limit, now));
+    calls.push_back(spendCopy(&b.get(), key, limit, now));
+    auto results = runAll(std::move(calls), 2);
+    int allowed = 0;
+    for (const auto& r : results) {
+      ASSERT_TRUE(r) << r.error().detail;
+      allowed += r->allowed ? 1 : 0;
+    }
+    EXPECT_EQ(allowed, 1) << "round " << round;
+  }
 }
 
 }  // namespace akamu::store::contract

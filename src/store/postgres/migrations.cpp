@@ -220,6 +220,35 @@ INSERT INTO order_authorizations(order_id, authz_id, position)
   WHERE EXISTS (SELECT 1 FROM authorizations a WHERE a.id = r.id);
 )sql";
 
+// Rate limits, as SQLite's migration 9, plus the GCRA buckets shared by every node: one row
+// per bucket (limit name + key), its theoretical arrival time in nanoseconds since the epoch.
+constexpr const char* kRateLimits = R"sql(
+ALTER TABLE certificates ADD COLUMN fqdn_set_hash TEXT;
+CREATE INDEX certificates_fqdn_set ON certificates(fqdn_set_hash, issued_at)
+  WHERE fqdn_set_hash IS NOT NULL;
+CREATE INDEX authorizations_pending_by_account ON authorizations(account_id, expires)
+  WHERE status = 'pending';
+CREATE TABLE rate_limit_overrides (
+  account_id  TEXT NOT NULL,
+  limit_name  TEXT NOT NULL,
+  burst       BIGINT NOT NULL,
+  per_period  BIGINT NOT NULL,
+  period_secs BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL,
+  PRIMARY KEY (account_id, limit_name)
+);
+CREATE TABLE rate_limit_pauses (
+  account_id TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  paused_at  BIGINT NOT NULL,
+  PRIMARY KEY (account_id, identifier)
+);
+CREATE TABLE rate_limit_buckets (
+  bucket_key TEXT PRIMARY KEY,
+  tat        BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
@@ -229,6 +258,7 @@ constexpr Migration kMigrations[] = {
     {6, "external account binding", kExternalAccountBinding},
     {7, "STAR auto-renewal orders and certificate periods", kStar},
     {8, "order-authorization links, pre-authorizations, subdomain authorizations", kAuthzReuse},
+    {9, "rate limits: FQDN-set hashes, overrides, pauses", kRateLimits},
 };
 
 std::string errorOf(PGconn* conn, const PGresult* result) {

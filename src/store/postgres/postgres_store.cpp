@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/base64url.hpp"
+#include "store/bucket_store.hpp"
 #include "store/call_timer.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
@@ -81,6 +82,17 @@ enum Stmt : std::size_t {
   kInsertOrderAuthz,
   kSelectReusableAuthz,
   kSelectOrderIdsForAuthz,
+  kUpsertRateLimitOverride,
+  kSelectRateLimitOverrides,
+  kDeleteRateLimitOverride,
+  kInsertRateLimitPause,
+  kSelectRateLimitPauses,
+  kDeleteRateLimitPause,
+  kCountPendingAuthzs,
+  kHasCertificateForFqdnSet,
+  kSpendBucket,
+  kSelectBucket,
+  kRefundBucket,
   kStatementCount
 };
 
@@ -199,9 +211,9 @@ constexpr Statement kStatements[] = {
      "authz_ids = $6, not_before = $7, not_after = $8, error = $9, certificate_id = $10 "
      "WHERE id = $1 AND status = $2 RETURNING id) "
      "INSERT INTO certificates(" AKAMU_CERT_COLUMNS
-     ") SELECT $11::text, $12::text, $13::text, $14::text, $15::bytea, $16::bigint, "
-     "$17::bigint, $18::boolean, $19::integer, $20::bigint, $21::text, $22::bigint, "
-     "$23::bigint, $24::bigint, $25::integer FROM won"},
+     ", fqdn_set_hash) SELECT $11::text, $12::text, $13::text, $14::text, $15::bytea, "
+     "$16::bigint, $17::bigint, $18::boolean, $19::integer, $20::bigint, $21::text, "
+     "$22::bigint, $23::bigint, $24::bigint, $25::integer, $26::text FROM won"},
     {"akamu_select_certificate_by_id",
      "SELECT " AKAMU_CERT_COLUMNS " FROM certificates WHERE id = $1"},
     {"akamu_select_certificate_by_serial",
@@ -354,6 +366,44 @@ constexpr Statement kStatements[] = {
      "LEFT JOIN challenges c ON c.authz_id = a.id ORDER BY c.position"},
     {"akamu_select_order_ids_for_authz",
      "SELECT order_id FROM order_authorizations WHERE authz_id = $1 ORDER BY order_id LIMIT $2"},
+    {"akamu_upsert_rate_limit_override",
+     "INSERT INTO rate_limit_overrides(account_id, limit_name, burst, per_period, period_secs, "
+     "updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, limit_name) DO UPDATE "
+     "SET burst = excluded.burst, per_period = excluded.per_period, "
+     "period_secs = excluded.period_secs, updated_at = excluded.updated_at"},
+    {"akamu_select_rate_limit_overrides",
+     "SELECT account_id, limit_name, burst, per_period, period_secs, updated_at "
+     "FROM rate_limit_overrides ORDER BY account_id, limit_name"},
+    {"akamu_delete_rate_limit_override",
+     "DELETE FROM rate_limit_overrides WHERE account_id = $1 AND limit_name = $2"},
+    {"akamu_insert_rate_limit_pause",
+     "INSERT INTO rate_limit_pauses(account_id, identifier, paused_at) VALUES ($1, $2, $3) "
+     "ON CONFLICT (account_id, identifier) DO NOTHING"},
+    {"akamu_select_rate_limit_pauses",
+     "SELECT account_id, identifier, paused_at FROM rate_limit_pauses "
+     "WHERE $1 = '' OR account_id = $1 ORDER BY account_id, identifier"},
+    {"akamu_delete_rate_limit_pause",
+     "DELETE FROM rate_limit_pauses WHERE account_id = $1 AND identifier = $2"},
+    {"akamu_count_pending_authzs",
+     "SELECT count(*) FROM authorizations WHERE account_id = $1 AND status = 'pending' "
+     "AND expires > $2::bigint"},
+    {"akamu_has_certificate_for_fqdn_set",
+     "SELECT 1 FROM certificates WHERE fqdn_set_hash = $1 AND issued_at >= $2::bigint LIMIT 1"},
+    // GCRA in one statement (acme/gcra.hpp): $2 now, $3 cost x interval, $4 burst x interval,
+    // all nanoseconds. A new bucket takes the spend (the caller refused a cost above the burst);
+    // an existing one only when max(tat, now) + cost - burst <= now. The row lock of the upsert
+    // makes concurrent spends of one bucket queue: of two spends of the last request one wins.
+    // No row back = denied, nothing written.
+    {"akamu_spend_bucket",
+     "INSERT INTO rate_limit_buckets(bucket_key, tat) VALUES ($1, $2::bigint + $3::bigint) "
+     "ON CONFLICT (bucket_key) DO UPDATE "
+     "SET tat = GREATEST(rate_limit_buckets.tat, $2::bigint) + $3::bigint "
+     "WHERE GREATEST(rate_limit_buckets.tat, $2::bigint) + $3::bigint - $4::bigint <= $2::bigint "
+     "RETURNING tat"},
+    {"akamu_select_bucket", "SELECT tat FROM rate_limit_buckets WHERE bucket_key = $1"},
+    {"akamu_refund_bucket",
+     "UPDATE rate_limit_buckets SET tat = GREATEST(tat - $3::bigint, $2::bigint) "
+     "WHERE bucket_key = $1"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
@@ -558,6 +608,25 @@ core::Result<Certificate> readCertificate(Row r) {
   c.crl_shard = static_cast<int>(r.int64(14));
   if (!r.ok()) return fail(corrupt("certificate"));
   return c;
+}
+
+core::Result<store::RateLimitOverride> readOverride(Row r) {
+  store::RateLimitOverride o;
+  o.account_id = r.text(0);
+  o.limit = r.text(1);
+  o.burst = r.int64(2);
+  o.count = r.int64(3);
+  o.period_secs = r.int64(4);
+  o.updated_at = core::fromUnixSeconds(r.int64(5));
+  return o;
+}
+
+core::Result<store::RateLimitPause> readPause(Row r) {
+  store::RateLimitPause p;
+  p.account_id = r.text(0);
+  p.identifier = r.text(1);
+  p.paused_at = core::fromUnixSeconds(r.int64(2));
+  return p;
 }
 
 core::Result<acme::Incident> readIncident(Row r) {
@@ -793,7 +862,7 @@ struct Backend {
   core::Metrics* metrics = nullptr;  // times every execute(); may be null
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, public BucketStore {
  public:
   // The main store: everything on the main pool; readOnly() is the view when there is one.
   explicit PostgresStore(std::unique_ptr<Backend> backend)
@@ -1126,7 +1195,9 @@ class PostgresStore final : public Store {
         .int64(seconds(cert.issued_at))
         .optInt64(seconds(window.start))
         .optInt64(seconds(window.end))
-        .int64(cert.crl_shard);
+        .int64(cert.crl_shard)
+        .optText(cert.fqdn_set_hash.empty() ? std::nullopt
+                                            : std::optional<std::string>(cert.fqdn_set_hash));
     auto r = co_await execute(writes(), std::move(cmds));
     if (!r) co_return fail(r.error());
     co_return rowsAffected((*r)[0].get()) == 1;
@@ -1267,6 +1338,126 @@ class PostgresStore final : public Store {
     co_return readOne<acme::Incident>((*r)[0].get(), readIncident);
   }
 
+  Awaitable<Status> setRateLimitOverride(const store::RateLimitOverride& o) override {
+    std::vector<Command> cmds{command(kUpsertRateLimitOverride)};
+    cmds[0]
+        .params.text(o.account_id)
+        .text(o.limit)
+        .int64(o.burst)
+        .int64(o.count)
+        .int64(o.period_secs)
+        .int64(seconds(o.updated_at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  // The main pool: a node must see an operator's change once its cache expires.
+  Awaitable<Result<std::vector<store::RateLimitOverride>>> listRateLimitOverrides() override {
+    std::vector<Command> cmds{command(kSelectRateLimitOverrides)};
+    co_return co_await readRows<store::RateLimitOverride>(std::move(cmds), readOverride);
+  }
+
+  Awaitable<Result<bool>> removeRateLimitOverride(const std::string& account_id,
+                                                  const std::string& limit) override {
+    co_return co_await deletePair(kDeleteRateLimitOverride, account_id, limit);
+  }
+
+  Awaitable<Status> insertRateLimitPause(const store::RateLimitPause& pause) override {
+    std::vector<Command> cmds{command(kInsertRateLimitPause)};
+    cmds[0].params.text(pause.account_id).text(pause.identifier).int64(seconds(pause.paused_at));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
+  Awaitable<Result<std::vector<store::RateLimitPause>>> listRateLimitPauses(
+      const std::string& account_id) override {
+    std::vector<Command> cmds{command(kSelectRateLimitPauses)};
+    cmds[0].params.text(account_id);
+    co_return co_await readRows<store::RateLimitPause>(std::move(cmds), readPause);
+  }
+
+  Awaitable<Result<bool>> removeRateLimitPause(const std::string& account_id,
+                                               const std::string& identifier) override {
+    co_return co_await deletePair(kDeleteRateLimitPause, account_id, identifier);
+  }
+
+  Awaitable<Result<std::int64_t>> countPendingAuthorizations(const std::string& account_id,
+                                                             TimePoint now) override {
+    std::vector<Command> cmds{command(kCountPendingAuthzs)};
+    cmds[0].params.text(account_id).int64(seconds(now));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    if (PQntuples(result) != 1) co_return std::int64_t{0};
+    co_return Row(result, 0).int64(0);
+  }
+
+  Awaitable<Result<bool>> hasCertificateForFqdnSet(const std::string& fqdn_set_hash,
+                                                   TimePoint since) override {
+    std::vector<Command> cmds{command(kHasCertificateForFqdnSet)};
+    cmds[0].params.text(fqdn_set_hash).int64(seconds(since));
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return PQntuples((*r)[0].get()) > 0;
+  }
+
+  BucketStore* sharedBuckets() override { return this; }
+
+  Awaitable<Result<acme::gcra::Decision>> spend(const std::string& key,
+                                                const acme::gcra::Limit& limit, std::int64_t cost,
+                                                TimePoint now) override {
+    const auto n = toNanos(now);
+    // A cost above the burst never passes: nothing to write.
+    if (cost > limit.burst) co_return co_await check(key, limit, cost, now);
+    // A lost spend is re-decided from the stored TAT; a refund in between can make that
+    // allowed, so a few rounds.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::vector<Command> cmds{command(kSpendBucket)};
+      cmds[0]
+          .params.text(key)
+          .int64(n)
+          .int64(cost * limit.emissionInterval())
+          .int64(limit.burstOffset());
+      auto r = co_await execute(writes(), std::move(cmds));
+      if (!r) co_return fail(r.error());
+      const PGresult* result = (*r)[0].get();
+      if (PQntuples(result) == 1) {
+        acme::gcra::Decision d;
+        d.allowed = true;
+        d.new_tat = Row(result, 0).int64(0);
+        d.remaining = (n - (d.new_tat - limit.burstOffset())) / limit.emissionInterval();
+        co_return d;
+      }
+      auto d = co_await check(key, limit, cost, now);
+      if (!d || !d->allowed) co_return d;
+    }
+    co_return fail(core::serverInternal("rate limit bucket " + key + " changed concurrently"));
+  }
+
+  Awaitable<Result<acme::gcra::Decision>> check(const std::string& key,
+                                                const acme::gcra::Limit& limit, std::int64_t cost,
+                                                TimePoint now) override {
+    std::vector<Command> cmds{command(kSelectBucket)};
+    cmds[0].params.text(key);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::optional<acme::gcra::Nanos> tat;
+    if (PQntuples(result) == 1) tat = Row(result, 0).int64(0);
+    co_return acme::gcra::decide(limit, tat, cost, toNanos(now));
+  }
+
+  Awaitable<Status> refund(const std::string& key, const acme::gcra::Limit& limit,
+                           std::int64_t cost, TimePoint now) override {
+    std::vector<Command> cmds{command(kRefundBucket)};
+    cmds[0].params.text(key).int64(toNanos(now)).int64(cost * limit.emissionInterval());
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return Status{};
+  }
+
   // The main pool, not the read-only one: the CRL generator runs right after a revocation
   // commits and must see it.
   Awaitable<Result<std::vector<store::RevokedCertificate>>> listRevokedCertificates(
@@ -1335,6 +1526,28 @@ class PostgresStore final : public Store {
   std::unique_ptr<Backend> owned_;  // the main store owns the pools; the view borrows them
   Backend* backend_;
   Pool* reads_;
+  template <class T, class Reader>
+  Awaitable<Result<std::vector<T>>> readRows(std::vector<Command> cmds, Reader reader) {
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    std::vector<T> out;
+    for (int i = 0; i < PQntuples(result); ++i) {
+      auto value = reader(Row(result, i));
+      if (!value) co_return fail(value.error());
+      out.push_back(std::move(*value));
+    }
+    co_return out;
+  }
+
+  Awaitable<Result<bool>> deletePair(Stmt statement, const std::string& a, const std::string& b) {
+    std::vector<Command> cmds{command(statement)};
+    cmds[0].params.text(a).text(b);
+    auto r = co_await execute(writes(), std::move(cmds));
+    if (!r) co_return fail(r.error());
+    co_return rowsAffected((*r)[0].get()) == 1;
+  }
+
   std::unique_ptr<PostgresStore> view_;
 };
 

@@ -220,6 +220,34 @@ INSERT INTO order_authorizations(order_id, authz_id, position)
   WHERE EXISTS (SELECT 1 FROM authorizations a WHERE a.id = j.value);
 )sql";
 
+// Rate limits (ra/rate_limiter): each certificate's normalized identifier-set hash, so that a
+// renewal (the same set issued recently) is one indexed lookup; per-account overrides set by
+// the operator; pauses after repeated validation failures; pending authorizations counted per
+// account through a partial index. (The GCRA buckets of a SQLite deployment live in memory.)
+// Version 9, after the order-authorization links of 8.
+constexpr const char* kRateLimits = R"sql(
+ALTER TABLE certificates ADD COLUMN fqdn_set_hash TEXT;
+CREATE INDEX certificates_fqdn_set ON certificates(fqdn_set_hash, issued_at)
+  WHERE fqdn_set_hash IS NOT NULL;
+CREATE INDEX authorizations_pending_by_account ON authorizations(account_id, expires)
+  WHERE status = 'pending';
+CREATE TABLE rate_limit_overrides (
+  account_id  TEXT NOT NULL,
+  limit_name  TEXT NOT NULL,
+  burst       INTEGER NOT NULL,
+  per_period  INTEGER NOT NULL,
+  period_secs INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, limit_name)
+);
+CREATE TABLE rate_limit_pauses (
+  account_id TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  paused_at  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, identifier)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitialSchema},
     {2, "authorizations by account and identifier", kAuthzByAccountIdentifier},
@@ -229,6 +257,7 @@ constexpr Migration kMigrations[] = {
     {6, "external account binding", kExternalAccountBinding},
     {7, "STAR auto-renewal orders and certificate periods", kStar},
     {8, "order-authorization links, pre-authorizations, subdomain authorizations", kAuthzReuse},
+    {9, "rate limits: FQDN-set hashes, overrides, pauses", kRateLimits},
 };
 
 core::Result<bool> isApplied(Database& db, int version) {

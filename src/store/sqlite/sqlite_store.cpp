@@ -167,8 +167,8 @@ constexpr std::string_view kSelectChallenges =
 constexpr std::string_view kInsertCertificate =
     "INSERT INTO certificates(id, serial_hex, account_id, order_id, pem_chain, not_before, "
     "not_after, revoked, revocation_reason, revoked_at, profile, issued_at, renewal_start, "
-    "renewal_end, crl_shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15)";
+    "renewal_end, crl_shard, fqdn_set_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "?12, ?13, ?14, ?15, ?16)";
 #define AKAMU_CERT_COLUMNS                                                            \
   "id, serial_hex, account_id, order_id, pem_chain, not_before, not_after, revoked, " \
   "revocation_reason, revoked_at, profile, issued_at, renewal_start, renewal_end, crl_shard"
@@ -209,6 +209,30 @@ constexpr std::string_view kFindIncidentFor =
     "OR (scope = 'account' AND value = ?2 AND created_at > ?4) "
     "OR (scope = 'profile' AND value = ?3 AND created_at > ?4) "
     "ORDER BY created_at, id LIMIT 1";
+
+constexpr std::string_view kUpsertRateLimitOverride =
+    "INSERT INTO rate_limit_overrides(account_id, limit_name, burst, per_period, period_secs, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(account_id, limit_name) DO UPDATE "
+    "SET burst = excluded.burst, per_period = excluded.per_period, "
+    "period_secs = excluded.period_secs, updated_at = excluded.updated_at";
+constexpr std::string_view kSelectRateLimitOverrides =
+    "SELECT account_id, limit_name, burst, per_period, period_secs, updated_at "
+    "FROM rate_limit_overrides ORDER BY account_id, limit_name";
+constexpr std::string_view kDeleteRateLimitOverride =
+    "DELETE FROM rate_limit_overrides WHERE account_id = ?1 AND limit_name = ?2";
+constexpr std::string_view kInsertRateLimitPause =
+    "INSERT INTO rate_limit_pauses(account_id, identifier, paused_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(account_id, identifier) DO NOTHING";
+constexpr std::string_view kSelectRateLimitPauses =
+    "SELECT account_id, identifier, paused_at FROM rate_limit_pauses "
+    "WHERE ?1 = '' OR account_id = ?1 ORDER BY account_id, identifier";
+constexpr std::string_view kDeleteRateLimitPause =
+    "DELETE FROM rate_limit_pauses WHERE account_id = ?1 AND identifier = ?2";
+constexpr std::string_view kCountPendingAuthzs =
+    "SELECT count(*) FROM authorizations WHERE account_id = ?1 AND status = 'pending' "
+    "AND expires > ?2";
+constexpr std::string_view kHasCertificateForFqdnSet =
+    "SELECT 1 FROM certificates WHERE fqdn_set_hash = ?1 AND issued_at >= ?2 LIMIT 1";
 
 // ---- value conversions --------------------------------------------------------------------
 
@@ -373,6 +397,25 @@ core::Result<Certificate> readCertificate(const Statement& s) {
   setRenewalWindow(c, timeOpt(s.columnOptInt(12)), timeOpt(s.columnOptInt(13)));
   c.crl_shard = static_cast<int>(s.columnInt(14));
   return c;
+}
+
+core::Result<store::RateLimitOverride> readOverride(const Statement& s) {
+  store::RateLimitOverride o;
+  o.account_id = s.columnText(0);
+  o.limit = s.columnText(1);
+  o.burst = s.columnInt(2);
+  o.count = s.columnInt(3);
+  o.period_secs = s.columnInt(4);
+  o.updated_at = core::fromUnixSeconds(s.columnInt(5));
+  return o;
+}
+
+core::Result<store::RateLimitPause> readPause(const Statement& s) {
+  store::RateLimitPause p;
+  p.account_id = s.columnText(0);
+  p.identifier = s.columnText(1);
+  p.paused_at = core::fromUnixSeconds(s.columnInt(2));
+  return p;
 }
 
 core::Result<acme::Incident> readIncident(const Statement& s) {
@@ -580,6 +623,11 @@ core::Status insertCertificateRow(Database& db, const Certificate& c) {
       .bindOptInt(13, seconds(window.start))
       .bindOptInt(14, seconds(window.end))
       .bindInt(15, c.crl_shard);
+  if (c.fqdn_set_hash.empty()) {
+    s->bindNull(16);
+  } else {
+    s->bindText(16, c.fqdn_set_hash);
+  }
   if (auto rc = s->run(); !rc) return fail(rc.error());
   return {};
 }
@@ -1337,6 +1385,85 @@ class SqliteStore final : public Store {
     });
   }
 
+  Awaitable<Status> setRateLimitOverride(const store::RateLimitOverride& o) override {
+    co_return co_await write<Status>([&](Database& db) -> Status {
+      auto s = db.prepare(kUpsertRateLimitOverride);
+      if (!s) return fail(s.error());
+      s->bindText(1, o.account_id)
+          .bindText(2, o.limit)
+          .bindInt(3, o.burst)
+          .bindInt(4, o.count)
+          .bindInt(5, o.period_secs)
+          .bindInt(6, seconds(o.updated_at));
+      if (auto rc = s->run(); !rc) return fail(rc.error());
+      return {};
+    });
+  }
+
+  Awaitable<Result<std::vector<store::RateLimitOverride>>> listRateLimitOverrides() override {
+    co_return read([&](Database& db) -> Result<std::vector<store::RateLimitOverride>> {
+      auto s = db.prepare(kSelectRateLimitOverrides);
+      if (!s) return fail(s.error());
+      return readAll(s, readOverride);
+    });
+  }
+
+  Awaitable<Result<bool>> removeRateLimitOverride(const std::string& account_id,
+                                                  const std::string& limit) override {
+    co_return co_await deletePair(kDeleteRateLimitOverride, account_id, limit);
+  }
+
+  Awaitable<Status> insertRateLimitPause(const store::RateLimitPause& pause) override {
+    co_return co_await write<Status>([&](Database& db) -> Status {
+      auto s = db.prepare(kInsertRateLimitPause);
+      if (!s) return fail(s.error());
+      s->bindText(1, pause.account_id)
+          .bindText(2, pause.identifier)
+          .bindInt(3, seconds(pause.paused_at));
+      if (auto rc = s->run(); !rc) return fail(rc.error());
+      return {};
+    });
+  }
+
+  Awaitable<Result<std::vector<store::RateLimitPause>>> listRateLimitPauses(
+      const std::string& account_id) override {
+    co_return read([&](Database& db) -> Result<std::vector<store::RateLimitPause>> {
+      auto s = db.prepare(kSelectRateLimitPauses);
+      if (!s) return fail(s.error());
+      s->bindText(1, account_id);
+      return readAll(s, readPause);
+    });
+  }
+
+  Awaitable<Result<bool>> removeRateLimitPause(const std::string& account_id,
+                                               const std::string& identifier) override {
+    co_return co_await deletePair(kDeleteRateLimitPause, account_id, identifier);
+  }
+
+  Awaitable<Result<std::int64_t>> countPendingAuthorizations(const std::string& account_id,
+                                                             TimePoint now) override {
+    co_return read([&](Database& db) -> Result<std::int64_t> {
+      auto s = db.prepare(kCountPendingAuthzs);
+      if (!s) return fail(s.error());
+      s->bindText(1, account_id).bindInt(2, seconds(now));
+      auto row = s->step();
+      if (!row) return fail(row.error());
+      return *row ? s->columnInt(0) : 0;
+    });
+  }
+
+  Awaitable<Result<bool>> hasCertificateForFqdnSet(const std::string& fqdn_set_hash,
+                                                   TimePoint since) override {
+    co_return read([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(kHasCertificateForFqdnSet);
+      if (!s) return fail(s.error());
+      s->bindText(1, fqdn_set_hash).bindInt(2, seconds(since));
+      auto row = s->step();
+      if (!row) return fail(row.error());
+      return *row;
+    });
+  }
+
   Awaitable<Result<std::vector<store::RevokedCertificate>>> listRevokedCertificates(
       int shard, TimePoint expired_cutoff) override {
     co_return read([&](Database& db) -> Result<std::vector<store::RevokedCertificate>> {
@@ -1447,6 +1574,19 @@ class SqliteStore final : public Store {
 
   std::shared_ptr<Shared> shared_;
   ReadPool* reads_;
+  // DELETE keyed by two text parameters; true when a row went.
+  Awaitable<Result<bool>> deletePair(std::string_view sql, const std::string& a,
+                                     const std::string& b) {
+    co_return co_await write<Result<bool>>([&](Database& db) -> Result<bool> {
+      auto s = db.prepare(sql);
+      if (!s) return fail(s.error());
+      s->bindText(1, a).bindText(2, b);
+      auto n = s->run();
+      if (!n) return fail(n.error());
+      return *n == 1;
+    });
+  }
+
   std::unique_ptr<SqliteStore> ro_view_;
 };
 
