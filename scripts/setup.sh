@@ -17,6 +17,7 @@ build_pkgs=(
   libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libexpected-dev libunbound-dev libpq-dev prometheus-cpp-dev libidn2-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format patchelf
+  clang-14 libclang-rt-14-dev
 )
 # What the tests drive: real ACME clients, pebble as a peer, PostgreSQL, tools.
 test_pkgs=(
