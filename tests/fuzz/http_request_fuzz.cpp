@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)req[http::field::content_type];
     auto problem = server::requestProblem(ec, parser, buffer, kMaxBody);
     if (problem) {
-      fuzz::require(problem->status >= 400 && problem->status < 500, "framing is a 4xx");
+      const int status = core::problemHttpStatus(*problem);
+      fuzz::require(status >= 400 && status < 500, "framing is a 4xx");
       break;
     }
     fuzz::require(req.body().size() <= kMaxBody, "an accepted body is within the limit");
