@@ -18,6 +18,7 @@ build_pkgs=(
   libexpected-dev libunbound-dev libpq-dev prometheus-cpp-dev libidn2-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format patchelf
   publicsuffix
+  clang-14 libclang-rt-14-dev
 )
 # What the tests drive: real ACME clients, pebble as a peer, PostgreSQL, tools.
 test_pkgs=(

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct DuplicateKeyChecker {
   std::size_t depth = 0;
   std::string duplicate;
   bool too_deep = false;
+  bool out_of_range = false;
 
   bool enter() {
     if (++depth > max_depth) {
@@ -65,7 +67,12 @@ struct DuplicateKeyChecker {
   bool on_number_part(std::string_view, boost::system::error_code&) { return true; }
   bool on_int64(std::int64_t, std::string_view, boost::system::error_code&) { return true; }
   bool on_uint64(std::uint64_t, std::string_view, boost::system::error_code&) { return true; }
-  bool on_double(double, std::string_view, boost::system::error_code&) { return true; }
+  // A number beyond the range of a double (1e400) would be kept as infinity, which JSON cannot
+  // write back: serializing the value would give text that is not JSON.
+  bool on_double(double d, std::string_view, boost::system::error_code&) {
+    out_of_range = !std::isfinite(d);
+    return !out_of_range;
+  }
   bool on_bool(bool, boost::system::error_code&) { return true; }
   bool on_null(boost::system::error_code&) { return true; }
   bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
@@ -84,6 +91,9 @@ Result<boost::json::value> parseStrictJson(std::string_view text, std::size_t ma
                 "duplicate JSON member name \"" + checker.handler().duplicate + "\"");
   }
   if (checker.handler().too_deep) return fail(ProblemType::kMalformed, "JSON nested too deeply");
+  if (checker.handler().out_of_range) {
+    return fail(ProblemType::kMalformed, "JSON number out of range");
+  }
   if (ec) return fail(ProblemType::kMalformed, "invalid JSON: " + ec.message());
   boost::json::value v = boost::json::parse(text, ec);
   if (ec) return fail(ProblemType::kMalformed, "invalid JSON: " + ec.message());

@@ -45,3 +45,16 @@ TEST(StrictJson, ObjectRequired) {
   ASSERT_FALSE(v.has_value());
   EXPECT_EQ(v.error().type, ProblemType::kMalformed);
 }
+
+// Found by tests/fuzz/strict_json_fuzz.cpp (corpus/strict_json/crash-number-overflows-to-infinity):
+// 1e400 was accepted as infinity, which serializes to text no JSON parser accepts.
+TEST(StrictJson, RejectsNumbersBeyondTheRangeOfADouble) {
+  for (const char* text : {"[1e400]", "{\"a\":-1e400}", "1E999999"}) {
+    auto v = parseStrictJson(text);
+    ASSERT_FALSE(v.has_value()) << text;
+    EXPECT_EQ(v.error().type, ProblemType::kMalformed);
+    EXPECT_EQ(v.error().detail, "JSON number out of range");
+  }
+  // Large but finite numbers, and integers beyond 64 bits (kept as doubles), are fine.
+  EXPECT_TRUE(parseStrictJson("[1e300,18446744073709551616,-9223372036854775809]").has_value());
+}

@@ -19,6 +19,7 @@
 
 #include "config/config.hpp"
 #include "core/problem.hpp"
+#include "server/http_framing.hpp"
 
 namespace akamu::server {
 namespace asio = boost::asio;
@@ -47,33 +48,6 @@ http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bo
   return res;
 }
 
-// Errors of the HTTP parser itself (as opposed to the connection closing or timing out): the
-// request is answered, then the connection is closed.
-bool isRefusedFraming(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message;
-}
-
-// 413 for a body over the limit, 400 for framing the parser refuses (RFC 9112 §3, §6.3), 414
-// for an over-long request line, 431 for over-long header fields.
-core::Problem framingProblem(const beast::error_code& ec, const beast::flat_buffer& buffer,
-                             std::size_t max_body) {
-  if (ec == http::error::body_limit) {
-    return core::makeProblem(core::ProblemType::kPayloadTooLarge,
-                             "the request body exceeds " + std::to_string(max_body) + " bytes");
-  }
-  core::Problem p = core::malformed("the request is not valid HTTP/1.1: " + ec.message());
-  if (ec == http::error::header_limit) {
-    const auto data = buffer.data();
-    std::string_view seen(static_cast<const char*>(data.data()), data.size());
-    const auto eol = seen.find("\r\n");
-    const bool long_line = eol == std::string_view::npos || eol > 8 * 1024;
-    p.status = long_line ? 414 : 431;
-    p.detail = long_line ? "the request line is too long" : "the header fields are too large";
-  }
-  return p;
-}
-
 // The request loop of one connection, over any stream (plain or TLS, TCP or Unix). Timeouts are
 // on the lowest layer, the socket.
 template <class Stream>
@@ -81,9 +55,8 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
                                     std::size_t max_body, std::string peer_address) {
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(max_body);
-    parser.header_limit(16 * 1024);
+    RequestParser parser;
+    configureRequestParser(parser, max_body);
     beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     (void)n;
@@ -101,15 +74,8 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
     request.content_type = std::string(req[http::field::content_type]);
     request.peer_address = peer_address;
     request.forwarded_for = std::string(req["X-Forwarded-For"]);
-    if (ec) {
-      request.transport_problem = framingProblem(ec, buffer, max_body);
-    } else if (req.version() >= 11 && req.count(http::field::host) != 1) {
-      // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host field.
-      request.transport_problem =
-          core::malformed("an HTTP/1.1 request needs exactly one Host header");
-    } else {
-      request.body = std::move(req.body());
-    }
+    request.transport_problem = requestProblem(ec, parser, buffer, max_body);
+    if (!request.transport_problem) request.body = std::move(req.body());
     // A refused request is answered by the pipeline too (a nonce for POST, the index link, the
     // request log), and then the connection closes: the message boundary may be lost.
     const bool keep_alive = req.keep_alive() && !request.transport_problem;

@@ -11,8 +11,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/url/parse.hpp>
 
+#include "validation/http01_response.hpp"
 #include "validation/identifier_problem.hpp"
 #include "validation/resolve_targets.hpp"
 
@@ -26,32 +26,7 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-using Response = http::response<http::string_body>;
-
-struct Target {
-  bool tls = false;
-  std::string host;  // DNS name or IP literal (no brackets)
-  std::uint16_t port = 80;
-  std::string path;
-};
-
-std::string hostHeader(const Target& t) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(t.host, ec);
-  std::string host = (!ec && addr.is_v6()) ? "[" + t.host + "]" : t.host;
-  return t.port == (t.tls ? 443 : 80) ? host : fmt::format("{}:{}", host, t.port);
-}
-
-std::string urlOf(const Target& t) {
-  return fmt::format("{}://{}{}", t.tls ? "https" : "http", hostHeader(t), t.path);
-}
-
-std::string_view trimTrailingWhitespace(std::string_view s) {
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
+using Response = Http01Response;
 
 // Sends `request` on a connected (and, for https, handshaken) stream and reads the response,
 // every wait ending at `deadline`.
@@ -70,9 +45,8 @@ asio::awaitable<core::Result<Response>> exchange(Stream& stream,
                           fmt::format("error sending request to {}: {}", where, wec.message())));
   }
   beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(max_body_bytes);
-  parser.header_limit(16 * 1024);
+  Http01Parser parser;
+  configureHttp01Parser(parser, max_body_bytes);
   tcp_layer.expires_at(deadline);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, kUseTuple);
   (void)read;
@@ -95,9 +69,9 @@ asio::awaitable<core::Result<Response>> exchange(Stream& stream,
 // Addresses come from resolveTargets (the SSRF policy applies to every hop). Certificates are
 // not checked on https: the key authorization in the body is the proof.
 asio::awaitable<core::Result<Response>> fetch(Resolver& resolver, core::Identifier identifier,
-                                              Target target, Http01Settings settings,
+                                              Http01Target target, Http01Settings settings,
                                               Deadline deadline) {
-  const std::string where = urlOf(target);
+  const std::string where = http01Url(target);
   auto addresses = co_await resolveTargets(resolver, identifier, target.host,
                                            settings.allow_private_ips, deadline);
   if (!addresses) co_return core::fail(std::move(addresses.error()));
@@ -107,7 +81,7 @@ asio::awaitable<core::Result<Response>> fetch(Resolver& resolver, core::Identifi
   if (!connected) co_return core::fail(std::move(connected.error()));
 
   http::request<http::empty_body> request{http::verb::get, target.path, 11};
-  request.set(http::field::host, hostHeader(target));
+  request.set(http::field::host, http01HostHeader(target));
   request.set(http::field::user_agent, "akamu-validation/1");
   request.set(http::field::accept, "*/*");
   request.set(http::field::connection, "close");
@@ -133,75 +107,24 @@ asio::awaitable<core::Result<Response>> fetch(Resolver& resolver, core::Identifi
                               identifier, where);
 }
 
-// Where a 3xx response from `from` sends us: http on port 80 or the configured port, https on
-// 443 or the configured https port; relative references stay on `from`'s origin.
-core::Result<Target> redirectTarget(const Target& from, std::string_view location,
-                                    const Http01Settings& settings,
-                                    const core::Identifier& identifier) {
-  const std::string where = urlOf(from);
-  auto parsed = boost::urls::parse_uri_reference(location);
-  if (!parsed) {
-    return core::fail(identifierProblem(core::ProblemType::kConnection, identifier,
-                                        fmt::format("invalid redirect from {}", where)));
-  }
-  Target next = from;
-  if (parsed->has_scheme()) {
-    if (parsed->scheme() != "http" && parsed->scheme() != "https") {
-      return core::fail(identifierProblem(core::ProblemType::kConnection, identifier,
-                                          fmt::format("redirect from {} to unsupported scheme '{}'",
-                                                      where, std::string(parsed->scheme()))));
-    }
-    next.tls = parsed->scheme() == "https";
-    next.host = std::string(parsed->host_address());
-    const std::uint16_t default_port = next.tls ? 443 : 80;
-    const std::uint16_t allowed_port = next.tls ? settings.https_port : settings.port;
-    next.port =
-        parsed->has_port() ? static_cast<std::uint16_t>(parsed->port_number()) : default_port;
-    if (next.port != default_port && next.port != allowed_port) {
-      return core::fail(
-          identifierProblem(core::ProblemType::kConnection, identifier,
-                            fmt::format("redirect from {} to port {} refused", where, next.port)));
-    }
-    next.path = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
-  } else {
-    next.path = std::string(parsed->encoded_path());
-    if (next.path.empty() || next.path[0] != '/') next.path = "/" + next.path;
-  }
-  if (parsed->has_query()) next.path += "?" + std::string(parsed->encoded_query());
-  return next;
-}
-
 }  // namespace
 
 asio::awaitable<core::Status> validateHttp01(Resolver& resolver, core::Identifier identifier,
                                              std::string token, std::string key_authorization,
                                              Http01Settings settings) {
   const Deadline deadline = std::chrono::steady_clock::now() + settings.timeout;
-  Target target{false, identifier.value, settings.port, "/.well-known/acme-challenge/" + token};
-  const std::string first_url = urlOf(target);
+  Http01Target target{false, identifier.value, settings.port,
+                      "/.well-known/acme-challenge/" + token};
+  const std::string first_url = http01Url(target);
 
   for (int hop = 0; hop <= settings.max_redirects; ++hop) {
     auto response = co_await fetch(resolver, identifier, target, settings, deadline);
     if (!response) co_return core::fail(std::move(response.error()));
-    const unsigned status = response->result_int();
-    if (status >= 300 && status < 400 && status != 304) {
-      auto next = redirectTarget(target, (*response)[http::field::location], settings, identifier);
-      if (!next) co_return core::fail(std::move(next.error()));
-      target = std::move(*next);
-      continue;
-    }
-    if (status != 200) {
-      co_return core::fail(identifierProblem(
-          core::ProblemType::kUnauthorized, identifier,
-          fmt::format("invalid response from {}: HTTP {}", urlOf(target), status)));
-    }
-    if (trimTrailingWhitespace(response->body()) != key_authorization) {
-      co_return core::fail(identifierProblem(
-          core::ProblemType::kIncorrectResponse, identifier,
-          fmt::format("the key authorization served at {} does not match the expected value",
-                      first_url)));
-    }
-    co_return core::Status{};
+    auto next =
+        judgeHttp01Response(target, *response, key_authorization, first_url, settings, identifier);
+    if (!next) co_return core::fail(std::move(next.error()));
+    if (!*next) co_return core::Status{};
+    target = std::move(**next);
   }
   co_return core::fail(identifierProblem(
       core::ProblemType::kConnection, identifier,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "validation/fake_resolver.hpp"
+#include "validation/http01_response.hpp"
 #include "validation/test_http_server.hpp"
 #include "validation/test_support.hpp"
 
@@ -193,6 +194,76 @@ TEST(Http01, RedirectToOtherSchemesAndLoopsAreRefused) {
   auto loop = validate(s, 443);
   ASSERT_FALSE(loop);
   EXPECT_NE(loop.error().detail.find("too many redirects"), std::string::npos);
+}
+
+// judgeHttp01Response: what one response means, without a server (the fuzz target's entry).
+Http01Response responseOf(unsigned status, std::string body, std::string location = "") {
+  Http01Response r;
+  r.result(status);
+  r.body() = std::move(body);
+  if (!location.empty()) r.set(boost::beast::http::field::location, location);
+  return r;
+}
+
+core::Result<std::optional<Http01Target>> judge(const Http01Response& r) {
+  Http01Settings settings;
+  settings.port = 8080;
+  settings.https_port = 8443;
+  const Http01Target from{false, "example.com", 80, "/.well-known/acme-challenge/tok123"};
+  return judgeHttp01Response(from, r, kKeyAuth, "http://example.com/x", settings,
+                             {"dns", "example.com"});
+}
+
+TEST(Http01Response, KeyAuthorizationWithTrailingWhitespaceIsSuccess) {
+  auto r = judge(responseOf(200, std::string(kKeyAuth) + " \r\n\t"));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(*r);
+  auto wrong = judge(responseOf(200, std::string(kKeyAuth) + "x"));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().type, core::ProblemType::kIncorrectResponse);
+  ASSERT_TRUE(wrong.error().identifier);
+  EXPECT_EQ(wrong.error().identifier->value, "example.com");
+}
+
+TEST(Http01Response, OtherStatusesAreUnauthorized) {
+  for (unsigned status : {201u, 304u, 404u, 500u}) {
+    auto r = judge(responseOf(status, kKeyAuth));
+    ASSERT_FALSE(r) << status;
+    EXPECT_EQ(r.error().type, core::ProblemType::kUnauthorized) << status;
+  }
+}
+
+TEST(Http01Response, RedirectsGoOnlyToAllowedSchemesAndPorts) {
+  auto https = judge(responseOf(302, "", "https://other.example:8443/p?q=1"));
+  ASSERT_TRUE(https && *https);
+  EXPECT_TRUE((*https)->tls);
+  EXPECT_EQ((*https)->host, "other.example");
+  EXPECT_EQ((*https)->port, 8443);
+  EXPECT_EQ((*https)->path, "/p?q=1");
+  auto relative = judge(responseOf(301, "", "elsewhere"));
+  ASSERT_TRUE(relative && *relative);
+  EXPECT_EQ((*relative)->host, "example.com");
+  EXPECT_EQ((*relative)->path, "/elsewhere");
+  for (const char* refused : {"http://example.com:22/", "ftp://example.com/", "http://[::1"}) {
+    auto r = judge(responseOf(307, "", refused));
+    ASSERT_FALSE(r) << refused;
+    EXPECT_EQ(r.error().type, core::ProblemType::kConnection) << refused;
+  }
+}
+
+TEST(Http01Response, ParserLimitsAreTheConfiguredBodyAndSixteenKiBOfHeaders) {
+  Http01Parser parser;
+  configureHttp01Parser(parser, 10);
+  boost::beast::error_code ec;
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n";
+  parser.put(boost::asio::buffer(head), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::body_limit);
+  Http01Parser big;
+  configureHttp01Parser(big, 10);
+  const std::string fields =
+      "HTTP/1.1 200 OK\r\nX: " + std::string(kHttp01HeaderLimit, 'a') + "\r\n\r\n";
+  big.put(boost::asio::buffer(fields), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::header_limit);
 }
 
 }  // namespace

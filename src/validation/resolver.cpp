@@ -220,6 +220,9 @@ struct UnboundResolver::Impl : std::enable_shared_from_this<UnboundResolver::Imp
   // Installed in the caller's cancellation slot: a cancelled lookup is dropped on the strand
   // (a stale signal for a lookup that already completed finds nothing to drop).
   struct CancelHandler {
+    // emplace() constructs it with parentheses; clang before 16 has no parenthesized
+    // aggregate initialization (P0960), so the constructor is spelled out.
+    CancelHandler(std::weak_ptr<Impl> i, std::uint64_t s) : impl(std::move(i)), seq(s) {}
     std::weak_ptr<Impl> impl;
     std::uint64_t seq = 0;
     void operator()(asio::cancellation_type_t) const {
