@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <type_traits>
 
 #include "config/config.hpp"
@@ -78,7 +79,7 @@ core::Problem framingProblem(const beast::error_code& ec, const beast::flat_buff
 // on the lowest layer, the socket.
 template <class Stream>
 asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler,
-                                    std::size_t max_body) {
+                                    std::size_t max_body, std::optional<std::uint32_t> peer_uid) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -99,6 +100,7 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
     }
     request.path = std::string(target);
     request.content_type = std::string(req[http::field::content_type]);
+    request.peer_uid = peer_uid;
     if (ec) {
       request.transport_problem = framingProblem(ec, buffer, max_body);
     } else if (req.version() >= 11 && req.count(http::field::host) != 1) {
@@ -130,9 +132,9 @@ using PlainStream =
 // Pass-by-value parameters: the coroutine outlives the caller's frame.
 template <class Protocol>
 asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer::Handler* handler,
-                                   std::size_t max_body) {
+                                   std::size_t max_body, std::optional<std::uint32_t> peer_uid) {
   PlainStream<Protocol> stream(std::move(socket));
-  co_await serveRequests(stream, handler, max_body);
+  co_await serveRequests(stream, handler, max_body, peer_uid);
   beast::error_code ignored;
   stream.socket().shutdown(Protocol::socket::shutdown_send, ignored);
 }
@@ -141,7 +143,8 @@ asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer:
 // this connection still uses the old one.
 template <class Protocol>
 asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr context,
-                                 HttpServer::Handler* handler, std::size_t max_body) {
+                                 HttpServer::Handler* handler, std::size_t max_body,
+                                 std::optional<std::uint32_t> peer_uid) {
   beast::ssl_stream<PlainStream<Protocol>> stream(PlainStream<Protocol>(std::move(socket)),
                                                   *context);
   beast::get_lowest_layer(stream).expires_after(kHandshakeTimeout);
@@ -150,11 +153,22 @@ asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr
     spdlog::debug("tls: handshake failed: {}", hec.message());
     co_return;
   }
-  co_await serveRequests(stream, handler, max_body);
+  co_await serveRequests(stream, handler, max_body, peer_uid);
   // close_notify, bounded: a peer that already went away must not hold the coroutine.
   beast::get_lowest_layer(stream).expires_after(kShutdownTimeout);
   auto [sec] = co_await stream.async_shutdown(kUseTuple);
   (void)sec;
+}
+
+// The uid of the process at the other end of a Unix socket, as the kernel recorded it at
+// connect (so a descriptor passed on to another process still names the one that connected).
+std::optional<std::uint32_t> peerUid(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(cred.uid);
 }
 
 template <class Protocol>
@@ -172,15 +186,22 @@ asio::awaitable<void> acceptLoop(asio::basic_socket_acceptor<Protocol>* acceptor
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    if constexpr (std::is_same_v<Protocol, tcp>) socket.set_option(tcp::no_delay(true), ec);
+    std::optional<std::uint32_t> peer_uid;
+    if constexpr (std::is_same_v<Protocol, tcp>) {
+      socket.set_option(tcp::no_delay(true), ec);
+    } else {
+      peer_uid = peerUid(socket.native_handle());
+    }
     auto executor = socket.get_executor();
     if (tls == nullptr) {
-      asio::co_spawn(executor, plainSession<Protocol>(std::move(socket), handler, max_body),
+      asio::co_spawn(executor,
+                     plainSession<Protocol>(std::move(socket), handler, max_body, peer_uid),
                      asio::detached);
     } else {
-      asio::co_spawn(executor,
-                     tlsSession<Protocol>(std::move(socket), tls->current(), handler, max_body),
-                     asio::detached);
+      asio::co_spawn(
+          executor,
+          tlsSession<Protocol>(std::move(socket), tls->current(), handler, max_body, peer_uid),
+          asio::detached);
     }
   }
 }
@@ -207,7 +228,8 @@ HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_b
 
 HttpServer::~HttpServer() { stop(); }
 
-core::Result<BoundListener> HttpServer::listen(const std::string& addr, const TlsContextSlot* tls) {
+core::Result<BoundListener> HttpServer::listen(const std::string& addr, const TlsContextSlot* tls,
+                                               unsigned unix_mode) {
   auto listener = std::make_unique<Listener>(ioc_);
   listener->tls = tls;
   beast::error_code ec;
@@ -237,8 +259,10 @@ core::Result<BoundListener> HttpServer::listen(const std::string& addr, const Tl
     if (!ec) acceptor.bind(endpoint, ec);
     if (!ec) {
       listener->unix_path = *path;
-      // The owner and its group (a reverse proxy's) may connect; nobody else.
-      if (::chmod(path->c_str(), 0660) != 0) ec.assign(errno, beast::system_category());
+      // Before listen(): nobody can connect until the file has its final mode.
+      if (::chmod(path->c_str(), static_cast<mode_t>(unix_mode)) != 0) {
+        ec.assign(errno, beast::system_category());
+      }
     }
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {

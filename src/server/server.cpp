@@ -191,6 +191,18 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
   ra_ = std::make_unique<ra::RegistrationAuthority>(std::move(ra_deps));
   service_ = std::make_unique<AcmeService>(
       ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get()}, *urls_);
+  if (!config_.admin.socket.empty()) {
+    admin_ = std::make_unique<AdminApi>(
+        AdminDeps{*store_, *ra_, *clock_, config_.server.audit_log_file});
+    // Requests are small (a revocation reason at most).
+    constexpr std::size_t kAdminMaxBody = 64 * 1024;
+    admin_http_ = std::make_unique<HttpServer>(
+        ioc_, [this](HttpRequest r) { return admin_->handle(std::move(r)); }, kAdminMaxBody);
+    auto bound =
+        admin_http_->listen("unix:" + config_.admin.socket, nullptr, config_.admin.socket_mode);
+    if (!bound) return core::fail(bound.error());
+    spdlog::info("admin API on {} (mode {:o})", bound->addr, config_.admin.socket_mode);
+  }
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -216,6 +228,7 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
     }
   }
   http_->start(std::move(session_executors));
+  if (admin_http_) admin_http_->start();
   if (tls_) tls_->startRenewal(ioc_.get_executor());
   retention_ = std::make_unique<store::RetentionSchedule>(
       ioc_.get_executor(), *store_, *clock_, retentionSettings(config_.database),
@@ -325,6 +338,11 @@ core::Result<ra::StarPassCounts> Server::runStarNow() {
   return done.get();
 }
 
+std::string Server::adminAddr() const {
+  if (!admin_http_ || admin_http_->listeners().empty()) return {};
+  return admin_http_->listeners().front().addr;
+}
+
 core::Status Server::reloadTls() {
   if (!tls_) return core::fail(core::malformed("no [tls] configured: nothing to reload"));
   return tls_->reload();
@@ -344,6 +362,7 @@ void Server::stop() {
   if (retention_) retention_->stop();
   if (crl_schedule_) crl_schedule_->stop();
   if (http_) http_->stop();
+  if (admin_http_) admin_http_->stop();
   if (tls_) tls_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   for (auto& loop : worker_loops_) loop->stop();
@@ -361,6 +380,8 @@ Server::~Server() {
   wait();
   retention_.reset();
   star_.reset();
+  admin_http_.reset();
+  admin_.reset();
   service_.reset();
   ra_.reset();
   revocation_.reset();
