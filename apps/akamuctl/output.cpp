@@ -49,11 +49,12 @@ std::string field(const json::value& object, std::string_view key) {
 std::string formatCertificateList(const json::value& reply) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : arrayOf(reply, "certificates")) {
-    rows.push_back({field(c, "id"), field(c, "serial"), field(c, "status"),
-                    shortTime(field(c, "not_after")), field(c, "account"), field(c, "names")});
+    rows.push_back({field(c, "serial"), field(c, "status"), shortTime(field(c, "not_after")),
+                    field(c, "account"), field(c, "names")});
   }
   if (rows.empty()) return "no certificates match\n";
-  return renderTable({"ID", "SERIAL", "STATUS", "NOT AFTER", "ACCOUNT", "NAMES"}, rows);
+  // The serial, not the id, identifies a certificate to operators (and `cert show` takes it).
+  return renderTable({"SERIAL", "STATUS", "NOT AFTER", "ACCOUNT", "NAMES"}, rows);
 }
 
 std::string formatCertificate(const json::value& c) {

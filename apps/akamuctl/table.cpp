@@ -49,7 +49,12 @@ std::string renderTable(const std::vector<std::string>& headers,
     for (auto w : widths) t += w;
     return t;
   };
-  // Narrow the widest column one step at a time, never below its header.
+  // The last column (free text: names, details) gives way first, then the widest one, a step
+  // at a time, never below its header.
+  while (total() > width && cols > 0 &&
+         widths[cols - 1] > std::max<std::size_t>(displayWidth(headers[cols - 1]), 12)) {
+    --widths[cols - 1];
+  }
   while (total() > width) {
     std::size_t widest = cols;
     for (std::size_t c = 0; c < cols; ++c) {

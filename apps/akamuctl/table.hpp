@@ -8,8 +8,8 @@
 namespace akamuctl {
 
 // Columns as wide as their widest cell, two spaces apart, headers first. When the table is wider
-// than `width`, the widest columns are cut (their cells end in "~") until it fits, no column
-// narrower than its header. Widths count UTF-8 code points.
+// than `width`, the last column is cut first (down to 12), then the widest ones (their cells
+// end in "~") until it fits, no column narrower than its header. Widths count UTF-8 code points.
 std::string renderTable(const std::vector<std::string>& headers,
                         const std::vector<std::vector<std::string>>& rows, std::size_t width = 100);
 
