@@ -15,7 +15,7 @@
 #include <exception>
 #include <memory>
 
-#include "core/random.hpp"
+#include "server/request_ids.hpp"
 
 namespace akamu::server {
 namespace json = boost::json;
@@ -160,16 +160,6 @@ int statusFor(const Problem& p) {
       return 500;
   }
 }
-
-class RequestIds {
- public:
-  RequestIds() : prefix_("admin-" + core::randomToken(6)) {}
-  std::string next() { return prefix_ + "-" + std::to_string(counter_.fetch_add(1) + 1); }
-
- private:
-  std::string prefix_;
-  std::atomic<std::uint64_t> counter_{0};
-};
 
 json::object orderJson(const acme::Order& o) {
   json::object out;
@@ -506,7 +496,7 @@ bool matches(const Route& route, const std::array<std::string_view, 3>& segs) {
 AdminApi::AdminApi(AdminDeps deps) : deps_(std::move(deps)) {}
 
 boost::asio::awaitable<HttpResponse> AdminApi::handle(HttpRequest request) {
-  static RequestIds ids;
+  static RequestIds ids("admin-");
   std::string principal;
   Reply reply = fail(core::notFound("no such admin endpoint; see docs/operations.md"));
   try {

@@ -19,4 +19,25 @@ NameMatch nameFilter(const std::optional<std::string>& name) {
   return m;
 }
 
+std::optional<std::int64_t> unixSecondsOpt(const std::optional<core::TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return core::toUnixSeconds(*t);
+}
+
+std::array<std::int64_t*, 13> countColumns(StoreCounts& c) {
+  return {&c.accounts_valid,
+          &c.accounts_deactivated,
+          &c.accounts_revoked,
+          &c.orders_pending,
+          &c.orders_ready,
+          &c.orders_processing,
+          &c.orders_valid,
+          &c.orders_invalid,
+          &c.orders_canceled,
+          &c.certificates_valid,
+          &c.certificates_revoked,
+          &c.certificates_expired,
+          &c.certificates_issued_since};
+}
+
 }  // namespace akamu::store

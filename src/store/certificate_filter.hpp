@@ -1,8 +1,14 @@
 #pragma once
-// How both backends match CertificateFilter::name: an exact identifier or a "*.suffix", as the
-// two nullable parameters their search statements take.
+// What both backends share for the operator queries: CertificateFilter::name as the two
+// nullable parameters their search statements take (an exact identifier or a "*.suffix"), and
+// the column order of their countAll statements.
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
+
+#include "core/clock.hpp"
+#include "store/store.hpp"
 
 namespace akamu::store {
 
@@ -12,5 +18,11 @@ struct NameMatch {
 };
 
 NameMatch nameFilter(const std::optional<std::string>& name);
+
+// Unix seconds of an optional time (the nullable time parameters).
+std::optional<std::int64_t> unixSecondsOpt(const std::optional<core::TimePoint>& t);
+
+// The fields of `c` in the order of the countAll statements' columns.
+std::array<std::int64_t*, 13> countColumns(StoreCounts& c);
 
 }  // namespace akamu::store

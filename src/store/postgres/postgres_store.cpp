@@ -1163,18 +1163,14 @@ class PostgresStore final : public Store {
     std::vector<CertificateListing> out;
     if (filter.limit == 0) co_return out;
     const auto name = nameFilter(filter.name);
-    auto secondsOpt = [](const std::optional<TimePoint>& t) -> std::optional<std::int64_t> {
-      if (!t) return std::nullopt;
-      return seconds(*t);
-    };
     std::optional<std::string> revoked;
     if (filter.revoked) revoked = *filter.revoked ? "true" : "false";
     std::vector<Command> cmds{command(kSearchCertificates)};
     cmds[0]
         .params.optText(filter.serial_hex)
         .optText(filter.account_id)
-        .optInt64(secondsOpt(filter.expires_before))
-        .optInt64(secondsOpt(filter.expires_after))
+        .optInt64(unixSecondsOpt(filter.expires_before))
+        .optInt64(unixSecondsOpt(filter.expires_after))
         .optText(revoked)
         .optText(name.exact)
         .optText(name.suffix)
@@ -1204,20 +1200,8 @@ class PostgresStore final : public Store {
     if (PQntuples(result) != 1) co_return fail(corrupt("counts"));
     Row row(result, 0);
     StoreCounts c;
-    std::int64_t* fields[] = {&c.accounts_valid,
-                              &c.accounts_deactivated,
-                              &c.accounts_revoked,
-                              &c.orders_pending,
-                              &c.orders_ready,
-                              &c.orders_processing,
-                              &c.orders_valid,
-                              &c.orders_invalid,
-                              &c.orders_canceled,
-                              &c.certificates_valid,
-                              &c.certificates_revoked,
-                              &c.certificates_expired,
-                              &c.certificates_issued_since};
-    for (int i = 0; i < static_cast<int>(std::size(fields)); ++i) *fields[i] = row.int64(i);
+    const auto fields = countColumns(c);
+    for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = row.int64(static_cast<int>(i));
     if (!row.ok()) co_return fail(corrupt("counts"));
     co_return c;
   }

@@ -1198,16 +1198,12 @@ class SqliteStore final : public Store {
       auto s = db.prepare(kSearchCertificates);
       if (!s) return fail(s.error());
       const auto name = nameFilter(filter.name);
-      auto secondsOpt = [](const std::optional<TimePoint>& t) -> std::optional<std::int64_t> {
-        if (!t) return std::nullopt;
-        return seconds(*t);
-      };
       std::optional<std::int64_t> revoked;
       if (filter.revoked) revoked = *filter.revoked ? 1 : 0;
       s->bindOptText(1, filter.serial_hex)
           .bindOptText(2, filter.account_id)
-          .bindOptInt(3, secondsOpt(filter.expires_before))
-          .bindOptInt(4, secondsOpt(filter.expires_after))
+          .bindOptInt(3, unixSecondsOpt(filter.expires_before))
+          .bindOptInt(4, unixSecondsOpt(filter.expires_after))
           .bindOptInt(5, revoked)
           .bindOptText(6, name.exact)
           .bindOptText(7, name.suffix)
@@ -1236,20 +1232,10 @@ class SqliteStore final : public Store {
       if (!row) return fail(row.error());
       if (!*row) return fail(core::serverInternal("sqlite: the counts returned no row"));
       StoreCounts c;
-      std::int64_t* fields[] = {&c.accounts_valid,
-                                &c.accounts_deactivated,
-                                &c.accounts_revoked,
-                                &c.orders_pending,
-                                &c.orders_ready,
-                                &c.orders_processing,
-                                &c.orders_valid,
-                                &c.orders_invalid,
-                                &c.orders_canceled,
-                                &c.certificates_valid,
-                                &c.certificates_revoked,
-                                &c.certificates_expired,
-                                &c.certificates_issued_since};
-      for (int i = 0; i < static_cast<int>(std::size(fields)); ++i) *fields[i] = s->columnInt(i);
+      const auto fields = countColumns(c);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        *fields[i] = s->columnInt(static_cast<int>(i));
+      }
       return c;
     });
   }
