@@ -764,6 +764,28 @@ constexpr std::string_view kUnixPrefix = "unix:";
 // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
 constexpr std::size_t kMaxUnixPath = 107;
 
+void readAdmin(Section& s, const fs::path& base, AdminConfig& admin) {
+  s.rejectUnknown({"socket", "socket_mode"});
+  std::string socket;
+  if (const toml::node* node = s.nonEmptyString("socket", socket)) {
+    admin.socket = resolvePath(base, socket);
+    if (admin.socket.size() > kMaxUnixPath) {
+      s.invalid(*node, "socket", socket, "a path of at most 107 bytes (sockaddr_un)");
+    }
+  }
+  std::string mode;
+  if (const toml::node* node = s.nonEmptyString("socket_mode", mode)) {
+    // Only the owner, or the owner and its group: the socket file is the whole authorization.
+    if (mode == "0600" || mode == "600") {
+      admin.socket_mode = 0600;
+    } else if (mode == "0660" || mode == "660") {
+      admin.socket_mode = 0660;
+    } else {
+      s.invalid(*node, "socket_mode", mode, "\"0600\" or \"0660\"");
+    }
+  }
+}
+
 void readListeners(Section& top, Diagnostics& diag, const fs::path& base, Config& config) {
   const toml::node* node = top.find("listeners");
   if (node == nullptr) return;
@@ -1031,8 +1053,8 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
   Diagnostics diag(source_name);
 
   Section top(diag, &root, "");
-  top.rejectUnknown({"listen_addr", "base_url", "tls", "listeners", "database", "ca", "server",
-                     "star", "rate_limits", "log", "profiles"});
+  top.rejectUnknown({"listen_addr", "base_url", "tls", "listeners", "admin", "database", "ca",
+                     "server", "star", "rate_limits", "log", "profiles"});
   top.require("base_url");
   readListen(top, config.listen_addr);
   readBaseUrl(top, config.base_url);
@@ -1041,6 +1063,8 @@ core::Result<Config> parseConfig(std::string_view toml_text, std::string_view so
     readTls(tls_section, base, config.tls);
   }
   readListeners(top, diag, base, config);
+  Section admin(diag, top.table("admin"), "admin");
+  readAdmin(admin, base, config.admin);
 
   Section database(diag, top.table("database"), "database");
   readDatabase(database, base, config.database);

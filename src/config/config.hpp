@@ -231,11 +231,21 @@ struct ListenerConfig {
   bool operator==(const ListenerConfig&) const = default;
 };
 
+// The operator's admin API ([admin]), served by `akamu serve` on a Unix socket; off when
+// `socket` is empty. The socket file's permissions are the authorization: only its owner
+// (socket_mode "0600", the default) or also its group ("0660") may connect.
+struct AdminConfig {
+  std::string socket;  // absolute after loading
+  unsigned socket_mode = 0600;
+  bool operator==(const AdminConfig&) const = default;
+};
+
 struct Config {
   std::string listen_addr = "127.0.0.1:8080";  // host:port or [v6]:port; port 0 allowed (tests)
   // When set, listen_addr serves HTTPS with it; [[listeners]] choose per listener.
   std::optional<TlsConfig> tls;
   std::vector<ListenerConfig> listeners;
+  AdminConfig admin;
   std::string base_url;  // required, http(s)://, no query/fragment, trailing slash stripped
   DatabaseConfig database;
   CaConfig ca;

@@ -88,6 +88,12 @@ std::string renderEffectiveConfig(const Config& c) {
     }
     root.insert("listeners", std::move(listeners));
   }
+  if (!c.admin.socket.empty()) {
+    toml::table admin;
+    admin.insert("socket", c.admin.socket);
+    admin.insert("socket_mode", c.admin.socket_mode == 0660 ? "0660" : "0600");
+    root.insert("admin", std::move(admin));
+  }
 
   toml::table db;
   db.insert("url", maskDatabaseUrl(c.database.url));

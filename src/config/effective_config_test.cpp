@@ -73,6 +73,9 @@ reuse_pending_authz = true
 allow_pre_authorization = true
 allow_subdomain_authorizations = true
 trusted_proxies = ["127.0.0.1/32", "10.0.0.0/8"]
+[admin]
+socket = "/run/akamu/admin.sock"
+socket_mode = "0660"
 [rate_limits]
 enabled = true
 help_url = "https://ca.example.com/rate-limits"

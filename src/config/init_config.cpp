@@ -108,6 +108,13 @@ auto_validity_secs = 604800
 # addr = "127.0.0.1:8081"
 # tls = false
 
+# The operator's admin API for akamuctl (off while socket is unset). A Unix socket whose file
+# permissions are the authorization: socket_mode "0600" (owner only) or "0660" (and its group).
+# [admin]
+# socket = )" +
+      tomlBasicString(join(dir, "admin.sock")) + R"(
+# socket_mode = "0600"
+
 [database]
 # sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory: (lost on exit),
 # or postgresql://user@host/dbname.

@@ -1766,4 +1766,68 @@ Task<acme::Certificate> RegistrationAuthority::starCertificate(
   co_return std::move(**cert);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Operator actions (admin API)
+
+namespace {
+
+// RFC 5280 §5.3.1 reasons an operator may give; see revokeByOperator.
+bool operatorReasonAllowed(std::int64_t r) { return (r >= 0 && r <= 5) || r == 9 || r == 10; }
+
+}  // namespace
+
+Task<acme::Certificate> RegistrationAuthority::revokeByOperator(std::string principal,
+                                                                std::string certificate_id,
+                                                                std::int64_t reason) {
+  if (!operatorReasonAllowed(reason)) {
+    co_return fail(makeProblem(ProblemType::kBadRevocationReason,
+                               "reason " + std::to_string(reason) +
+                                   " is not allowed; use 0-5, 9 or 10 (RFC 5280 §5.3.1)"));
+  }
+  auto stored = co_await deps_.store.getCertificate(certificate_id);
+  if (!stored) co_return fail(stored.error());
+  if (!*stored) co_return fail(core::notFound("no certificate " + certificate_id));
+  acme::Certificate cert = std::move(**stored);
+  if (cert.revoked) {
+    co_return fail(makeProblem(ProblemType::kAlreadyRevoked, "the certificate is already revoked"));
+  }
+  const auto now = deps_.clock.now();
+  auto done = co_await deps_.store.revokeCertificate(cert.id, static_cast<int>(reason), now);
+  if (!done) co_return fail(done.error());
+  if (!*done) {
+    co_return fail(makeProblem(ProblemType::kAlreadyRevoked, "the certificate is already revoked"));
+  }
+  cert.revoked = true;
+  cert.revocation_reason = static_cast<int>(reason);
+  cert.revoked_at = now;
+  auditOutcome("admin.cert.revoke", true, deps_.urls.certificate(cert.id), std::move(principal),
+               "serial " + cert.serial_hex + " reason " + std::to_string(reason));
+  if (deps_.on_revoked) deps_.on_revoked(cert);
+  co_return cert;
+}
+
+Task<acme::Account> RegistrationAuthority::deactivateAccountByOperator(std::string principal,
+                                                                       std::string account_id) {
+  auto stored = co_await deps_.store.getAccount(account_id);
+  if (!stored) co_return fail(stored.error());
+  if (!*stored) co_return fail(core::notFound("no account " + account_id));
+  acme::Account account = std::move(**stored);
+  if (account.status != acme::AccountStatus::kValid) {
+    co_return fail(makeProblem(ProblemType::kConflict,
+                               std::string("the account is ") + acme::toString(account.status)));
+  }
+  acme::Account next = account;
+  next.status = acme::AccountStatus::kDeactivated;
+  auto won =
+      co_await deps_.store.updateAccountIf(next, acme::AccountStatus::kValid, account.thumbprint);
+  if (!won) co_return fail(won.error());
+  if (!*won) {
+    co_return fail(makeProblem(ProblemType::kConflict,
+                               "the account changed while it was being deactivated; look again"));
+  }
+  auditOutcome("admin.account.deactivate", true, deps_.urls.account(next.id), std::move(principal),
+               "deactivated by an operator");
+  co_return next;
+}
+
 }  // namespace akamu::ra

@@ -258,6 +258,21 @@ class RegistrationAuthority {
   Task<StarPassCounts> renewStarOrders();
   StarCounters starCounters() const;
 
+  // ---- Operator actions (the admin API) ----------------------------------------------------
+  // `principal` is "operator:<name>". Both are compare-and-set on the state they were decided
+  // from and audited (admin.cert.revoke, admin.account.deactivate) after the commit.
+  //
+  // Revokes any certificate of this CA, STAR period certificates included. RFC 5280 reasons
+  // except certificateHold (6: this CA never releases a hold), removeFromCRL (8: delta CRLs
+  // only) and the unassigned 7 are badRevocationReason; an unknown id notFound; an already
+  // revoked certificate alreadyRevoked. The CRL and OCSP hear of it through on_revoked.
+  Task<acme::Certificate> revokeByOperator(std::string principal, std::string certificate_id,
+                                           std::int64_t reason);
+  // valid -> deactivated (RFC 8555 §7.3.6: every later request of the account is refused).
+  // notFound for an unknown id; kConflict for an account that is not valid (also when a
+  // concurrent change won).
+  Task<acme::Account> deactivateAccountByOperator(std::string principal, std::string account_id);
+
  private:
   // Claims the order for signing (ready -> processing), or says precisely why not.
   Task<void> claimForFinalize(const acme::Order& order);

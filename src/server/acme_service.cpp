@@ -10,6 +10,7 @@
 #include "core/random.hpp"
 #include "core/strict_json.hpp"
 #include "jose/jwk.hpp"
+#include "server/request_ids.hpp"
 
 namespace akamu::server {
 namespace {
@@ -27,18 +28,6 @@ std::string_view allowedMethods(const AcmeService::Route& route) {
   if (route.get) return "GET, HEAD";
   return "POST";
 }
-
-// Request ids: a per-process random prefix and a counter. Unique across restarts and cheap
-// (no random bytes per request); they name a request in the log and in a 5xx answer.
-class RequestIds {
- public:
-  RequestIds() : prefix_(core::randomToken(6)) {}
-  std::string next() { return prefix_ + "-" + std::to_string(counter_.fetch_add(1) + 1); }
-
- private:
-  std::string prefix_;
-  std::atomic<std::uint64_t> counter_{0};
-};
 
 spdlog::level::level_enum levelFor(int status, spdlog::level::level_enum success_level) {
   if (status >= 500) return spdlog::level::err;

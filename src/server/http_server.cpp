@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <type_traits>
 
 #include "config/config.hpp"
@@ -48,11 +49,18 @@ http::response<http::string_body> toBeast(HttpResponse&& r, unsigned version, bo
   return res;
 }
 
+// Who is at the other end of a connection, as HttpRequest carries it: the TCP peer's address,
+// or kUnixSocketPeer and the connecting process's uid on a Unix socket.
+struct ConnectionPeer {
+  std::string address;
+  std::optional<std::uint32_t> uid;
+};
+
 // The request loop of one connection, over any stream (plain or TLS, TCP or Unix). Timeouts are
 // on the lowest layer, the socket.
 template <class Stream>
 asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler,
-                                    std::size_t max_body, std::string peer_address) {
+                                    std::size_t max_body, ConnectionPeer peer) {
   beast::flat_buffer buffer;
   for (;;) {
     RequestParser parser;
@@ -72,7 +80,8 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
     }
     request.path = std::string(target);
     request.content_type = std::string(req[http::field::content_type]);
-    request.peer_address = peer_address;
+    request.peer_address = peer.address;
+    request.peer_uid = peer.uid;
     request.forwarded_for = std::string(req["X-Forwarded-For"]);
     request.transport_problem = requestProblem(ec, parser, buffer, max_body);
     if (!request.transport_problem) request.body = std::move(req.body());
@@ -91,19 +100,6 @@ asio::awaitable<void> serveRequests(Stream& stream, HttpServer::Handler* handler
   }
 }
 
-// Whom the connection is from, for HttpRequest::peer_address: the TCP peer's address, or
-// kUnixSocketPeer for a Unix-socket listener (only local processes the socket's mode admits).
-template <class Socket>
-std::string peerAddress(const Socket& socket) {
-  if constexpr (std::is_same_v<Socket, tcp::socket>) {
-    boost::system::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    return ec ? std::string() : peer.address().to_string();
-  } else {
-    return std::string(kUnixSocketPeer);
-  }
-}
-
 template <class Protocol>
 using PlainStream =
     beast::basic_stream<Protocol, asio::any_io_executor, beast::unlimited_rate_policy>;
@@ -111,8 +107,7 @@ using PlainStream =
 // Pass-by-value parameters: the coroutine outlives the caller's frame.
 template <class Protocol>
 asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer::Handler* handler,
-                                   std::size_t max_body) {
-  std::string peer = peerAddress(socket);
+                                   std::size_t max_body, ConnectionPeer peer) {
   PlainStream<Protocol> stream(std::move(socket));
   co_await serveRequests(stream, handler, max_body, std::move(peer));
   beast::error_code ignored;
@@ -123,8 +118,8 @@ asio::awaitable<void> plainSession(typename Protocol::socket socket, HttpServer:
 // this connection still uses the old one.
 template <class Protocol>
 asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr context,
-                                 HttpServer::Handler* handler, std::size_t max_body) {
-  std::string peer = peerAddress(socket);
+                                 HttpServer::Handler* handler, std::size_t max_body,
+                                 ConnectionPeer peer) {
   beast::ssl_stream<PlainStream<Protocol>> stream(PlainStream<Protocol>(std::move(socket)),
                                                   *context);
   beast::get_lowest_layer(stream).expires_after(kHandshakeTimeout);
@@ -138,6 +133,17 @@ asio::awaitable<void> tlsSession(typename Protocol::socket socket, TlsContextPtr
   beast::get_lowest_layer(stream).expires_after(kShutdownTimeout);
   auto [sec] = co_await stream.async_shutdown(kUseTuple);
   (void)sec;
+}
+
+// The uid of the process at the other end of a Unix socket, as the kernel recorded it at
+// connect (so a descriptor passed on to another process still names the one that connected).
+std::optional<std::uint32_t> peerUid(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(cred.uid);
 }
 
 template <class Protocol>
@@ -155,14 +161,25 @@ asio::awaitable<void> acceptLoop(asio::basic_socket_acceptor<Protocol>* acceptor
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    if constexpr (std::is_same_v<Protocol, tcp>) socket.set_option(tcp::no_delay(true), ec);
+    ConnectionPeer peer;
+    if constexpr (std::is_same_v<Protocol, tcp>) {
+      socket.set_option(tcp::no_delay(true), ec);
+      boost::system::error_code peer_ec;
+      const auto endpoint = socket.remote_endpoint(peer_ec);
+      if (!peer_ec) peer.address = endpoint.address().to_string();
+    } else {
+      peer.address = std::string(kUnixSocketPeer);
+      peer.uid = peerUid(socket.native_handle());
+    }
     auto executor = socket.get_executor();
     if (tls == nullptr) {
-      asio::co_spawn(executor, plainSession<Protocol>(std::move(socket), handler, max_body),
+      asio::co_spawn(executor,
+                     plainSession<Protocol>(std::move(socket), handler, max_body, std::move(peer)),
                      asio::detached);
     } else {
       asio::co_spawn(executor,
-                     tlsSession<Protocol>(std::move(socket), tls->current(), handler, max_body),
+                     tlsSession<Protocol>(std::move(socket), tls->current(), handler, max_body,
+                                          std::move(peer)),
                      asio::detached);
     }
   }
@@ -190,7 +207,8 @@ HttpServer::HttpServer(asio::io_context& ioc, Handler handler, std::size_t max_b
 
 HttpServer::~HttpServer() { stop(); }
 
-core::Result<BoundListener> HttpServer::listen(const std::string& addr, const TlsContextSlot* tls) {
+core::Result<BoundListener> HttpServer::listen(const std::string& addr, const TlsContextSlot* tls,
+                                               unsigned unix_mode) {
   auto listener = std::make_unique<Listener>(ioc_);
   listener->tls = tls;
   beast::error_code ec;
@@ -220,8 +238,10 @@ core::Result<BoundListener> HttpServer::listen(const std::string& addr, const Tl
     if (!ec) acceptor.bind(endpoint, ec);
     if (!ec) {
       listener->unix_path = *path;
-      // The owner and its group (a reverse proxy's) may connect; nobody else.
-      if (::chmod(path->c_str(), 0660) != 0) ec.assign(errno, beast::system_category());
+      // Before listen(): nobody can connect until the file has its final mode.
+      if (::chmod(path->c_str(), static_cast<mode_t>(unix_mode)) != 0) {
+        ec.assign(errno, beast::system_category());
+      }
     }
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {

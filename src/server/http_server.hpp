@@ -39,8 +39,11 @@ class HttpServer {
   // Binds and listens on "host:port", "[v6]:port" or "unix:/path". `tls` null = plain HTTP;
   // otherwise every connection handshakes with the slot's current context (the slot must
   // outlive the server). A Unix socket file left by a process that is gone is replaced; one
-  // that still accepts connections is refused. The socket file gets mode 0660.
-  core::Result<BoundListener> listen(const std::string& addr, const TlsContextSlot* tls);
+  // that still accepts connections is refused. The socket file gets `unix_mode` (0660: the
+  // owner and its group, e.g. a reverse proxy's) before it accepts connections; every request
+  // from a Unix socket carries the peer's uid.
+  core::Result<BoundListener> listen(const std::string& addr, const TlsContextSlot* tls,
+                                     unsigned unix_mode = 0660);
   // Serves an inherited listening socket (systemd socket activation): TCP or Unix stream.
   core::Result<BoundListener> adopt(int fd, const TlsContextSlot* tls);
   // Accepts on the io_context given at construction. Each accepted connection lives on one of

@@ -1,6 +1,7 @@
 #pragma once
 // Transport-neutral request/response values: handlers never see Beast types, so the ACME
 // logic can be driven directly by tests and by any transport.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +31,9 @@ struct HttpRequest {
   // Set by the transport when it could not read the request (body over max_body_bytes, framing
   // it refuses): the pipeline answers with this problem, and the connection then closes.
   std::optional<core::Problem> transport_problem;
+  // Set by Unix-socket listeners: the uid of the connecting process (SO_PEERCRED), which the
+  // admin API takes as the operator's identity.
+  std::optional<std::uint32_t> peer_uid;
 };
 
 struct HttpResponse {

@@ -225,6 +225,18 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
       std::make_unique<AcmeService>(ServiceDeps{config_, *store_, *ra_, *audit_, revocation_.get(),
                                                 health_.get(), metrics_.get()},
                                     *urls_);
+  if (!config_.admin.socket.empty()) {
+    admin_ = std::make_unique<AdminApi>(
+        AdminDeps{*store_, *ra_, *clock_, config_.server.audit_log_file});
+    // Requests are small (a revocation reason at most).
+    constexpr std::size_t kAdminMaxBody = 64 * 1024;
+    admin_http_ = std::make_unique<HttpServer>(
+        ioc_, [this](HttpRequest r) { return admin_->handle(std::move(r)); }, kAdminMaxBody);
+    auto bound =
+        admin_http_->listen("unix:" + config_.admin.socket, nullptr, config_.admin.socket_mode);
+    if (!bound) return core::fail(bound.error());
+    spdlog::info("admin API on {} (mode {:o})", bound->addr, config_.admin.socket_mode);
+  }
   if (auto s = audit_->record({"ca.start", true, base_url_, "system", "akamu started"}); !s) {
     return core::fail(s.error());
   }
@@ -250,6 +262,7 @@ core::Status Server::start(const EnvLookup& getenv, int first_inherited_fd) {
     }
   }
   http_->start(std::move(session_executors));
+  if (admin_http_) admin_http_->start();
   if (tls_) tls_->startRenewal(ioc_.get_executor());
   if (auto st = startMetricsListener(); !st) return st;
   retention_ = std::make_unique<store::RetentionSchedule>(
@@ -418,6 +431,11 @@ core::Result<ra::StarPassCounts> Server::runStarNow() {
   return done.get();
 }
 
+std::string Server::adminAddr() const {
+  if (!admin_http_ || admin_http_->listeners().empty()) return {};
+  return admin_http_->listeners().front().addr;
+}
+
 core::Status Server::reloadTls() {
   if (!tls_) return core::fail(core::malformed("no [tls] configured: nothing to reload"));
   return tls_->reload();
@@ -452,8 +470,9 @@ void Server::stop() {
                    service_->inFlight().count(), grace.count());
     }
   }
-  // The metrics listener last, so that the drain can be watched.
+  // The metrics and admin listeners last, so that the drain can be watched.
   if (metrics_http_) metrics_http_->stop();
+  if (admin_http_) admin_http_->stop();
   if (audit_) (void)audit_->record({"ca.stop", true, base_url_, "system", "akamu stopping"});
   for (auto& loop : worker_loops_) loop->stop();
   ioc_.stop();
@@ -470,6 +489,8 @@ Server::~Server() {
   wait();
   retention_.reset();
   star_.reset();
+  admin_http_.reset();
+  admin_.reset();
   service_.reset();
   health_.reset();
   ra_.reset();

@@ -21,6 +21,7 @@
 #include "ra/registration_authority.hpp"
 #include "ra/star_schedule.hpp"
 #include "server/acme_service.hpp"
+#include "server/admin_api.hpp"
 #include "server/health.hpp"
 #include "server/http_server.hpp"
 #include "server/metrics.hpp"
@@ -63,6 +64,8 @@ class Server {
 
   // The port of the first listener (listen_addr, or the first inherited socket).
   std::uint16_t port() const { return port_; }
+  // The admin API's socket ("unix:/path"), empty without [admin] socket.
+  std::string adminAddr() const;
   // Every listener, in configuration order, with what it is bound to.
   const std::vector<BoundListener>& listeners() const { return http_->listeners(); }
   // [tls] with cert_file/key_file: reads both files again and serves them to new handshakes;
@@ -170,6 +173,9 @@ class Server {
   std::unique_ptr<HttpServer> metrics_http_;
   std::uint16_t metrics_port_ = 0;
   core::TimePoint ca_not_after_{};
+  // [admin]: the operator's API on its own Unix socket, its own route table.
+  std::unique_ptr<AdminApi> admin_;
+  std::unique_ptr<HttpServer> admin_http_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
   std::string base_url_;

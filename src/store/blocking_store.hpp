@@ -159,6 +159,13 @@ class BlockingStore {
   Result<PruneCounts> pruneExpired(core::TimePoint cutoff, std::size_t max_orders) {
     return run(store_->pruneExpired(cutoff, max_orders));
   }
+  // Operator queries.
+  Result<std::vector<CertificateListing>> searchCertificates(const CertificateFilter& filter) {
+    return run(store_->searchCertificates(filter));
+  }
+  Result<StoreCounts> countAll(core::TimePoint now, core::TimePoint issued_since) {
+    return run(store_->countAll(now, issued_since));
+  }
   BlockingStore readOnly() { return BlockingStore(store_->readOnly(), io_); }
   Store& async() { return *store_; }
 

@@ -92,6 +92,45 @@ struct RateLimitPause {
 
 class BucketStore;
 
+// ---- Operator queries (admin API, akamuctl) ----------------------------------------------
+
+// What searchCertificates matches: every field that is set must hold.
+struct CertificateFilter {
+  // An identifier of the certificate's order, compared in lower case: exact, or "*.suffix" for
+  // every name that ends in ".suffix" (which includes the wildcard "*.suffix" itself).
+  std::optional<std::string> name;
+  std::optional<std::string> serial_hex;  // as stored: lower case, no leading zeros
+  std::optional<std::string> account_id;
+  std::optional<core::TimePoint> expires_before;  // notAfter before this
+  std::optional<core::TimePoint> expires_after;   // notAfter at or after this
+  std::optional<bool> revoked;
+  std::size_t offset = 0;
+  std::size_t limit = 50;
+};
+
+// One certificate of a search, with the identifiers of the order it was issued for.
+struct CertificateListing {
+  acme::Certificate certificate;
+  std::vector<core::Identifier> identifiers;
+};
+
+// The operator's overview, counted in one snapshot.
+struct StoreCounts {
+  std::int64_t accounts_valid = 0;
+  std::int64_t accounts_deactivated = 0;
+  std::int64_t accounts_revoked = 0;
+  std::int64_t orders_pending = 0;
+  std::int64_t orders_ready = 0;
+  std::int64_t orders_processing = 0;
+  std::int64_t orders_valid = 0;
+  std::int64_t orders_invalid = 0;
+  std::int64_t orders_canceled = 0;
+  std::int64_t certificates_valid = 0;    // not revoked, notAfter at or after `now`
+  std::int64_t certificates_revoked = 0;  // whether expired or not
+  std::int64_t certificates_expired = 0;  // not revoked, notAfter before `now`
+  std::int64_t certificates_issued_since = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -305,6 +344,16 @@ class Store {
     std::size_t connection_waiters = 0;
   };
   virtual QueueDepths queueDepths() const { return {}; }
+  // ---- Operator queries (admin API, akamuctl) ---------------------------------------------
+  // The certificates matching `filter`, newest first (issued_at, then id, descending), at most
+  // `filter.limit` after skipping `filter.offset`, each with its order's identifiers. One
+  // snapshot.
+  virtual Awaitable<Result<std::vector<CertificateListing>>> searchCertificates(
+      const CertificateFilter& filter) = 0;
+  // Accounts by status, orders by status, certificates valid / revoked / expired at `now`, and
+  // certificates issued at or after `issued_since`: one statement, one snapshot.
+  virtual Awaitable<Result<StoreCounts>> countAll(core::TimePoint now,
+                                                  core::TimePoint issued_since) = 0;
 };
 
 }  // namespace akamu::store

@@ -2501,4 +2501,146 @@ TEST_P(StoreContract, OfTwoConcurrentSpendsOfTheLastRequestExactlyOneWins) {
   }
 }
 
+// ---- operator queries (admin API) ----------------------------------------------------------
+
+// Certificates for the operator-query tests: c1..c4 on acct1, c5 on acct2; issued one minute
+// apart, so newest first is c5, c4, c3, c2, c1.
+inline void seedOperatorCertificates(BlockingStore& store) {
+  ASSERT_TRUE(store.insertAccount(makeAccount("acct2", "thumb2")));
+  struct Seed {
+    const char* id;
+    const char* serial;
+    const char* account;
+    std::int64_t not_after;
+  };
+  const Seed seeds[] = {{"c1", "1a", "acct1", 1'800'000'000},
+                        {"c2", "2b", "acct1", 1'700'000'500},
+                        {"c3", "3c", "acct1", 1'800'000'000},
+                        {"c4", "4d", "acct1", 1'900'000'000},
+                        {"c5", "5e", "acct2", 1'800'000'000}};
+  std::int64_t issued = 1'700'000'000;
+  for (const Seed& seed : seeds) {
+    Order o = makeOrder(std::string("o-") + seed.id, seed.account, issued);
+    o.status = OrderStatus::kProcessing;
+    ASSERT_TRUE(store.insertOrder(o, authzsFor(o)));
+    Certificate c = makeCert(seed.id, seed.serial, o);
+    c.not_after = at(seed.not_after);
+    c.issued_at = at(issued);
+    Order valid = o;
+    valid.status = OrderStatus::kValid;
+    valid.certificate_id = c.id;
+    auto won = store.insertCertificateForOrder(c, valid);
+    ASSERT_TRUE(won && *won) << seed.id;
+    issued += 60;
+  }
+}
+
+using Ids = std::vector<std::string>;
+inline Ids searchIds(BlockingStore& store, const CertificateFilter& filter) {
+  auto got = store.searchCertificates(filter);
+  EXPECT_TRUE(got) << (got ? "" : got.error().detail);
+  Ids out;
+  if (got) {
+    for (const auto& l : *got) out.push_back(l.certificate.id);
+  }
+  return out;
+}
+
+TEST_P(StoreContract, SearchCertificatesNewestFirstWithEveryFilter) {
+  seedOperatorCertificates(*store_);
+  EXPECT_EQ(searchIds(*store_, {}), (Ids{"c5", "c4", "c3", "c2", "c1"}));
+
+  CertificateFilter by_account;
+  by_account.account_id = "acct2";
+  EXPECT_EQ(searchIds(*store_, by_account), (Ids{"c5"}));
+
+  CertificateFilter by_serial;
+  by_serial.serial_hex = "3c";
+  auto one = store_->searchCertificates(by_serial);
+  ASSERT_TRUE(one) << one.error().detail;
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(describe((*one)[0].certificate), describe(*store_->getCertificate("c3").value()));
+  ASSERT_EQ((*one)[0].identifiers.size(), 2u);
+  EXPECT_EQ((*one)[0].identifiers[0].value, "a.o-c3.example");
+  EXPECT_EQ((*one)[0].identifiers[1].value, "*.b.o-c3.example");
+
+  // Exact names (compared in lower case), and "*.suffix" for every name under it.
+  CertificateFilter exact;
+  exact.name = "A.O-C2.EXAMPLE";
+  EXPECT_EQ(searchIds(*store_, exact), (Ids{"c2"}));
+  exact.name = "o-c2.example";  // only a suffix of the names: no exact match
+  EXPECT_EQ(searchIds(*store_, exact), Ids{});
+  CertificateFilter suffix;
+  suffix.name = "*.o-c4.example";
+  EXPECT_EQ(searchIds(*store_, suffix), (Ids{"c4"}));
+  suffix.name = "*.example";
+  EXPECT_EQ(searchIds(*store_, suffix).size(), 5u);
+  suffix.name = "*.c4.example";  // "o-c4.example" does not end in ".c4.example"
+  EXPECT_EQ(searchIds(*store_, suffix), Ids{});
+
+  CertificateFilter expiring;
+  expiring.expires_before = at(1'800'000'000);
+  EXPECT_EQ(searchIds(*store_, expiring), (Ids{"c2"}));
+  CertificateFilter later;
+  later.expires_after = at(1'800'000'000);  // at or after
+  EXPECT_EQ(searchIds(*store_, later), (Ids{"c5", "c4", "c3", "c1"}));
+  later.expires_before = at(1'850'000'000);
+  later.account_id = "acct1";
+  EXPECT_EQ(searchIds(*store_, later), (Ids{"c3", "c1"}));
+
+  ASSERT_TRUE(store_->revokeCertificate("c3", 1, at(1'700'001'000)));
+  CertificateFilter revoked;
+  revoked.revoked = true;
+  EXPECT_EQ(searchIds(*store_, revoked), (Ids{"c3"}));
+  revoked.revoked = false;
+  EXPECT_EQ(searchIds(*store_, revoked), (Ids{"c5", "c4", "c2", "c1"}));
+}
+
+TEST_P(StoreContract, SearchCertificatesPages) {
+  seedOperatorCertificates(*store_);
+  CertificateFilter page;
+  page.limit = 2;
+  EXPECT_EQ(searchIds(*store_, page), (Ids{"c5", "c4"}));
+  page.offset = 2;
+  EXPECT_EQ(searchIds(*store_, page), (Ids{"c3", "c2"}));
+  page.offset = 4;
+  EXPECT_EQ(searchIds(*store_, page), (Ids{"c1"}));
+  page.offset = 5;
+  EXPECT_EQ(searchIds(*store_, page), Ids{});
+  page.offset = 0;
+  page.limit = 0;
+  EXPECT_EQ(searchIds(*store_, page), Ids{});
+}
+
+TEST_P(StoreContract, CountAllCountsEachState) {
+  seedOperatorCertificates(*store_);
+  // c2 expired at 1'700'000'500; c3 revoked.
+  ASSERT_TRUE(store_->revokeCertificate("c3", 4, at(1'700'001'000)));
+  Account gone = makeAccount("acct3", "thumb3");
+  ASSERT_TRUE(store_->insertAccount(gone));
+  Account deactivated = gone;
+  deactivated.status = AccountStatus::kDeactivated;
+  ASSERT_TRUE(*store_->updateAccountIf(deactivated, AccountStatus::kValid, "thumb3"));
+  seedOrder("pending1");
+  seedOrder("pending2");
+  seedOrder("ready1", OrderStatus::kReady);
+  seedOrder("invalid1", OrderStatus::kInvalid);
+
+  auto c = store_->countAll(at(1'700'001'000), at(1'700'000'120));
+  ASSERT_TRUE(c) << c.error().detail;
+  EXPECT_EQ(c->accounts_valid, 2);
+  EXPECT_EQ(c->accounts_deactivated, 1);
+  EXPECT_EQ(c->accounts_revoked, 0);
+  EXPECT_EQ(c->orders_pending, 2);
+  EXPECT_EQ(c->orders_ready, 1);
+  EXPECT_EQ(c->orders_processing, 0);
+  EXPECT_EQ(c->orders_valid, 5);
+  EXPECT_EQ(c->orders_invalid, 1);
+  EXPECT_EQ(c->orders_canceled, 0);
+  EXPECT_EQ(c->certificates_valid, 3);         // c1, c4, c5
+  EXPECT_EQ(c->certificates_revoked, 1);       // c3
+  EXPECT_EQ(c->certificates_expired, 1);       // c2
+  EXPECT_EQ(c->certificates_issued_since, 3);  // c3, c4, c5 (issued at +120, +180, +240)
+}
+
 }  // namespace akamu::store::contract

@@ -11,6 +11,7 @@
 #include "core/base64url.hpp"
 #include "store/bucket_store.hpp"
 #include "store/call_timer.hpp"
+#include "store/certificate_filter.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/pool.hpp"
@@ -93,6 +94,9 @@ enum Stmt : std::size_t {
   kSpendBucket,
   kSelectBucket,
   kRefundBucket,
+  // Operator queries.
+  kSearchCertificates,
+  kCountAll,
   kStatementCount
 };
 
@@ -404,6 +408,35 @@ constexpr Statement kStatements[] = {
     {"akamu_refund_bucket",
      "UPDATE rate_limit_buckets SET tat = GREATEST(tat - $3::bigint, $2::bigint) "
      "WHERE bucket_key = $1"},
+    // Operator queries: each filter NULL when unset; $6 an exact name, $7 a suffix
+    // (".example.com"), both lower case. A full scan at worst, as for SQLite.
+    {"akamu_search_certificates",
+     "SELECT c.id, c.serial_hex, c.account_id, c.order_id, c.pem_chain, c.not_before, "
+     "c.not_after, c.revoked, c.revocation_reason, c.revoked_at, c.profile, c.issued_at, "
+     "c.renewal_start, c.renewal_end, c.crl_shard, o.identifiers "
+     "FROM certificates c JOIN orders o ON o.id = c.order_id "
+     "WHERE ($1::text IS NULL OR c.serial_hex = $1) AND ($2::text IS NULL OR c.account_id = $2) "
+     "AND ($3::bigint IS NULL OR c.not_after < $3) AND ($4::bigint IS NULL OR c.not_after >= $4) "
+     "AND ($5::boolean IS NULL OR c.revoked = $5) "
+     "AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM json_array_elements(o.identifiers::json) j "
+     "WHERE lower(j->>'value') = $6)) "
+     "AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM json_array_elements(o.identifiers::json) j "
+     "WHERE right(lower(j->>'value'), length($7)) = $7)) "
+     "ORDER BY c.issued_at DESC, c.id DESC LIMIT $8 OFFSET $9"},
+    {"akamu_count_all",
+     "SELECT (SELECT count(*) FROM accounts WHERE status = 'valid'), "
+     "(SELECT count(*) FROM accounts WHERE status = 'deactivated'), "
+     "(SELECT count(*) FROM accounts WHERE status = 'revoked'), "
+     "(SELECT count(*) FROM orders WHERE status = 'pending'), "
+     "(SELECT count(*) FROM orders WHERE status = 'ready'), "
+     "(SELECT count(*) FROM orders WHERE status = 'processing'), "
+     "(SELECT count(*) FROM orders WHERE status = 'valid'), "
+     "(SELECT count(*) FROM orders WHERE status = 'invalid'), "
+     "(SELECT count(*) FROM orders WHERE status = 'canceled'), "
+     "(SELECT count(*) FROM certificates WHERE NOT revoked AND not_after >= $1::bigint), "
+     "(SELECT count(*) FROM certificates WHERE revoked), "
+     "(SELECT count(*) FROM certificates WHERE NOT revoked AND not_after < $1::bigint), "
+     "(SELECT count(*) FROM certificates WHERE issued_at >= $2::bigint)"},
 };
 static_assert(std::size(kStatements) == kStatementCount);
 
@@ -1299,6 +1332,54 @@ class PostgresStore final : public Store, public BucketStore {
       out.push_back(std::move(*order));
     }
     co_return out;
+  }
+
+  Awaitable<Result<std::vector<CertificateListing>>> searchCertificates(
+      const CertificateFilter& filter) override {
+    std::vector<CertificateListing> out;
+    if (filter.limit == 0) co_return out;
+    const auto name = nameFilter(filter.name);
+    std::optional<std::string> revoked;
+    if (filter.revoked) revoked = *filter.revoked ? "true" : "false";
+    std::vector<Command> cmds{command(kSearchCertificates)};
+    cmds[0]
+        .params.optText(filter.serial_hex)
+        .optText(filter.account_id)
+        .optInt64(unixSecondsOpt(filter.expires_before))
+        .optInt64(unixSecondsOpt(filter.expires_after))
+        .optText(revoked)
+        .optText(name.exact)
+        .optText(name.suffix)
+        .int64(clampToInt64(filter.limit))
+        .int64(clampToInt64(filter.offset));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    out.reserve(static_cast<std::size_t>(PQntuples(result)));
+    for (int i = 0; i < PQntuples(result); ++i) {
+      Row row(result, i);
+      auto cert = readCertificate(row);
+      if (!cert) co_return fail(cert.error());
+      auto identifiers = identifiersFromJson(row.text(15));
+      if (!identifiers) co_return fail(identifiers.error());
+      out.push_back({std::move(*cert), std::move(*identifiers)});
+    }
+    co_return out;
+  }
+
+  Awaitable<Result<StoreCounts>> countAll(TimePoint now, TimePoint issued_since) override {
+    std::vector<Command> cmds{command(kCountAll)};
+    cmds[0].params.int64(seconds(now)).int64(seconds(issued_since));
+    auto r = co_await execute(*reads_, std::move(cmds));
+    if (!r) co_return fail(r.error());
+    const PGresult* result = (*r)[0].get();
+    if (PQntuples(result) != 1) co_return fail(corrupt("counts"));
+    Row row(result, 0);
+    StoreCounts c;
+    const auto fields = countColumns(c);
+    for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = row.int64(static_cast<int>(i));
+    if (!row.ok()) co_return fail(corrupt("counts"));
+    co_return c;
   }
 
   Awaitable<Result<std::vector<acme::Incident>>> listIncidents() override {

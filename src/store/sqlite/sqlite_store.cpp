@@ -17,6 +17,7 @@
 
 #include "core/base64url.hpp"
 #include "store/call_timer.hpp"
+#include "store/certificate_filter.hpp"
 #include "store/renewal_columns.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/json_columns.hpp"
@@ -184,6 +185,37 @@ constexpr std::string_view kRevokeCertificate =
 constexpr std::string_view kListRevokedCertificates =
     "SELECT serial_hex, revoked_at, revocation_reason FROM certificates "
     "WHERE revoked = 1 AND crl_shard = ?1 AND not_after >= ?2 ORDER BY serial_hex";
+
+// Operator queries (searchCertificates, countAll). Each filter is NULL when unset; ?6 is an
+// exact name, ?7 a suffix (".example.com"), both lower case. A full scan at worst: these are an
+// operator's occasional reads, and the indexes the hot path needs stay as they are.
+constexpr std::string_view kSearchCertificates =
+    "SELECT c.id, c.serial_hex, c.account_id, c.order_id, c.pem_chain, c.not_before, "
+    "c.not_after, c.revoked, c.revocation_reason, c.revoked_at, c.profile, c.issued_at, "
+    "c.renewal_start, c.renewal_end, c.crl_shard, o.identifiers "
+    "FROM certificates c JOIN orders o ON o.id = c.order_id "
+    "WHERE (?1 IS NULL OR c.serial_hex = ?1) AND (?2 IS NULL OR c.account_id = ?2) "
+    "AND (?3 IS NULL OR c.not_after < ?3) AND (?4 IS NULL OR c.not_after >= ?4) "
+    "AND (?5 IS NULL OR c.revoked = ?5) "
+    "AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(o.identifiers) j "
+    "WHERE lower(json_extract(j.value, '$.value')) = ?6)) "
+    "AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(o.identifiers) j "
+    "WHERE substr(lower(json_extract(j.value, '$.value')), -length(?7)) = ?7)) "
+    "ORDER BY c.issued_at DESC, c.id DESC LIMIT ?8 OFFSET ?9";
+constexpr std::string_view kCountAll =
+    "SELECT (SELECT count(*) FROM accounts WHERE status = 'valid'), "
+    "(SELECT count(*) FROM accounts WHERE status = 'deactivated'), "
+    "(SELECT count(*) FROM accounts WHERE status = 'revoked'), "
+    "(SELECT count(*) FROM orders WHERE status = 'pending'), "
+    "(SELECT count(*) FROM orders WHERE status = 'ready'), "
+    "(SELECT count(*) FROM orders WHERE status = 'processing'), "
+    "(SELECT count(*) FROM orders WHERE status = 'valid'), "
+    "(SELECT count(*) FROM orders WHERE status = 'invalid'), "
+    "(SELECT count(*) FROM orders WHERE status = 'canceled'), "
+    "(SELECT count(*) FROM certificates WHERE revoked = 0 AND not_after >= ?1), "
+    "(SELECT count(*) FROM certificates WHERE revoked = 1), "
+    "(SELECT count(*) FROM certificates WHERE revoked = 0 AND not_after < ?1), "
+    "(SELECT count(*) FROM certificates WHERE issued_at >= ?2)";
 
 // ARI replacement claims (insertReplacementOrder). A claim is dead when its order is gone
 // (pruned), invalid, or pending/ready and expired at ?2; only a live one keeps the serial.
@@ -1334,6 +1366,57 @@ class SqliteStore final : public Store {
         orders.push_back(std::move(*order));
       }
       return orders;
+    });
+  }
+
+  Awaitable<Result<std::vector<CertificateListing>>> searchCertificates(
+      const CertificateFilter& filter) override {
+    constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    co_return read([&](Database& db) -> Result<std::vector<CertificateListing>> {
+      std::vector<CertificateListing> out;
+      if (filter.limit == 0) return out;
+      auto s = db.prepare(kSearchCertificates);
+      if (!s) return fail(s.error());
+      const auto name = nameFilter(filter.name);
+      std::optional<std::int64_t> revoked;
+      if (filter.revoked) revoked = *filter.revoked ? 1 : 0;
+      s->bindOptText(1, filter.serial_hex)
+          .bindOptText(2, filter.account_id)
+          .bindOptInt(3, unixSecondsOpt(filter.expires_before))
+          .bindOptInt(4, unixSecondsOpt(filter.expires_after))
+          .bindOptInt(5, revoked)
+          .bindOptText(6, name.exact)
+          .bindOptText(7, name.suffix)
+          .bindInt(8, static_cast<std::int64_t>(std::min(filter.limit, kMax)))
+          .bindInt(9, static_cast<std::int64_t>(std::min(filter.offset, kMax)));
+      for (;;) {
+        auto row = s->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        auto cert = readCertificate(*s);
+        if (!cert) return fail(cert.error());
+        auto identifiers = identifiersFromJson(s->columnText(15));
+        if (!identifiers) return fail(identifiers.error());
+        out.push_back({std::move(*cert), std::move(*identifiers)});
+      }
+      return out;
+    });
+  }
+
+  Awaitable<Result<StoreCounts>> countAll(TimePoint now, TimePoint issued_since) override {
+    co_return read([&](Database& db) -> Result<StoreCounts> {
+      auto s = db.prepare(kCountAll);
+      if (!s) return fail(s.error());
+      s->bindInt(1, seconds(now)).bindInt(2, seconds(issued_since));
+      auto row = s->step();
+      if (!row) return fail(row.error());
+      if (!*row) return fail(core::serverInternal("sqlite: the counts returned no row"));
+      StoreCounts c;
+      const auto fields = countColumns(c);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        *fields[i] = s->columnInt(static_cast<int>(i));
+      }
+      return c;
     });
   }
 
