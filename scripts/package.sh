@@ -3,7 +3,7 @@
 #   ./scripts/package.sh [BUILD_DIR] [OUTPUT_DIR]      (defaults: build, dist)
 # Result: OUTPUT_DIR/akamu_<version>_<arch>.deb, installable with
 #   apt install ./dist/akamu_<version>_<arch>.deb
-# It holds /usr/bin/akamu and /usr/bin/acme-bench, the systemd unit, a logrotate snippet and the
+# It holds /usr/bin/akamu, akamuctl and acme-bench, the systemd unit, a logrotate snippet and the
 # docs; installing creates the `akamu` system user and, when missing, /etc/akamu/akamu.toml
 # (from `akamu init`, data in /var/lib/akamu). When the build uses an OpenSSL that is not the
 # system's (the 3.5 that setup.sh builds for ML-DSA), its two libraries go into /usr/lib/akamu
@@ -26,8 +26,7 @@ root="$stage/root"
 mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/logrotate.d" \
   "$root/usr/share/doc/akamu"
 
-binaries=(akamu acme-bench)
-[[ -x $build/bin/akamuctl ]] && binaries+=(akamuctl)
+binaries=(akamu akamuctl acme-bench)
 for b in "${binaries[@]}"; do
   install -m 0755 "$build/bin/$b" "$root/usr/bin/$b"
 done
@@ -99,7 +98,8 @@ if [ "$1" = configure ]; then
   install -d -m 0700 -o akamu -g akamu /var/lib/akamu
   install -d -m 0750 -o root -g akamu /etc/akamu
   if [ ! -e /etc/akamu/akamu.toml ]; then
-    /usr/bin/akamu init -o /etc/akamu/akamu.toml --data-dir /var/lib/akamu >/dev/null
+    /usr/bin/akamu init -o /etc/akamu/akamu.toml --data-dir /var/lib/akamu \
+      --admin-socket /run/akamu/admin.sock >/dev/null
     chown root:akamu /etc/akamu/akamu.toml
     chmod 0640 /etc/akamu/akamu.toml
     echo "akamu: wrote /etc/akamu/akamu.toml; review it, then: systemctl enable --now akamu"

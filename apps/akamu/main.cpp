@@ -37,13 +37,15 @@ void configureLogging(const akamu::config::LogConfig& log) {
 }
 
 int runInit(const std::string& output, const std::string& data_dir, const std::string& listen,
-            const std::string& base_url, int http_port, bool allow_private, bool force, bool tls) {
+            const std::string& base_url, int http_port, bool allow_private, bool force, bool tls,
+            const std::string& admin_socket) {
   akamu::config::InitOptions opts;
   // Relative to where the operator ran init, not to where the config file lands.
   opts.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
   opts.listen_addr = listen;
   opts.base_url = base_url.empty() ? (tls ? "https://" : "http://") + listen : base_url;
   opts.tls = tls;
+  opts.admin_socket = admin_socket;
   opts.http_validation_port = http_port;
   opts.allow_private_ips = allow_private;
   if (!akamu::config::splitListenAddr(listen)) {
@@ -155,6 +157,7 @@ int main(int argc, char** argv) {
 
   auto* init = app.add_subcommand("init", "write a commented, working configuration file");
   std::string output = "akamu.toml", data_dir = "./akamu-data", listen = "127.0.0.1:8080", base_url;
+  std::string admin_socket;
   bool force = false, allow_private = false, init_tls = false;
   int http_port = 80;
   init->add_option("-o,--output", output, "config file to write")->capture_default_str();
@@ -165,6 +168,8 @@ int main(int argc, char** argv) {
                    "public base URL (default http://<listen>, https://<listen> with --tls)");
   init->add_flag("--tls", init_tls,
                  "serve HTTPS with a server certificate the CA issues itself ([tls] auto = true)");
+  init->add_option("--admin-socket", admin_socket,
+                   "enable the admin API for akamuctl on this Unix socket (mode 0660)");
   init->add_option("--http-validation-port", http_port, "port http-01 validation connects to")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
@@ -191,7 +196,8 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (init->parsed())
-    return runInit(output, data_dir, listen, base_url, http_port, allow_private, force, init_tls);
+    return runInit(output, data_dir, listen, base_url, http_port, allow_private, force, init_tls,
+                   admin_socket);
   if (serve->parsed()) return runServe(config_path);
   if (config_check->parsed()) return runConfigCheck(check_path);
   if (int rc = run_incident(); rc >= 0) return rc;

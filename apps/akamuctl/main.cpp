@@ -111,6 +111,8 @@ int call(const Options& opts, const std::string& method, const std::string& targ
 
 int main(int argc, char** argv) {
   CLI::App app{"akamuctl: operate a running Akāmu CA through its admin socket"};
+  // --json and --socket are accepted after the subcommand too ("akamuctl stats --json").
+  app.fallthrough();
   app.require_subcommand(1);
   Options opts;
   const char* env_socket = std::getenv("AKAMUCTL_SOCKET");

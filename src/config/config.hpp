@@ -287,6 +287,9 @@ struct InitOptions {
   int http_validation_port = 80;
   bool allow_private_ips = false;
   bool tls = false;  // [tls] auto = true (base_url then defaults to https://)
+  // When set, an active [admin] table with this socket, mode 0660 (the server's group may use
+  // akamuctl); empty: the table is written commented out.
+  std::string admin_socket;
 };
 
 // A commented, complete TOML config that parseConfig accepts: every key present with its default

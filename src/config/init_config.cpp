@@ -16,6 +16,20 @@ std::string join(const std::string& dir, std::string_view file) {
 
 }  // namespace
 
+namespace {
+
+// The [admin] table: active for a packaged service (--admin-socket), else a commented example.
+std::string adminTable(const InitOptions& options, const std::string& dir) {
+  if (!options.admin_socket.empty()) {
+    return "[admin]\nsocket = " + tomlBasicString(options.admin_socket) +
+           "\nsocket_mode = \"0660\"\n";
+  }
+  return "# [admin]\n# socket = " + tomlBasicString(join(dir, "admin.sock")) +
+         "\n# socket_mode = \"0600\"\n";
+}
+
+}  // namespace
+
 std::string tomlBasicString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -110,10 +124,8 @@ auto_validity_secs = 604800
 
 # The operator's admin API for akamuctl (off while socket is unset). A Unix socket whose file
 # permissions are the authorization: socket_mode "0600" (owner only) or "0660" (and its group).
-# [admin]
-# socket = )" +
-      tomlBasicString(join(dir, "admin.sock")) + R"(
-# socket_mode = "0600"
+)" + adminTable(options, dir) +
+      R"(
 
 [database]
 # sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory: (lost on exit),

@@ -61,7 +61,9 @@ systemd-analyze verify /lib/systemd/system/akamu.service >"$WORK/verify.log" 2>&
   { cat "$WORK/verify.log" >&2; fail "systemd-analyze verify of the installed unit failed"; }
 grep -i "akamu.service" "$WORK/verify.log" >&2 && fail "systemd-analyze complained about the unit"
 
-# The installed server, as its user, on the generated config (on a free port).
+# The installed server, as its user, on the generated config (on a free port). /run/akamu is
+# what the unit's RuntimeDirectory= creates: the admin socket lives there.
+install -d -m 0750 -o akamu -g akamu /run/akamu
 AKAMU_LISTEN="127.0.0.1:$PORT" setpriv --reuid=akamu --regid=akamu --init-groups /usr/bin/akamu serve -c /etc/akamu/akamu.toml \
   >"$WORK/akamu.log" 2>&1 &
 server_pid=$!
@@ -72,12 +74,19 @@ for ((i = 0; i < 80; i++)); do
 done
 grep -q '"newOrder"' "$WORK/dir.json" || fail "installed server gave no directory"
 [[ $(stat -c '%a %U' /var/lib/akamu/ca.key) == "600 akamu" ]] || fail "ca.key is $(stat -c '%a %U' /var/lib/akamu/ca.key)"
+# The operator CLI, installed beside it, reaches the admin socket the generated config enables.
+[[ $(stat -c '%a %U:%G' /run/akamu/admin.sock) == "660 akamu:akamu" ]] ||
+  fail "admin.sock is $(stat -c '%a %U:%G' /run/akamu/admin.sock 2>&1)"
+/usr/bin/akamuctl stats --json >"$WORK/stats.json" 2>"$WORK/stats.err" ||
+  fail "installed akamuctl stats failed: $(cat "$WORK/stats.err")"
+jq -e '.accounts' "$WORK/stats.json" >/dev/null || fail "akamuctl stats: $(cat "$WORK/stats.json")"
 kill -TERM "$server_pid"
 rc=0
 wait "$server_pid" || rc=$?
 server_pid=""
 [[ $rc -eq 0 ]] || fail "installed akamu exited $rc on SIGTERM"
-log "installed akamu served the directory as user akamu"
+rm -rf /run/akamu
+log "installed akamu served the directory as user akamu; akamuctl stats answered"
 
 apt-get purge -y -q akamu >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log" >&2; fail "purge failed"; }
 [[ ! -e /usr/bin/akamu ]] || fail "/usr/bin/akamu left after purge"
