@@ -4,15 +4,8 @@
 # refusals.
 set -euo pipefail
 AKAMU=${1:?usage: ratelimit.sh path/to/akamu}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [[ -f "$work/serve.log" ]] && tail -20 "$work/serve.log" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
 cfg="$work/akamu.toml"
